@@ -1,0 +1,34 @@
+// The standard command line of a trainer built with kiln_add_trainer() (CLI11).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kiln/runtime/model.hpp"
+
+namespace kiln::rt {
+
+struct run_options {
+  std::filesystem::path data_dir;  // Fashion-MNIST IDX files; default: $KILN_FASHION_MNIST or
+                                   // /usr/share/datasets/fashion-mnist
+  int epochs = 0;                  // 0: the plan's value
+  int batch = 0;
+  std::uint64_t seed = 0;
+  bool seed_set = false;
+  int threads = 1;
+  std::filesystem::path out_dir;   // metrics.csv (and later checkpoints)
+  bool progress = true;
+};
+
+// Builds the model once the command line is known (the seed and batch size shape it).
+using model_factory = std::function<std::unique_ptr<model>(const run_options&)>;
+
+// Parses argv, loads the data, trains, evaluates, and prints `test_accuracy=<value>` as the
+// last line on stdout. Returns the process exit code: 0 on success, 2 on a bad command line,
+// 1 on any other error (the message goes to stderr as one line).
+int run_cli(int argc, char** argv, const model_info& defaults, const model_factory& make);
+
+}  // namespace kiln::rt

@@ -1,0 +1,59 @@
+// The type-erased view of a generated trainer. The runtime (data loading, fitting, evaluation,
+// checkpoints, ...) sees a model only through this interface, never through its template.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kiln/runtime/tensor.hpp"
+
+namespace kiln::rt {
+
+enum class task { classify, regress };
+
+// What a model consumes and produces, and the defaults its plan declares.
+struct model_info {
+  std::vector<int> input;   // shape of one sample: {784} or {1, 28, 28}
+  int outputs = 0;          // logits (classify) or regression targets per sample
+  task kind = task::classify;
+  int batch = 64;           // plan defaults; the command line may override them
+  int epochs = 1;
+  std::uint64_t seed = 0;
+  std::string summary;      // one line per layer, for logs
+};
+
+// One mini-batch. x holds n samples back to back; labels (classify) or targets (regress).
+struct batch {
+  int n = 0;
+  const float* x = nullptr;
+  const std::int32_t* labels = nullptr;
+  const float* targets = nullptr;
+};
+
+// Loss summed (not averaged) over the batch, so that epoch means are exact.
+struct step_result {
+  double loss_sum = 0;
+  int correct = 0;  // classify: samples whose arg-max output equals the label
+};
+
+class model {
+ public:
+  virtual ~model() = default;
+  virtual const model_info& info() const = 0;
+  // Parameters first (declaration order), then optimizer state, then buffers.
+  virtual std::span<const tensor> tensors() const = 0;
+  // Threads for the compute kernels (GEMM). Results are bit-identical for a fixed count.
+  virtual void set_threads(int threads) = 0;
+  // Called before each epoch: learning-rate schedules work on (epoch, step).
+  virtual void begin_epoch(int epoch, long steps_per_epoch) = 0;
+  // Learning rate the next step will use (after schedule), for logs.
+  virtual double current_lr() const = 0;
+  // Forward, backward and the fused update. n <= the batch size the model was built for.
+  virtual step_result train_step(const batch& b) = 0;
+  // Forward in evaluation mode. When outputs is not null it receives n * info().outputs floats.
+  virtual step_result eval_step(const batch& b, float* outputs) = 0;
+};
+
+}  // namespace kiln::rt

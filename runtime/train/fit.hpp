@@ -1,0 +1,48 @@
+// The epoch loop: shuffling, prefetched mini-batches, progress, evaluation and metrics.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "kiln/runtime/data/dataset.hpp"
+#include "kiln/runtime/model.hpp"
+
+namespace kiln::rt {
+
+struct fit_options {
+  int epochs = 1;
+  int batch = 64;
+  std::uint64_t seed = 0;          // drives the per-epoch shuffle (the model owns its own init seed)
+  std::filesystem::path out_dir;   // metrics.csv goes here; empty: write no files
+  bool progress = true;            // progress on stderr (a bar on a TTY, plain lines otherwise)
+};
+
+struct eval_result {
+  double loss = 0;                 // mean over samples
+  double accuracy = 0;             // classify only
+  int classes = 0;
+  std::vector<long> confusion;     // classes x classes, row = true label, column = prediction
+};
+
+struct epoch_record {
+  int epoch = 0;                   // 1-based
+  double lr = 0;
+  double train_loss = 0, train_accuracy = 0;
+  double test_loss = 0, test_accuracy = 0;  // NaN when there is no test set
+  double seconds = 0;              // training loop only
+  double samples_per_second = 0;
+};
+
+struct fit_result {
+  std::vector<epoch_record> epochs;
+  eval_result test;                // after the last epoch (empty when there is no test set)
+};
+
+// Trains `m` on `train` for opts.epochs epochs; evaluates on `test` (may be null) after each.
+fit_result fit(model& m, const dataset& train, const dataset* test, const fit_options& opts);
+
+// Evaluation-mode pass over a dataset in batches of at most `batch` samples.
+eval_result evaluate(model& m, const dataset& data, int batch);
+
+}  // namespace kiln::rt

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages kiln needs; a no-op when they are all present.
+# Usage: scripts/deps.sh [extra-package ...]   (as root, or with sudo available)
+set -euo pipefail
+packages=(
+  g++ cmake make ninja-build pkg-config
+  libhwy-dev libboost-dev libboost-test-dev libopenblas-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev
+  dataset-fashion-mnist
+  "$@"
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "kiln: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
