@@ -1,0 +1,221 @@
+// Helpers for the runtime tests: temporary folders, IDX and gzip files made on the spot, and a
+// small hand-written model (softmax regression) standing in for a generated trainer.
+#pragma once
+
+#include <zlib.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kiln/runtime/data/dataset.hpp"
+#include "kiln/runtime/model.hpp"
+#include "kiln/runtime/rng.hpp"
+
+namespace kiln::test {
+
+namespace fs = std::filesystem;
+using bytes = std::vector<std::uint8_t>;
+
+// A fresh folder under the system's temporary one, removed with everything in it at the end.
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "kiln-test-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+inline fs::path write_file(const fs::path& path, const bytes& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(content.data()),
+            static_cast<std::streamsize>(content.size()));
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+  return path;
+}
+
+inline std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// An IDX header (type code, dims big-endian) followed by `data`.
+inline bytes idx_file(const std::vector<std::uint32_t>& dims, const bytes& data,
+                      std::uint8_t type = 0x08) {
+  bytes out{0, 0, type, static_cast<std::uint8_t>(dims.size())};
+  for (std::uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<std::uint8_t>(d >> shift));
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+// 0, 1, 2, ... wrapping at 256.
+inline bytes counting(std::size_t n) {
+  bytes b(n);
+  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i);
+  return b;
+}
+
+// A gzip member holding `data` (what `gzip` writes).
+inline bytes gzip(const bytes& data) {
+  z_stream z{};
+  if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("deflateInit2 failed");
+  bytes out(deflateBound(&z, data.size()));
+  z.next_in = const_cast<Bytef*>(data.data());
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = out.data();
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
+  out.resize(z.total_out);
+  return out;
+}
+
+// Runs `f` and expects an E whose one-line message starts with `subject: ` and contains `problem`.
+template <class E>
+void expect_error(const std::function<void()>& f, const std::string& subject,
+                  const std::string& problem) {
+  try {
+    f();
+    BOOST_ERROR("no exception; expected \"" << subject << ": ..." << problem << "\"");
+  } catch (const E& e) {
+    const std::string what = e.what();
+    BOOST_TEST_CONTEXT("message: " << what) {
+      BOOST_TEST(what.rfind(subject + ": ", 0) == 0);
+      BOOST_TEST(what.find(problem) != std::string::npos);
+      BOOST_TEST(what.find('\n') == std::string::npos);
+    }
+  }
+}
+
+// A classification dataset whose class is readable from the input: class c raises value c.
+inline rt::dataset blobs(std::size_t n, int features, int classes, std::uint64_t seed) {
+  rt::rng r(seed, 99);
+  rt::dataset d;
+  d.name = "blobs";
+  d.sample_shape = {features};
+  d.classes = classes;
+  d.x.resize(n * features);
+  d.labels.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<int>(r.below(classes));
+    d.labels[i] = c;
+    for (int f = 0; f < features; ++f) d.x[i * features + f] = r.uniform(0, 0.5f);
+    d.x[i * features + c % features] += 1.0f;
+  }
+  return d;
+}
+
+// Softmax regression trained by plain SGD: a real, small rt::model.
+class linear_softmax final : public rt::model {
+ public:
+  linear_softmax(std::vector<int> input, int classes, int batch, double lr = 0.5) : lr_(lr) {
+    info_.input = std::move(input);
+    info_.outputs = classes;
+    info_.batch = batch;
+    info_.summary = "dense (softmax regression)";
+    for (int d : info_.input) features_ *= d;
+    weight_.assign(static_cast<std::size_t>(classes) * features_, 0.0f);
+    bias_.assign(classes, 0.0f);
+    tensors_ = {{"fc.weight", {classes, features_}, weight_, rt::tensor_role::param},
+                {"fc.bias", {classes}, bias_, rt::tensor_role::param}};
+  }
+
+  const rt::model_info& info() const override { return info_; }
+  std::span<const rt::tensor> tensors() const override { return tensors_; }
+  void set_threads(int threads) override { threads_ = threads; }
+  void begin_epoch(int epoch, long steps) override {
+    epochs_begun.push_back(epoch);
+    steps_per_epoch = steps;
+  }
+  double current_lr() const override { return lr_; }
+
+  rt::step_result train_step(const rt::batch& b) override {
+    largest_batch = std::max(largest_batch, b.n);
+    ++train_steps;
+    const int classes = info_.outputs;
+    std::vector<float> grad_w(weight_.size(), 0.0f), grad_b(classes, 0.0f), p(classes);
+    rt::step_result r;
+    for (int i = 0; i < b.n; ++i) {
+      const float* x = b.x + static_cast<std::size_t>(i) * features_;
+      r.loss_sum += softmax(x, p.data(), b.labels[i], r.correct);
+      for (int c = 0; c < classes; ++c) {
+        const float g = p[c] - (c == b.labels[i] ? 1.0f : 0.0f);
+        grad_b[c] += g;
+        for (int f = 0; f < features_; ++f) grad_w[c * features_ + f] += g * x[f];
+      }
+    }
+    const float step = static_cast<float>(lr_) / static_cast<float>(b.n);
+    for (std::size_t k = 0; k < weight_.size(); ++k) weight_[k] -= step * grad_w[k];
+    for (int c = 0; c < classes; ++c) bias_[c] -= step * grad_b[c];
+    return r;
+  }
+
+  rt::step_result eval_step(const rt::batch& b, float* outputs) override {
+    std::vector<float> p(info_.outputs);
+    rt::step_result r;
+    for (int i = 0; i < b.n; ++i) {
+      r.loss_sum +=
+          softmax(b.x + static_cast<std::size_t>(i) * features_, p.data(), b.labels[i], r.correct);
+      if (outputs) std::copy(p.begin(), p.end(), outputs + static_cast<std::size_t>(i) * p.size());
+    }
+    return r;
+  }
+
+  int threads() const { return threads_; }
+  std::vector<int> epochs_begun;
+  long steps_per_epoch = 0;
+  long train_steps = 0;
+  int largest_batch = 0;
+
+ private:
+  // Probabilities into p; returns the cross-entropy and counts a correct arg-max.
+  double softmax(const float* x, float* p, int label, int& correct) const {
+    const int classes = info_.outputs;
+    for (int c = 0; c < classes; ++c) {
+      float z = bias_[c];
+      for (int f = 0; f < features_; ++f) z += weight_[c * features_ + f] * x[f];
+      p[c] = z;
+    }
+    const float top = *std::max_element(p, p + classes);
+    if (std::max_element(p, p + classes) - p == label) ++correct;
+    float sum = 0;
+    for (int c = 0; c < classes; ++c) sum += p[c] = std::exp(p[c] - top);
+    for (int c = 0; c < classes; ++c) p[c] /= sum;
+    return -std::log(std::max(p[label], 1e-30f));
+  }
+
+  rt::model_info info_;
+  int features_ = 1;
+  double lr_;
+  int threads_ = 0;
+  std::vector<float> weight_, bias_;
+  std::vector<rt::tensor> tensors_;
+};
+
+}  // namespace kiln::test
