@@ -13,3 +13,8 @@ if(NOT TARGET kiln_openblas)
   target_include_directories(kiln_openblas INTERFACE ${OpenBLAS_INCLUDE_DIRS})
   target_link_libraries(kiln_openblas INTERFACE ${OpenBLAS_LIBRARIES})
 endif()
+
+# Every Highway target is compiled (AVX3_DL, AVX3, AVX2, SSE4, SSSE3 and the scalar fallback) and
+# chosen at run time; no -march flag anywhere. HWY_WANT_AVX3_DL: Highway 1.0.3 leaves AVX3_DL out
+# otherwise. HWY_COMPILE_ALL_ATTAINABLE keeps the scalar target for tests and benchmarks.
+set(KILN_HWY_DEFINITIONS HWY_WANT_AVX3_DL HWY_COMPILE_ALL_ATTAINABLE)

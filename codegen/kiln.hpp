@@ -1,0 +1,68 @@
+// kiln: declare a model and its plan in the DSL, get a trainer generated for exactly them.
+//
+//   #include <kiln/kiln.hpp>
+//   using namespace kiln::dsl;
+//   constexpr auto model = input<1, 28, 28> | flatten{} | dense{.units = 10} | softmax_cross_entropy{};
+//   constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .epochs = 5};
+//   auto trainer = kiln::compile<model, plan>();
+//
+// Include this header in one translation unit per trainer: it compiles the trainer's fused
+// update loops for every Highway target (foreach_target.h), which a TU can do only once.
+#pragma once
+
+#include "kiln/codegen/trainer.hpp"
+#include "kiln/dsl/dsl.hpp"
+#include "kiln/runtime/app/cli.hpp"
+#include "kiln/runtime/data/dataset.hpp"
+#include "kiln/runtime/data/fashion_mnist.hpp"
+#include "kiln/runtime/data/idx.hpp"
+#include "kiln/runtime/train/fit.hpp"
+
+namespace kiln {
+
+using codegen::trainer;
+
+// What compile<>() returns for an invalid model or plan, after the static_assert has named the
+// problem: it accepts any call, so that the one readable error is not buried under others.
+struct invalid_trainer {
+  template <class... A>
+  constexpr invalid_trainer& operator()(A&&...) { return *this; }
+  template <class... A>
+  constexpr invalid_trainer fit(A&&...) const { return {}; }
+  template <class... A>
+  constexpr invalid_trainer train_step(A&&...) const { return {}; }
+  template <class... A>
+  constexpr invalid_trainer eval_step(A&&...) const { return {}; }
+};
+
+template <auto Model, auto Plan>
+inline constexpr bool valid = dsl::report_model<Model>() && dsl::report_plan<Plan>();
+
+// The trainer generated for (Model, Plan). A wrong model or plan stops compilation with one
+// static_assert whose note names the layer (or plan entry), its input shape and the problem.
+template <auto Model, auto Plan>
+auto compile(const trainer_options& options = {}) {
+  if constexpr (valid<Model, Plan>)
+    return trainer<Model, Plan>(options);
+  else
+    return invalid_trainer{};
+}
+
+// The standard command line (kiln_add_trainer): --data --epochs --batch --seed --threads --out.
+template <auto Model, auto Plan>
+int run(int argc, char** argv) {
+  if constexpr (valid<Model, Plan>) {
+    const rt::model_info defaults = trainer<Model, Plan>(trainer_options{.batch = 1}).info();
+    rt::model_info info = defaults;
+    info.batch = Plan.batch;
+    return rt::run_cli(argc, argv, info, [](const rt::run_options& o) {
+      trainer_options t{.batch = o.batch, .seed = o.seed, .seed_set = o.seed_set,
+                        .threads = o.threads};
+      return std::unique_ptr<rt::model>(std::make_unique<trainer<Model, Plan>>(t));
+    });
+  } else {
+    return 2;
+  }
+}
+
+}  // namespace kiln

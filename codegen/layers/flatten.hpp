@@ -1,0 +1,18 @@
+// flatten: a view. The trainer aliases its output to its input and its dx to its dy.
+#pragma once
+
+#include "kiln/codegen/layers/op.hpp"
+#include "kiln/dsl/layers/flatten.hpp"
+
+namespace kiln::codegen {
+
+template <dsl::flatten L, dsl::shape In>
+struct op<L, In> {
+  static constexpr dsl::shape out = L.out(In);
+  static constexpr int aux = 0;
+  static constexpr bool view = true;
+  static void forward(const io&) {}
+  static void backward(const io&) {}
+};
+
+}  // namespace kiln::codegen

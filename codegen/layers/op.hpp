@@ -1,0 +1,52 @@
+// What a layer's kernels see in one step. Each layer kind specializes `op<Descriptor, Input>`
+// (codegen/layers/<kind>.hpp) with:
+//   static constexpr dsl::shape out;         // shape of one output sample
+//   static constexpr int aux = 0;            // scratch floats per sample (masks, probabilities)
+//   static constexpr bool view = false;      // true: output aliases the input (flatten)
+//   static void forward(const io&);
+//   static void backward(const io&);         // writes gw (overwrites) and dx when dx != nullptr
+// Losses instead provide `loss_forward` / `loss_backward` (see loss.hpp).
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+#include "kiln/dsl/model.hpp"
+#include "kiln/runtime/rng.hpp"
+
+namespace kiln::codegen {
+
+struct io {
+  int n = 0;               // samples in this batch
+  bool train = true;
+  const float* x = nullptr;   // n × input
+  float* y = nullptr;         // n × output
+  const float* dy = nullptr;  // n × output (backward)
+  float* dx = nullptr;        // n × input, nullptr when no one needs it (the first layer)
+  const float* w = nullptr;   // this layer's parameters, at param_offsets()
+  float* gw = nullptr;        // their gradients, same layout
+  float* aux = nullptr;       // n × op::aux floats, kept from forward to backward
+  rt::rng* rng = nullptr;
+};
+
+template <auto Layer, dsl::shape In>
+struct op;
+
+// Parameter tensors are 64-byte aligned inside the arenas.
+inline constexpr std::size_t align_floats = 16;
+constexpr std::size_t aligned(std::size_t n) {
+  return (n + align_floats - 1) / align_floats * align_floats;
+}
+
+// Where each parameter tensor of a layer starts, relative to the layer's first one; the last
+// entry is the layer's total (aligned) size.
+template <class L>
+constexpr auto param_offsets(const L& layer, dsl::shape in) {
+  const auto ps = dsl::params_of(layer, in);
+  std::array<std::size_t, ps.size() + 1> off{};
+  for (std::size_t i = 0; i < ps.size(); ++i)
+    off[i + 1] = off[i] + aligned(std::size_t(ps[i].dims.size()));
+  return off;
+}
+
+}  // namespace kiln::codegen

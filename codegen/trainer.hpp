@@ -1,0 +1,326 @@
+// The trainer generated for one (model, plan): forward and backward through the layer ops, the
+// loss, and the fused update of every parameter tensor right after its gradient is known.
+// All memory is one arena sized from compile-time per-sample constants and the batch size,
+// allocated at construction: a training step allocates nothing.
+#pragma once
+
+#include <hwy/aligned_allocator.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kiln/codegen/generate.hpp"
+#include "kiln/codegen/gemm.hpp"
+#include "kiln/codegen/layout.hpp"
+#include "kiln/dsl/schedule.hpp"
+#include "kiln/runtime/data/dataset.hpp"
+#include "kiln/runtime/error.hpp"
+#include "kiln/runtime/model.hpp"
+#include "kiln/runtime/rng.hpp"
+#include "kiln/runtime/train/fit.hpp"
+
+namespace kiln {
+
+// Run-time choices that do not change the generated code.
+struct trainer_options {
+  int batch = 0;                 // largest batch a step takes; 0: the plan's
+  std::uint64_t seed = 0;        // weight init and dropout; used when seed_set
+  bool seed_set = false;         // false: the plan's seed
+  int threads = 1;               // GEMM threads
+};
+
+namespace codegen {
+
+std::string to_string(const dsl::shape& s);
+
+template <auto Model, auto Plan>
+class trainer final : public rt::model {
+  using lay = layout<Model>;
+  static constexpr std::size_t L = lay::layers;
+  static constexpr auto opt = Plan.optimizer;
+  static constexpr int S = opt.states();
+  using loss_op = typename lay::template op_at<L - 1>;
+
+ public:
+  explicit trainer(const trainer_options& o = {}) {
+    batch_ = o.batch > 0 ? o.batch : Plan.batch;
+    if (o.batch < 0) throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
+    seed_ = o.seed_set ? o.seed : Plan.seed;
+    set_threads(o.threads);
+    allocate();
+    describe();
+    reset();
+  }
+  // Movable (the arena moves, the pointers into it stay valid); not copyable.
+  trainer(trainer&&) noexcept = default;
+  trainer& operator=(trainer&&) noexcept = default;
+
+  // Fresh weights from the seed (PyTorch's default initialization), zero optimizer state, step 0.
+  void reset() {
+    rt::rng init(seed_, rt::streams::init);
+    std::fill(p_, p_ + lay::params, 0.0f);
+    for (const auto& t : lay::tensors) {
+      float* w = p_ + t.offset;
+      const auto n = std::size_t(t.spec.dims.size());
+      switch (t.spec.start) {
+        case dsl::init::zeros: std::fill(w, w + n, 0.0f); break;
+        case dsl::init::ones: std::fill(w, w + n, 1.0f); break;
+        case dsl::init::fan_in_uniform: {
+          const float bound = 1.0f / std::sqrt(float(t.spec.fan_in));
+          for (std::size_t i = 0; i < n; ++i) w[i] = init.uniform(-bound, bound);
+        }
+      }
+    }
+    for (int k = 0; k < S; ++k) std::fill(s_[k], s_[k] + lay::params, opt.state_init(k));
+    rng_ = rt::rng(seed_, rt::streams::dropout);
+    steps_ = 0;
+    clock_ = {};
+  }
+
+  // --- rt::model ------------------------------------------------------------------------------
+  const rt::model_info& info() const override { return info_; }
+  std::span<const rt::tensor> tensors() const override { return tensors_; }
+  void set_threads(int threads) override {
+    if (threads < 1) throw config_error("threads", "must be at least 1");
+    set_gemm_threads(threads);
+  }
+  void begin_epoch(int epoch, long steps_per_epoch) override {
+    clock_.epoch = epoch;
+    clock_.steps_per_epoch = std::max(steps_per_epoch, 1L);
+  }
+  double current_lr() const override {
+    return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch});
+  }
+
+  rt::step_result train_step(const rt::batch& b) override {
+    check(b);
+    const double lr = current_lr();
+    ++steps_;
+    forward(b, true);
+    const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+    backward(b, lr);
+    return r;
+  }
+
+  rt::step_result eval_step(const rt::batch& b, float* outputs) override {
+    check(b);
+    forward(b, false);
+    const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+    if (outputs) std::memcpy(outputs, out_[L - 2], sizeof(float) * b.n * info_.outputs);
+    return r;
+  }
+
+  // --- for users ------------------------------------------------------------------------------
+  // Trains with the plan's epochs, batch and seed (progress on stderr).
+  rt::fit_result fit(const rt::dataset& train, const rt::dataset& test) {
+    return rt::fit(*this, train, &test, {Plan.epochs, batch_, seed_, {}, true});
+  }
+  rt::fit_result fit(const rt::dataset& train, const rt::dataset* test, rt::fit_options o) {
+    return rt::fit(*this, train, test, o);
+  }
+
+  // A parameter or state tensor by name ("fc1.weight", "fc1.weight.momentum_buffer").
+  std::span<float> tensor(std::string_view name) {
+    for (auto& t : tensors_)
+      if (t.name == name) return t.data;
+    throw config_error("tensor", "no tensor named '" + std::string(name) + "'");
+  }
+  std::span<float> parameters() { return {p_, lay::params}; }
+  long steps() const { return steps_; }
+  int batch() const { return batch_; }
+
+  static constexpr long parameter_count = dsl::param_count(Model);
+
+ private:
+  void check(const rt::batch& b) const {
+    if (b.n < 1 || b.n > batch_)
+      throw config_error("batch", "a step takes 1 to " + std::to_string(batch_) + " samples, got " +
+                                      std::to_string(b.n));
+  }
+
+  io loss_io(const rt::batch& b) {
+    io c;
+    c.n = b.n;
+    c.x = out_[L - 2];
+    c.dx = grad_[0];
+    c.aux = aux_[L - 1];
+    return c;
+  }
+
+  void forward(const rt::batch& b, bool train) {
+    out_[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (forward_layer<I + 1>(b.n, train), ...);
+    }(dsl::index_for<L - 2>{});
+  }
+
+  template <std::size_t I>
+  void forward_layer(int n, bool train) {
+    using op_t = typename lay::template op_at<I>;
+    if constexpr (op_t::view) {
+      out_[I] = out_[I - 1];
+    } else {
+      io c;
+      c.n = n;
+      c.train = train;
+      c.x = out_[I - 1];
+      c.y = out_[I] = act_[I];
+      c.w = p_ + lay::rows[I].param_base;
+      c.aux = aux_[I];
+      c.rng = &rng_;
+      op_t::forward(c);
+    }
+  }
+
+  void backward(const rt::batch& b, double lr) {
+    loss_op::loss_backward(loss_io(b), b);
+    float* dy = grad_[0];
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((dy = backward_layer<L - 2 - I>(b.n, dy, lr)), ...);
+    }(dsl::index_for<L - 2>{});
+  }
+
+  // Returns the gradient of the layer's input (for the layer before it).
+  template <std::size_t I>
+  float* backward_layer(int n, float* dy, double lr) {
+    using op_t = typename lay::template op_at<I>;
+    if constexpr (op_t::view) {
+      return dy;
+    } else {
+      io c;
+      c.n = n;
+      c.x = out_[I - 1];
+      c.y = out_[I];
+      c.dy = dy;
+      c.dx = lay::needs_dx[I] ? (dy == grad_[0] ? grad_[1] : grad_[0]) : nullptr;
+      c.w = p_ + lay::rows[I].param_base;
+      c.gw = g_ + lay::rows[I].param_base;
+      c.aux = aux_[I];
+      c.rng = &rng_;
+      op_t::backward(c);
+      update_layer<I>(lr);  // while its gradients are still in cache
+      return c.dx;
+    }
+  }
+
+  // The fused update of every tensor of layer I.
+  template <std::size_t I>
+  void update_layer(double lr) {
+    [&]<std::size_t... T>(std::index_sequence<T...>) {
+      ((lay::tensors[T].layer == I ? update_tensor<T>(lr) : void()), ...);
+    }(dsl::index_for<lay::tensor_count>{});
+  }
+
+  template <std::size_t T>
+  void update_tensor(double lr) {
+    constexpr auto t = lay::tensors[T];
+    using cfg = update_cfg<Plan, t.spec.decay>;
+    update_args<cfg> a;
+    a.p = p_ + t.offset;
+    a.g = g_ + t.offset;
+    for (int k = 0; k < S; ++k) a.state[k] = s_[k] + t.offset;
+    a.n = std::size_t(t.spec.dims.size());
+    a.k = optim<opt>::at({steps_, lr});
+    update(a);
+  }
+
+  void allocate() {
+    const auto B = std::size_t(batch_);
+    std::size_t total = (2 + S) * lay::params + 2 * aligned(B * lay::widest);
+    for (std::size_t i = 0; i < L; ++i)
+      total += aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
+    arena_ = hwy::AllocateAligned<float>(total);
+    if (!arena_) throw error("kiln: cannot allocate " + std::to_string(total * 4) + " bytes");
+    std::fill(arena_.get(), arena_.get() + total, 0.0f);
+    float* at = arena_.get();
+    auto take = [&](std::size_t n) { return std::exchange(at, at + n); };
+    p_ = take(lay::params);
+    g_ = take(lay::params);
+    for (int k = 0; k < S; ++k) s_[k] = take(lay::params);
+    for (auto& g : grad_) g = take(aligned(B * lay::widest));
+    for (std::size_t i = 0; i < L; ++i) {
+      aux_[i] = take(aligned(B * lay::rows[i].aux));
+      act_[i] = lay::rows[i].view ? nullptr : take(aligned(B * lay::rows[i].out));
+    }
+  }
+
+  // The model's view for the runtime: shapes, names, tensors.
+  void describe() {
+    const dsl::shape input = lay::in[0];
+    info_.input.assign(input.d, input.d + input.rank);
+    info_.outputs = lay::in[L - 1].size();
+    info_.kind = std::is_same_v<std::remove_cvref_t<decltype(dsl::at<L - 1>(Model))>,
+                                dsl::softmax_cross_entropy>
+                     ? rt::task::classify
+                     : rt::task::regress;
+    info_.batch = batch_;
+    info_.epochs = Plan.epochs;
+    info_.seed = seed_;
+    std::vector<std::string> names(L);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((names[I] = layer_name<I>()), ...);
+      ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
+                         (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
+                         to_string(lay::in[I]) + " -> " +
+                         to_string(lay::template op_at<I>::out) + "\n"),
+       ...);
+    }(dsl::index_for<L>{});
+    auto dims = [](const dsl::shape& s) { return std::vector<int>(s.d, s.d + s.rank); };
+    auto add = [&](const auto& t, std::string name, float* base, rt::tensor_role role) {
+      const auto n = std::size_t(t.spec.dims.size());
+      tensors_.push_back({std::move(name), dims(t.spec.dims), {base + t.offset, n}, role});
+    };
+    auto full_name = [&](const auto& t) {
+      return names[t.layer] + "." + std::string(t.spec.name.view());
+    };
+    for (const auto& t : lay::tensors) add(t, full_name(t), p_, rt::tensor_role::param);
+    for (int k = 0; k < S; ++k)
+      for (const auto& t : lay::tensors)
+        add(t, full_name(t) + "." + std::string(opt.state_name(k)), s_[k], rt::tensor_role::state);
+  }
+
+  // The DSL's .name when given, else the layer's position as PyTorch's nn.Sequential numbers it
+  // (the input layer is not a module: the first layer after it is "0").
+  template <std::size_t I>
+  static std::string layer_name() {
+    if constexpr (I == 0) {
+      return "input";
+    } else if constexpr (requires { dsl::at<I>(Model).name; }) {
+      if (!dsl::at<I>(Model).name.empty()) return std::string(dsl::at<I>(Model).name.view());
+      return std::to_string(I - 1);
+    } else {
+      return std::to_string(I - 1);
+    }
+  }
+
+  hwy::AlignedFreeUniquePtr<float[]> arena_;
+  float* p_ = nullptr;  // parameters
+  float* g_ = nullptr;  // their gradients
+  float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
+  float* act_[L]{};     // each non-view layer's output
+  float* aux_[L]{};     // each layer's scratch
+  float* out_[L]{};     // this step's output of each layer (a view's is its input's)
+  float* grad_[2]{};    // ping-pong buffers for the gradients flowing backward
+  int batch_ = 0;
+  std::uint64_t seed_ = 0;
+  long steps_ = 0;
+  dsl::lr_clock clock_{};
+  rt::rng rng_;
+  rt::model_info info_;
+  std::vector<rt::tensor> tensors_;
+};
+
+inline std::string to_string(const dsl::shape& s) {
+  std::string r = "{";
+  for (int i = 0; i < s.rank; ++i) r += (i ? ", " : "") + std::to_string(s.d[i]);
+  return r + "}";
+}
+
+}  // namespace codegen
+}  // namespace kiln

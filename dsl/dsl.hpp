@@ -1,0 +1,15 @@
+// Everything a model file needs: `using namespace kiln::dsl;`.
+#pragma once
+
+#include "kiln/dsl/core.hpp"
+#include "kiln/dsl/layers/activation.hpp"
+#include "kiln/dsl/layers/dense.hpp"
+#include "kiln/dsl/layers/flatten.hpp"
+#include "kiln/dsl/layers/loss.hpp"
+#include "kiln/dsl/lr/schedules.hpp"
+#include "kiln/dsl/model.hpp"
+#include "kiln/dsl/optim/sgd.hpp"
+#include "kiln/dsl/regularize/l1.hpp"
+#include "kiln/dsl/regularize/l2.hpp"
+#include "kiln/dsl/regularize/regularizers.hpp"
+#include "kiln/dsl/schedule.hpp"

@@ -1,0 +1,136 @@
+// What the compiler knows about a model: the shape entering every layer, the parameter tensors,
+// and whether the model is valid. The checks (one per layer kind, in each descriptor's check())
+// are kept apart from the one place that reports them: report_model<Model>() below.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <type_traits>
+
+#include "kiln/dsl/core.hpp"
+
+namespace kiln::dsl {
+
+template <std::size_t I>
+using index_c = std::integral_constant<std::size_t, I>;
+
+// The shape entering each layer: in_shapes(m)[i] is the input of layer i (the input layer gets
+// its own shape). Computed without recursion: one left fold over the layers.
+template <class... L>
+constexpr std::array<shape, sizeof...(L)> in_shapes(const net<L...>& m) {
+  std::array<shape, sizeof...(L)> in{};
+  shape cur{};
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((in[I] = I == 0 ? at<I>(m).out(cur) : cur, cur = at<I>(m).out(in[I])), ...);
+  }(std::index_sequence_for<L...>{});
+  return in;
+}
+
+// The shape a model's last non-loss layer produces (what the loss sees).
+template <class... L>
+constexpr shape output_shape(const net<L...>& m) {
+  return in_shapes(m)[sizeof...(L) - 1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation. diag names the first offending layer; layer < 0 means the model is valid.
+
+struct diag {
+  int layer = -1;
+  const char* problem = nullptr;
+  shape in{};
+  constexpr bool ok() const { return layer < 0; }
+};
+
+template <class L>
+inline constexpr bool is_input = std::is_same_v<L, input_layer>;
+
+template <class... L>
+constexpr diag validate(const net<L...>& m) {
+  constexpr std::size_t n = sizeof...(L);
+  if constexpr (n < 2) {
+    return {0, "a model needs at least input<...> and a loss", {}};
+  } else {
+    const auto in = in_shapes(m);
+    diag d{};
+    auto visit = [&]<std::size_t I>(index_c<I>) {
+      using T = std::remove_cvref_t<decltype(at<I>(m))>;
+      const char* problem = nullptr;
+      if constexpr (I == 0 && !is_input<T>)
+        problem = "the model must start with input<...>";
+      else if constexpr (I > 0 && is_input<T>)
+        problem = "input<...> may only be the first layer";
+      else if constexpr (I + 1 == n && !loss<T>)
+        problem = "the model must end with a loss: softmax_cross_entropy{} or mse{}";
+      else if constexpr (I + 1 < n && loss<T>)
+        problem = "a loss may only be the last layer";
+      else
+        problem = at<I>(m).check(in[I]);
+      if (problem) d = {int(I), problem, in[I]};
+      return problem == nullptr;
+    };
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (visit(index_c<I>{}) && ...);  // stops at the first problem
+    }(std::index_sequence_for<L...>{});
+    return d;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters: every tensor of every layer, in declaration order.
+
+template <class... L>
+constexpr std::size_t param_tensor_count(const net<L...>&) {
+  return (param_count_of<L>() + ... + 0);
+}
+
+template <class L>
+constexpr auto params_of(const L& l, shape in) {
+  if constexpr (param_count_of<L>() > 0)
+    return l.params(in);
+  else
+    return std::array<param, 0>{};
+}
+
+// Number of learnable floats in the model.
+template <class... L>
+constexpr long param_count(const net<L...>& m) {
+  const auto in = in_shapes(m);
+  long total = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    auto add = [&](const auto& ps) {
+      for (const param& p : ps) total += p.dims.size();
+    };
+    (add(params_of(at<I>(m), in[I])), ...);
+  }(std::index_sequence_for<L...>{});
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting: one static_assert for every model error. GCC and Clang print the template
+// arguments of `invalid_layer` in one note: the layer's index, its descriptor (with the user's
+// values), the shape that reaches it, and the problem.
+
+struct text_t {
+  static constexpr std::size_t capacity = 96;
+  char s[capacity]{};
+  constexpr explicit text_t(const char* p) {
+    for (std::size_t i = 0; p && p[i] && i + 1 < capacity; ++i) s[i] = p[i];
+  }
+};
+
+template <int Layer, auto Descriptor, shape Input, text_t Problem>
+inline constexpr bool invalid_layer = false;
+
+template <auto Model>
+constexpr bool report_model() {
+  constexpr diag d = validate(Model);
+  if constexpr (!d.ok()) {
+    constexpr auto bad = at<std::size_t(d.layer)>(Model);
+    static_assert(invalid_layer<d.layer, bad, d.in, text_t(d.problem)>,
+                  "kiln: invalid model (the note names the layer, its input shape and the problem)");
+  }
+  return d.ok();
+}
+
+}  // namespace kiln::dsl

@@ -1,0 +1,17 @@
+// l2: adds λ·p to the gradient (the gradient of λ/2·‖p‖²), i.e. PyTorch's coupled
+// weight_decay = λ. Applies to tensors that declare decay (weights, not biases).
+#pragma once
+
+#include <string_view>
+
+namespace kiln::dsl {
+
+struct l2 {
+  static constexpr std::string_view kind = "l2";
+  double lambda = 0;
+  constexpr const char* check() const {
+    return lambda >= 0 ? nullptr : "l2: the strength must be >= 0";
+  }
+};
+
+}  // namespace kiln::dsl

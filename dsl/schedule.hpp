@@ -1,0 +1,60 @@
+// The training plan: optimizer, regularizers, learning-rate schedule, epochs, batch and seed.
+// A literal aggregate: `schedule{.optimizer = sgd{.lr = 0.05}, .epochs = 10}` deduces its type.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+
+#include "kiln/dsl/lr/schedules.hpp"
+#include "kiln/dsl/model.hpp"
+#include "kiln/dsl/regularize/regularizers.hpp"
+
+namespace kiln::dsl {
+
+template <class O>
+concept optimizer = requires(const O& o) {
+  { O::kind } -> std::convertible_to<std::string_view>;
+  { o.states() } -> std::convertible_to<int>;
+  { o.check() } -> std::same_as<const char*>;
+};
+
+template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr>
+struct schedule {
+  Opt optimizer;
+  Reg regularizer{};
+  Lr lr{};
+  int epochs = 10;
+  int batch = 64;
+  std::uint64_t seed = 0;
+};
+
+// Validation of a plan, reported like a model error: the note names the part and the problem.
+template <auto Part, text_t Problem>
+inline constexpr bool invalid_plan = false;
+
+template <auto Plan>
+constexpr bool report_plan() {
+  constexpr const char* general = Plan.epochs <= 0  ? "schedule: .epochs must be positive"
+                                  : Plan.batch <= 0 ? "schedule: .batch must be positive"
+                                                    : nullptr;
+  if constexpr (general != nullptr)
+    static_assert(invalid_plan<Plan.epochs, text_t(general)>, "kiln: invalid plan (see the note)");
+  constexpr const char* opt = Plan.optimizer.check();
+  if constexpr (opt != nullptr)
+    static_assert(invalid_plan<Plan.optimizer, text_t(opt)>, "kiln: invalid plan (see the note)");
+  constexpr const char* lr = Plan.lr.check();
+  if constexpr (lr != nullptr)
+    static_assert(invalid_plan<Plan.lr, text_t(lr)>, "kiln: invalid plan (see the note)");
+  constexpr auto regs = as_regs(Plan.regularizer);
+  constexpr const char* reg = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const char* first = nullptr;
+    ((first = first ? first : at<I>(regs).check()), ...);
+    return first;
+  }(index_for<regs.size>{});
+  if constexpr (reg != nullptr)
+    static_assert(invalid_plan<Plan.regularizer, text_t(reg)>, "kiln: invalid plan (see the note)");
+  return !general && !opt && !lr && !reg;
+}
+
+}  // namespace kiln::dsl
