@@ -63,4 +63,12 @@ namespace streams {
 inline constexpr std::uint64_t init = 0, shuffle = 1, dropout = 2, augment = 3;
 }
 
+// The generator of one epoch of one stream. It depends only on (seed, stream, epoch), so epoch k
+// draws the same numbers whether or not epochs before it ran (resuming from a checkpoint).
+inline rng epoch_rng(std::uint64_t seed, std::uint64_t stream, std::uint64_t epoch) noexcept {
+  // A generator keyed by (seed, epoch) -- far from the stream ids above -- seeds the epoch's one.
+  constexpr std::uint64_t epoch_keys = 0x8000'0000'0000'0000ull;
+  return rng(rng(seed, epoch_keys + epoch).next(), stream);
+}
+
 }  // namespace kiln::rt

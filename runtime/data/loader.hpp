@@ -1,0 +1,98 @@
+// Mini-batches of a dataset, shuffled per epoch and gathered by a background thread while the
+// model trains on the previous batch.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "kiln/runtime/data/dataset.hpp"
+#include "kiln/runtime/model.hpp"
+#include "kiln/runtime/rng.hpp"
+
+namespace kiln::rt {
+
+// Per-batch augmentation, run in the loader thread on the batch's own copy of the samples: `x`
+// holds `n` samples of `sample_shape` back to back, to change in place. `r` is the epoch's
+// augmentation generator (epoch_rng(seed, streams::augment, epoch)), so results are reproducible.
+using augment_fn = std::function<void(float* x, int n, std::span<const int> sample_shape, rng& r)>;
+
+struct loader_options {
+  int batch = 64;
+  std::uint64_t seed = 0;
+  bool shuffle = true;  // false: dataset order
+  int buffers = 3;      // batches in memory: one held by the consumer, the others prefetched (>= 2)
+  augment_fn augment;   // empty: none
+};
+
+// The sample order of epoch `epoch` (0-based): a permutation drawn from
+// epoch_rng(seed, streams::shuffle, epoch).
+std::vector<std::size_t> epoch_order(std::size_t samples, std::uint64_t seed, int epoch);
+
+// Usage:
+//   batch_loader loader(train, {.batch = 64, .seed = 1});
+//   for (int e = 0; e < epochs; ++e) {
+//     loader.start_epoch(e);
+//     while (auto b = loader.next()) model.train_step(*b);
+//   }
+// Every sample appears once per epoch; the last batch may be partial (no drop_last). Buffers are
+// allocated once: no allocation per batch. `data` must outlive the loader. Stopping early
+// (destroying the loader, or starting another epoch mid-way) cancels the prefetch cleanly.
+class batch_loader {
+ public:
+  batch_loader(const dataset& data, loader_options opts);
+  ~batch_loader();
+  batch_loader(const batch_loader&) = delete;
+  batch_loader& operator=(const batch_loader&) = delete;
+
+  std::size_t samples() const noexcept { return samples_; }
+  long batches_per_epoch() const noexcept { return batches_; }
+
+  // Starts gathering epoch `epoch` (0-based) in the background, dropping what is left of the
+  // epoch before.
+  void start_epoch(int epoch);
+
+  // The next batch of the epoch, or nullopt after its last one. The batch's memory stays valid
+  // until the following next(), start_epoch() or the destructor. An exception thrown in the
+  // loader thread (by the augmentation) is rethrown here.
+  std::optional<batch> next();
+
+ private:
+  struct slot {
+    std::vector<float> x;
+    std::vector<std::int32_t> labels;
+    std::vector<float> targets;
+    int n = 0;
+  };
+
+  void produce(int epoch) noexcept;
+  void fill(slot& s, long index, rng& augment_rng);
+  void stop_producer() noexcept;
+
+  const dataset& data_;
+  loader_options opts_;
+  std::size_t samples_ = 0, sample_size_ = 0;
+  long batches_ = 0;
+  bool has_labels_ = false, has_targets_ = false;
+  std::vector<std::size_t> order_;  // written by the producer before its first batch
+  std::vector<slot> slots_;
+
+  std::mutex mutex_;
+  std::condition_variable batch_ready_, slot_free_;
+  long filled_ = 0;    // batches of this epoch gathered so far
+  long released_ = 0;  // batches the consumer is done with
+  long handed_ = 0;    // batches given to the consumer
+  bool cancel_ = false;
+  bool started_ = false;
+  std::exception_ptr error_;
+  std::thread producer_;
+};
+
+}  // namespace kiln::rt

@@ -1,0 +1,240 @@
+#define BOOST_TEST_MODULE runtime_loader
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <new>
+#include <numeric>
+#include <thread>
+
+#include "kiln/runtime/data/loader.hpp"
+#include "kiln/runtime/error.hpp"
+#include "support.hpp"
+
+// Counts every allocation in the process, to check that batches after the first allocate nothing.
+// (GCC's mismatched-new-delete check cannot see that malloc and free pair up here.)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+std::atomic<long> allocations{0};
+}
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace kiln;
+using namespace kiln::test;
+
+namespace {
+
+// Sample i is `features` copies of i, labelled i % 7, with target -i.
+rt::dataset numbered(std::size_t n, int features = 3) {
+  rt::dataset d;
+  d.name = "numbered";
+  d.sample_shape = {features};
+  d.classes = 7;
+  d.target_size = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int f = 0; f < features; ++f) d.x.push_back(static_cast<float>(i));
+    d.labels.push_back(static_cast<std::int32_t>(i % 7));
+    d.targets.push_back(-static_cast<float>(i));
+  }
+  return d;
+}
+
+// The sample ids of one epoch, in the order the loader gave them, checking each batch's rows.
+std::vector<std::size_t> run_epoch(rt::batch_loader& loader, int epoch, int features = 3,
+                                   std::vector<int>* batch_sizes = nullptr) {
+  std::vector<std::size_t> ids;
+  loader.start_epoch(epoch);
+  while (const auto b = loader.next()) {
+    if (batch_sizes) batch_sizes->push_back(b->n);
+    for (int i = 0; i < b->n; ++i) {
+      const float id = b->x[i * features];
+      for (int f = 1; f < features; ++f) BOOST_REQUIRE(b->x[i * features + f] == id);
+      BOOST_REQUIRE(b->labels[i] == static_cast<std::int32_t>(id) % 7);
+      BOOST_REQUIRE(b->targets[i] == -id);
+      ids.push_back(static_cast<std::size_t>(id));
+    }
+  }
+  return ids;
+}
+
+rt::loader_options with_batch(int batch, std::uint64_t seed = 1) {
+  rt::loader_options o;
+  o.batch = batch;
+  o.seed = seed;
+  return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_sample_once_per_epoch_and_partial_last_batch) {
+  const rt::dataset data = numbered(103);
+  rt::batch_loader loader(data, with_batch(10));
+  BOOST_TEST(loader.batches_per_epoch() == 11);
+  BOOST_TEST(loader.samples() == 103u);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<int> sizes;
+    std::vector<std::size_t> ids = run_epoch(loader, epoch, 3, &sizes);
+    BOOST_TEST(sizes.size() == 11u);
+    BOOST_TEST(sizes.back() == 3);
+    BOOST_TEST(std::all_of(sizes.begin(), sizes.end() - 1, [](int n) { return n == 10; }));
+    std::sort(ids.begin(), ids.end());
+    std::vector<std::size_t> all(103);
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    BOOST_TEST(ids == all, boost::test_tools::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(order_follows_seed_and_epoch) {
+  const rt::dataset data = numbered(50);
+  rt::batch_loader a(data, with_batch(8, 42)), b(data, with_batch(8, 42)),
+      c(data, with_batch(8, 43));
+  const auto a0 = run_epoch(a, 0), a1 = run_epoch(a, 1);
+  BOOST_TEST(a0 == run_epoch(b, 0), boost::test_tools::per_element());
+  BOOST_TEST(a0 != a1);
+  BOOST_TEST(a0 != run_epoch(c, 0));
+  BOOST_TEST(a0 == rt::epoch_order(50, 42, 0), boost::test_tools::per_element());
+  BOOST_TEST(a1 == rt::epoch_order(50, 42, 1), boost::test_tools::per_element());
+  std::vector<std::size_t> identity(50);
+  std::iota(identity.begin(), identity.end(), std::size_t{0});
+  BOOST_TEST(a0 != identity);
+}
+
+BOOST_AUTO_TEST_CASE(an_epoch_does_not_depend_on_the_epochs_before_it) {
+  const rt::dataset data = numbered(40);
+  rt::batch_loader from_start(data, with_batch(6)), resumed(data, with_batch(6));
+  run_epoch(from_start, 0);
+  run_epoch(from_start, 1);
+  BOOST_TEST(run_epoch(from_start, 2) == run_epoch(resumed, 2), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(without_shuffle_the_order_is_the_dataset_order) {
+  const rt::dataset data = numbered(20);
+  rt::loader_options o = with_batch(6);
+  o.shuffle = false;
+  rt::batch_loader loader(data, o);
+  std::vector<std::size_t> identity(20);
+  std::iota(identity.begin(), identity.end(), std::size_t{0});
+  BOOST_TEST(run_epoch(loader, 5) == identity, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(batch_larger_than_the_data_and_empty_data) {
+  const rt::dataset small = numbered(5);
+  rt::batch_loader loader(small, with_batch(64));
+  std::vector<int> sizes;
+  BOOST_TEST(run_epoch(loader, 0, 3, &sizes).size() == 5u);
+  BOOST_TEST(sizes == std::vector<int>{5}, boost::test_tools::per_element());
+
+  const rt::dataset empty = numbered(0);
+  rt::batch_loader none(empty, with_batch(4));
+  BOOST_TEST(none.batches_per_epoch() == 0);
+  none.start_epoch(0);
+  BOOST_TEST(!none.next());
+}
+
+BOOST_AUTO_TEST_CASE(augmentation_runs_in_the_loader_thread) {
+  const rt::dataset data = numbered(30, 4);
+  std::atomic<int> calls{0};
+  std::atomic<bool> other_thread{true}, wrong_shape{false};
+  const auto consumer = std::this_thread::get_id();
+  rt::loader_options o = with_batch(7);
+  o.augment = [&](float* x, int n, std::span<const int> shape, rt::rng& r) {
+    ++calls;
+    // Boost.Test assertions are not thread-safe: record what to check afterwards.
+    if (std::this_thread::get_id() == consumer) other_thread = false;
+    if (shape.size() != 1 || shape[0] != 4) wrong_shape = true;
+    for (int i = 0; i < n * 4; ++i) x[i] = -1;  // a trivial transform
+    x[0] = r.uniform();                         // reproducible from (seed, epoch)
+  };
+  rt::batch_loader loader(data, o);
+  std::vector<float> firsts;
+  for (int pass = 0; pass < 2; ++pass) {
+    loader.start_epoch(3);
+    while (const auto b = loader.next()) {
+      BOOST_TEST(b->x[1] == -1.0f);
+      BOOST_TEST(b->x[b->n * 4 - 1] == -1.0f);
+      firsts.push_back(b->x[0]);
+    }
+  }
+  BOOST_TEST(calls == 10);
+  BOOST_TEST(other_thread);
+  BOOST_TEST(!wrong_shape);
+  BOOST_TEST(std::equal(firsts.begin(), firsts.begin() + 5, firsts.begin() + 5));
+  BOOST_TEST(firsts[0] != firsts[1]);
+  // The source data is untouched.
+  BOOST_TEST(data.x[5] == 1.0f);
+}
+
+BOOST_AUTO_TEST_CASE(an_augmentation_error_reaches_the_consumer) {
+  const rt::dataset data = numbered(30);
+  rt::loader_options o = with_batch(4);
+  int batches = 0;
+  o.augment = [&](float*, int, std::span<const int>, rt::rng&) {
+    if (++batches == 3) throw std::runtime_error("augmentation broke");
+  };
+  rt::batch_loader loader(data, o);
+  loader.start_epoch(0);
+  BOOST_TEST(loader.next().has_value());
+  BOOST_TEST(loader.next().has_value());
+  BOOST_CHECK_EXCEPTION(loader.next(), std::runtime_error, [](const std::runtime_error& e) {
+    return std::string(e.what()) == "augmentation broke";
+  });
+}
+
+BOOST_AUTO_TEST_CASE(stopping_early_does_not_hang) {
+  const rt::dataset data = numbered(10000);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    rt::batch_loader loader(data, with_batch(3));
+    loader.start_epoch(0);
+    BOOST_TEST(loader.next().has_value());
+  }  // destroyed mid-epoch with the producer blocked on a full ring
+  try {
+    rt::batch_loader loader(data, with_batch(3));
+    loader.start_epoch(0);
+    loader.next();
+    throw std::runtime_error("consumer failed");
+  } catch (const std::runtime_error&) {
+  }
+  {
+    rt::batch_loader loader(data, with_batch(3));
+    loader.start_epoch(0);
+    loader.next();
+    std::vector<int> sizes;
+    BOOST_TEST(run_epoch(loader, 1, 3, &sizes).size() == 10000u);  // restarted mid-epoch
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  BOOST_TEST(seconds < 5.0);
+}
+
+BOOST_AUTO_TEST_CASE(no_allocation_per_batch) {
+  const rt::dataset data = numbered(5000, 16);
+  rt::batch_loader loader(data, with_batch(32));
+  loader.start_epoch(0);
+  BOOST_REQUIRE(loader.next());
+  const long before = allocations.load();
+  long batches = 1;
+  while (loader.next()) ++batches;
+  BOOST_TEST(batches == 157);
+  BOOST_TEST(allocations.load() == before);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_options) {
+  const rt::dataset data = numbered(10);
+  expect_error<config_error>([&] { rt::batch_loader(data, with_batch(0)); }, "batch",
+                             "must be at least 1, got 0");
+  rt::loader_options one_buffer = with_batch(4);
+  one_buffer.buffers = 1;
+  expect_error<config_error>([&] { rt::batch_loader(data, one_buffer); }, "buffers",
+                             "must be at least 2, got 1");
+  rt::batch_loader loader(data, with_batch(4));
+  BOOST_CHECK_THROW(loader.next(), std::logic_error);
+}
