@@ -1,0 +1,140 @@
+#include "kiln/runtime/app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "kiln/runtime/data/fashion_mnist.hpp"
+#include "kiln/runtime/error.hpp"
+#include "kiln/runtime/train/fit.hpp"
+
+namespace kiln::rt {
+namespace {
+
+constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2;
+
+// Messages from libraries may span lines; a log line per error keeps them greppable.
+void print_error(const std::string& message) {
+  std::string line = message;
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  std::fprintf(stderr, "error: %s\n", line.c_str());
+}
+
+struct usage_error {
+  std::string message;
+};
+
+void require_positive(const char* flag, int value) {
+  if (value < 1)
+    throw usage_error{std::string(flag) + ": must be at least 1, got " + std::to_string(value)};
+}
+
+// Rows are true classes, columns predictions; a width fitting the largest count keeps it compact.
+void print_confusion(const eval_result& r) {
+  if (r.classes == 0) return;
+  const long largest = *std::max_element(r.confusion.begin(), r.confusion.end());
+  const int width = std::max<int>(static_cast<int>(std::to_string(largest).size()),
+                                  static_cast<int>(std::to_string(r.classes - 1).size())) +
+                    1;
+  std::fprintf(stderr, "confusion matrix (row: true class, column: predicted)\n%*s", 3, "");
+  for (int c = 0; c < r.classes; ++c) std::fprintf(stderr, "%*d", width, c);
+  std::fputc('\n', stderr);
+  for (int t = 0; t < r.classes; ++t) {
+    std::fprintf(stderr, "%3d", t);
+    for (int p = 0; p < r.classes; ++p)
+      std::fprintf(stderr, "%*ld", width, r.confusion[static_cast<std::size_t>(t) * r.classes + p]);
+    std::fputc('\n', stderr);
+  }
+}
+
+int train(const run_options& opts, const model_factory& make) {
+  std::unique_ptr<model> m = make(opts);
+  if (!m) throw config_error("model", "the factory returned no model");
+  if (m->info().kind != task::classify)
+    throw config_error("model",
+                       "the standard command line trains classifiers on Fashion-MNIST; "
+                       "this model is a regression");
+  const train_test data = fashion_mnist(opts.data_dir);
+  if (opts.progress)
+    std::fprintf(
+        stderr,
+        "kiln: %zu training and %zu test samples from %s; %d epochs, batch %d, %d thread%s\n",
+        data.train.size(), data.test.size(), opts.data_dir.c_str(), opts.epochs, opts.batch,
+        opts.threads, opts.threads == 1 ? "" : "s");
+  m->set_threads(opts.threads);
+  const fit_result result = fit(*m, data.train, &data.test,
+                                {.epochs = opts.epochs,
+                                 .batch = opts.batch,
+                                 .seed = opts.seed,
+                                 .out_dir = opts.out_dir,
+                                 .progress = opts.progress});
+  if (opts.progress) print_confusion(result.test);
+  std::fprintf(stdout, "test_accuracy=%.4f\n", result.test.accuracy);
+  std::fflush(stdout);
+  return exit_ok;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, const model_info& defaults, const model_factory& make) {
+  run_options opts;
+  std::string data_dir = fashion_mnist_dir().string(), out_dir;
+  opts.epochs = defaults.epochs;
+  opts.batch = defaults.batch;
+  opts.seed = defaults.seed;
+  bool quiet = false;
+
+  const std::string program =
+      argc > 0 && argv[0] ? std::filesystem::path(argv[0]).filename().string() : "kiln-trainer";
+  CLI::App app("Trains this model on Fashion-MNIST and reports the test accuracy.", program);
+  app.add_option("--data", data_dir, "Folder holding the Fashion-MNIST IDX files (.gz or raw)")
+      ->capture_default_str();
+  app.add_option("--epochs", opts.epochs, "Epochs to train")->capture_default_str();
+  app.add_option("--batch", opts.batch, "Mini-batch size")->capture_default_str();
+  // CLI11 converts "-1" to a huge unsigned value: refuse negative seeds first.
+  auto* seed =
+      app.add_option("--seed", opts.seed, "Seed for initialization and shuffling")
+          ->check(CLI::Validator(
+              [](const std::string& v) {
+                return v.starts_with('-') ? "must not be negative, got " + v : std::string();
+              },
+              ""))
+          ->capture_default_str();
+  app.add_option("--threads", opts.threads, "Threads for the compute kernels")
+      ->capture_default_str();
+  app.add_option("--out", out_dir, "Folder for metrics.csv (none when not given)");
+  app.add_flag("--quiet", quiet, "No progress or logs on stderr");
+  if (!defaults.summary.empty()) app.footer("Model:\n" + defaults.summary + "\n");
+
+  try {
+    app.parse(argc, argv);
+    require_positive("--epochs", opts.epochs);
+    require_positive("--batch", opts.batch);
+    require_positive("--threads", opts.threads);
+  } catch (const CLI::Success&) {  // --help
+    std::fputs(app.help().c_str(), stdout);
+    return exit_ok;
+  } catch (const CLI::ParseError& e) {
+    print_error(std::string(e.what()) + " (see --help)");
+    return exit_usage;
+  } catch (const usage_error& e) {
+    print_error(e.message);
+    return exit_usage;
+  }
+  opts.data_dir = data_dir;
+  opts.out_dir = out_dir;
+  opts.seed_set = seed->count() > 0;
+  opts.progress = !quiet;
+
+  try {
+    return train(opts, make);
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return exit_failure;
+  }
+}
+
+}  // namespace kiln::rt

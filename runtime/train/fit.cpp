@@ -1,0 +1,214 @@
+#include "kiln/runtime/train/fit.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "kiln/runtime/data/loader.hpp"
+#include "kiln/runtime/error.hpp"
+#include "kiln/runtime/train/progress.hpp"
+
+namespace kiln::rt {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+std::string shape_text(const std::vector<int>& shape) {
+  std::string s;
+  for (int d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s.empty() ? "(none)" : s;
+}
+
+std::size_t product(const std::vector<int>& shape) {
+  std::size_t p = 1;
+  for (int d : shape) p *= static_cast<std::size_t>(std::max(d, 0));
+  return p;
+}
+
+// Everything the model would otherwise trip over in the middle of an epoch.
+void check_data(const model& m, const dataset& data, const std::string& role) {
+  const model_info& info = m.info();
+  const std::string name = data.name.empty() ? role : role + " (" + data.name + ")";
+  if (data.size() == 0) throw config_error(name, "has no samples");
+  if (data.sample_size() != product(info.input))
+    throw config_error(
+        name, "sample shape " + shape_text(data.sample_shape) + " (" +
+                  std::to_string(data.sample_size()) + " values) does not match the model input " +
+                  shape_text(info.input) + " (" + std::to_string(product(info.input)) + " values)");
+  if (data.x.size() != data.size() * data.sample_size())
+    throw config_error(name, std::to_string(data.x.size()) + " values are not a whole number of " +
+                                 std::to_string(data.sample_size()) + "-value samples");
+  if (info.kind == task::classify) {
+    if (data.labels.size() != data.size())
+      throw config_error(name, std::to_string(data.labels.size()) + " labels for " +
+                                   std::to_string(data.size()) + " samples");
+    for (std::size_t i = 0; i < data.labels.size(); ++i)
+      if (data.labels[i] < 0 || data.labels[i] >= info.outputs)
+        throw config_error(name, "label " + std::to_string(data.labels[i]) + " of sample " +
+                                     std::to_string(i) + " is outside [0, " +
+                                     std::to_string(info.outputs) + ") (the model's outputs)");
+  } else {
+    if (data.target_size != info.outputs)
+      throw config_error(name, "targets have " + std::to_string(data.target_size) +
+                                   " values per sample, the model outputs " +
+                                   std::to_string(info.outputs));
+    if (data.targets.size() != data.size() * static_cast<std::size_t>(info.outputs))
+      throw config_error(name, std::to_string(data.targets.size()) + " target values for " +
+                                   std::to_string(data.size()) + " samples");
+  }
+}
+
+void check_batch(const model& m, int batch) {
+  if (batch < 1) throw config_error("batch", "must be at least 1, got " + std::to_string(batch));
+  // The model's buffers are sized for its batch; a larger one would overrun them.
+  if (const int built = m.info().batch; built > 0 && batch > built)
+    throw config_error("batch", std::to_string(batch) +
+                                    " is larger than the batch size the model was built for (" +
+                                    std::to_string(built) + ")");
+}
+
+class metrics_csv {
+ public:
+  explicit metrics_csv(const fs::path& dir) {
+    if (dir.empty()) return;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw file_error(dir.string(), "cannot create the folder: " + ec.message());
+    path_ = dir / "metrics.csv";
+    out_.open(path_, std::ios::trunc);
+    if (!out_) throw file_error(path_.string(), "cannot open for writing");
+    out_ << "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,"
+            "samples_per_second\n";
+    flush();
+  }
+
+  void write(const epoch_record& r) {
+    if (path_.empty()) return;
+    out_ << r.epoch << ',' << number("%.9g", r.lr) << ',' << number("%.6f", r.train_loss) << ','
+         << number("%.6f", r.train_accuracy) << ',' << number("%.6f", r.test_loss) << ','
+         << number("%.6f", r.test_accuracy) << ',' << number("%.4f", r.seconds) << ','
+         << number("%.1f", r.samples_per_second) << '\n';
+    flush();
+  }
+
+ private:
+  // A missing figure (no test set, accuracy of a regression) is an empty cell.
+  static std::string number(const char* fmt, double v) {
+    if (std::isnan(v)) return "";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, fmt, v);
+    return buf;
+  }
+  void flush() {
+    out_.flush();
+    if (!out_) throw file_error(path_.string(), "write failed");
+  }
+
+  fs::path path_;
+  std::ofstream out_;
+};
+
+}  // namespace
+
+eval_result evaluate(model& m, const dataset& data, int batch_size) {
+  check_batch(m, batch_size);
+  check_data(m, data, "evaluation data");
+  const model_info& info = m.info();
+  const bool classify = info.kind == task::classify;
+  const std::size_t n = data.size(), sample = data.sample_size();
+  const auto outputs = static_cast<std::size_t>(info.outputs);
+
+  eval_result r;
+  if (classify) {
+    r.classes = info.outputs;
+    r.confusion.assign(outputs * outputs, 0);
+  }
+  std::vector<float> out(static_cast<std::size_t>(batch_size) * outputs);
+  double loss_sum = 0;
+  // Rows are contiguous: batches are views into the dataset, nothing is copied.
+  for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(batch_size)) {
+    const int count = static_cast<int>(std::min<std::size_t>(batch_size, n - first));
+    const batch b{count, data.x.data() + first * sample,
+                  classify ? data.labels.data() + first : nullptr,
+                  classify ? nullptr : data.targets.data() + first * outputs};
+    loss_sum += m.eval_step(b, classify ? out.data() : nullptr).loss_sum;
+    if (!classify) continue;
+    for (int i = 0; i < count; ++i) {
+      const float* row = out.data() + i * outputs;
+      const auto predicted = static_cast<std::size_t>(std::max_element(row, row + outputs) - row);
+      ++r.confusion[static_cast<std::size_t>(b.labels[i]) * outputs + predicted];
+    }
+  }
+  r.loss = loss_sum / static_cast<double>(n);
+  if (classify) {
+    long right = 0;
+    for (std::size_t c = 0; c < outputs; ++c) right += r.confusion[c * outputs + c];
+    r.accuracy = static_cast<double>(right) / static_cast<double>(n);
+  } else {
+    r.accuracy = nan;
+  }
+  return r;
+}
+
+fit_result fit(model& m, const dataset& train, const dataset* test, const fit_options& opts) {
+  if (opts.epochs < 1)
+    throw config_error("epochs", "must be at least 1, got " + std::to_string(opts.epochs));
+  check_batch(m, opts.batch);
+  check_data(m, train, "training data");
+  if (test) check_data(m, *test, "test data");
+
+  const bool classify = m.info().kind == task::classify;
+  loader_options batching;
+  batching.batch = opts.batch;
+  batching.seed = opts.seed;
+  batch_loader loader(train, std::move(batching));
+  progress_meter progress(opts.progress ? progress_style_for(stderr) : progress_style::off,
+                          classify);
+  metrics_csv csv(opts.out_dir);
+
+  fit_result result;
+  for (int epoch = 0; epoch < opts.epochs; ++epoch) {
+    m.begin_epoch(epoch, loader.batches_per_epoch());
+    epoch_record rec;
+    rec.epoch = epoch + 1;
+    rec.lr = m.current_lr();
+    progress.begin_epoch(rec.epoch, opts.epochs, loader.samples());
+
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    loader.start_epoch(epoch);
+    double loss_sum = 0;
+    long correct = 0;
+    std::size_t seen = 0;
+    while (const auto b = loader.next()) {
+      const step_result s = m.train_step(*b);
+      loss_sum += s.loss_sum;
+      correct += s.correct;
+      seen += static_cast<std::size_t>(b->n);
+      progress.update(seen, loss_sum, correct);
+    }
+    rec.seconds = std::chrono::duration<double>(clock::now() - start).count();
+
+    rec.train_loss = loss_sum / static_cast<double>(seen);
+    rec.train_accuracy = classify ? static_cast<double>(correct) / static_cast<double>(seen) : nan;
+    rec.samples_per_second = rec.seconds > 0 ? static_cast<double>(seen) / rec.seconds : 0;
+    rec.test_loss = rec.test_accuracy = nan;
+    if (test) {
+      result.test = evaluate(m, *test, opts.batch);
+      rec.test_loss = result.test.loss;
+      rec.test_accuracy = result.test.accuracy;
+    }
+    csv.write(rec);
+    progress.end_epoch(rec);
+    result.epochs.push_back(rec);
+  }
+  return result;
+}
+
+}  // namespace kiln::rt

@@ -1,0 +1,207 @@
+#define BOOST_TEST_MODULE runtime_cli
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "kiln/runtime/app/cli.hpp"
+#include "kiln/runtime/error.hpp"
+#include "support.hpp"
+
+using namespace kiln;
+using namespace kiln::test;
+
+namespace {
+
+// Redirects stdout and stderr to files while alive; the text is read after restore().
+class capture {
+ public:
+  capture() : out_(std::tmpfile()), err_(std::tmpfile()) {
+    std::cout.flush(), std::fflush(stdout), std::fflush(stderr);
+    saved_out_ = dup(1), saved_err_ = dup(2);
+    dup2(fileno(out_), 1), dup2(fileno(err_), 2);
+  }
+  ~capture() {
+    restore();
+    std::fclose(out_), std::fclose(err_);
+  }
+  void restore() {
+    if (saved_out_ < 0) return;
+    std::cout.flush(), std::fflush(stdout), std::fflush(stderr);
+    dup2(saved_out_, 1), dup2(saved_err_, 2);
+    close(saved_out_), close(saved_err_);
+    saved_out_ = saved_err_ = -1;
+  }
+  std::string out() { return read(out_); }
+  std::string err() { return read(err_); }
+
+ private:
+  std::string read(std::FILE* f) {
+    restore();
+    std::rewind(f);
+    std::string s;
+    for (int c; (c = std::fgetc(f)) != EOF;) s += static_cast<char>(c);
+    return s;
+  }
+  std::FILE *out_, *err_;
+  int saved_out_ = -1, saved_err_ = -1;
+};
+
+// A tiny Fashion-MNIST folder: 28x28 images whose class shows as a bright row.
+void write_tiny_fashion_mnist(const fs::path& dir, std::uint32_t train, std::uint32_t test) {
+  for (const auto& [prefix, n] : {std::pair{"train", train}, std::pair{"t10k", test}}) {
+    bytes images(n * 28 * 28), labels(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      labels[i] = static_cast<std::uint8_t>(i % 10);
+      for (int col = 0; col < 28; ++col) images[i * 784 + labels[i] * 28 + col] = 255;
+    }
+    write_file(dir / (std::string(prefix) + "-images-idx3-ubyte.gz"),
+               gzip(idx_file({n, 28, 28}, images)));
+    write_file(dir / (std::string(prefix) + "-labels-idx1-ubyte.gz"), gzip(idx_file({n}, labels)));
+  }
+}
+
+struct result {
+  int code;
+  std::string out, err;
+};
+
+struct fixture {
+  temp_dir dir;
+  rt::model_info defaults;
+  std::optional<rt::run_options> seen;  // what the factory was given
+  std::vector<int> model_input{1, 28, 28};
+
+  fixture() {
+    write_tiny_fashion_mnist(dir.path(), 60, 20);
+    defaults.input = {1, 28, 28};
+    defaults.outputs = 10;
+    defaults.batch = 16;
+    defaults.epochs = 1;
+    defaults.seed = 7;
+    defaults.summary = "dense 784 -> 10";
+  }
+
+  result run(std::vector<std::string> args) {
+    args.insert(args.begin(), "/path/to/trainer");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const rt::model_factory factory = [&](const rt::run_options& o) {
+      seen = o;
+      return std::make_unique<linear_softmax>(model_input, 10, o.batch);
+    };
+    capture c;
+    const int code = rt::run_cli(static_cast<int>(args.size()), argv.data(), defaults, factory);
+    return {code, c.out(), c.err()};
+  }
+  result run_on_data(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", dir.path().string()});
+    return run(std::move(args));
+  }
+};
+
+bool one_error_line(const std::string& err) {
+  return err.starts_with("error: ") && err.find('\n') == err.size() - 1;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(cli, fixture)
+
+BOOST_AUTO_TEST_CASE(trains_and_prints_only_the_accuracy_on_stdout) {
+  const fs::path out = dir / "out";
+  const result r = run_on_data(
+      {"--epochs", "3", "--batch", "8", "--threads", "2", "--seed", "11", "--out", out.string()});
+  BOOST_TEST_CONTEXT("stderr: " << r.err) {
+    BOOST_TEST(r.code == 0);
+    BOOST_TEST(r.out.starts_with("test_accuracy="));
+    BOOST_TEST(r.out.size() == std::string("test_accuracy=0.0000\n").size());
+    BOOST_TEST(std::stod(r.out.substr(14)) > 0.9);
+    BOOST_TEST(r.err.find("epoch 3/3") != std::string::npos);
+    BOOST_TEST(r.err.find("confusion matrix") != std::string::npos);
+  }
+  BOOST_REQUIRE(seen);
+  BOOST_TEST(seen->epochs == 3);
+  BOOST_TEST(seen->batch == 8);
+  BOOST_TEST(seen->threads == 2);
+  BOOST_TEST(seen->seed == 11u);
+  BOOST_TEST(seen->seed_set);
+  BOOST_TEST(seen->data_dir == dir.path());
+  BOOST_TEST(seen->out_dir == out);
+  const std::string csv = read_text(out / "metrics.csv");
+  BOOST_TEST(std::count(csv.begin(), csv.end(), '\n') == 4);
+}
+
+BOOST_AUTO_TEST_CASE(defaults_come_from_the_plan_and_quiet_is_quiet) {
+  const result r = run_on_data({"--quiet"});
+  BOOST_TEST(r.code == 0);
+  BOOST_TEST(r.out.starts_with("test_accuracy="));
+  BOOST_TEST(r.err.empty(), r.err);
+  BOOST_REQUIRE(seen);
+  BOOST_TEST(seen->epochs == 1);
+  BOOST_TEST(seen->batch == 16);
+  BOOST_TEST(seen->seed == 7u);
+  BOOST_TEST(!seen->seed_set);
+  BOOST_TEST(seen->threads == 1);
+  BOOST_TEST(!seen->progress);
+}
+
+BOOST_AUTO_TEST_CASE(help_exits_zero) {
+  const result r = run({"--help"});
+  BOOST_TEST(r.code == 0);
+  BOOST_TEST(r.out.find("--epochs") != std::string::npos);
+  BOOST_TEST(r.out.find("dense 784 -> 10") != std::string::npos);
+  BOOST_TEST(!seen);
+}
+
+BOOST_AUTO_TEST_CASE(bad_command_lines_exit_two) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--epochs", "0"},  {"--batch", "0"},   {"--batch", "-3"},   {"--threads", "0"},
+      {"--epochs", "ab"}, {"--no-such-flag"}, {"--seed", "x"},     {"--seed", "-1"},
+      {"--epochs"},       {"stray"},          {"--threads", "1.5"}};
+  for (const auto& args : bad) {
+    const result r = run_on_data(args);
+    BOOST_TEST_CONTEXT(args.front() << " -> " << r.err) {
+      BOOST_TEST(r.code == 2);
+      BOOST_TEST(one_error_line(r.err));
+      BOOST_TEST(r.out.empty());
+    }
+  }
+  BOOST_TEST(!seen);
+  BOOST_TEST(run_on_data({"--threads", "0"}).err ==
+             "error: --threads: must be at least 1, got 0\n");
+}
+
+BOOST_AUTO_TEST_CASE(missing_data_exits_one_with_the_fix) {
+  const result r = run({"--data", (dir / "nowhere").string()});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(one_error_line(r.err), r.err);
+  BOOST_TEST(r.err.find("apt-get install dataset-fashion-mnist") != std::string::npos);
+  BOOST_TEST(r.out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(model_that_does_not_fit_the_data_exits_one) {
+  model_input = {1, 32, 32};
+  const result r = run_on_data({"--quiet"});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(one_error_line(r.err), r.err);
+  BOOST_TEST(r.err.find("does not match the model input 1x32x32") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(factory_errors_exit_one) {
+  const rt::model_factory failing = [](const rt::run_options&) -> std::unique_ptr<rt::model> {
+    throw config_error("model", "cannot be built");
+  };
+  std::string arg0 = "trainer", arg1 = "--quiet";
+  char* argv[] = {arg0.data(), arg1.data(), nullptr};
+  capture c;
+  const int code = rt::run_cli(2, argv, defaults, failing);
+  BOOST_TEST(code == 1);
+  BOOST_TEST(c.err() == "error: model: cannot be built\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
