@@ -104,15 +104,29 @@ class trainer final : public rt::model {
     ++steps_;
     forward(b, true);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
-    backward(b, lr);
+    backward<true>(b, lr);
     return r;
   }
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
-    check(b);
-    forward(b, false);
-    const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+    const rt::step_result r = loss(b, false);
     if (outputs) std::memcpy(outputs, out_[L - 2], sizeof(float) * b.n * info_.outputs);
+    return r;
+  }
+
+  // --- for users ------------------------------------------------------------------------------
+  // The loss of a batch (summed over samples), in training or evaluation mode; changes nothing.
+  rt::step_result loss(const rt::batch& b, bool train) {
+    check(b);
+    forward(b, train);
+    return loss_op::loss_forward(loss_io(b), b);
+  }
+
+  // Forward and backward in training mode: gradients() receives d(mean loss)/d(parameters);
+  // no update, the step count unchanged. (Full-batch methods and gradient checks use this.)
+  rt::step_result gradient(const rt::batch& b) {
+    const rt::step_result r = loss(b, true);
+    backward<false>(b, 0);
     return r;
   }
 
@@ -131,7 +145,10 @@ class trainer final : public rt::model {
       if (t.name == name) return t.data;
     throw config_error("tensor", "no tensor named '" + std::string(name) + "'");
   }
+  // The parameter arena (every tensor, in order, 64-byte aligned with zero padding between) and
+  // the gradient arena laid out the same way.
   std::span<float> parameters() { return {p_, lay::params}; }
+  std::span<float> gradients() { return {g_, lay::params}; }
   long steps() const { return steps_; }
   int batch() const { return batch_; }
 
@@ -178,16 +195,17 @@ class trainer final : public rt::model {
     }
   }
 
+  template <bool Update>
   void backward(const rt::batch& b, double lr) {
     loss_op::loss_backward(loss_io(b), b);
     float* dy = grad_[0];
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((dy = backward_layer<L - 2 - I>(b.n, dy, lr)), ...);
+      ((dy = backward_layer<L - 2 - I, Update>(b.n, dy, lr)), ...);
     }(dsl::index_for<L - 2>{});
   }
 
   // Returns the gradient of the layer's input (for the layer before it).
-  template <std::size_t I>
+  template <std::size_t I, bool Update>
   float* backward_layer(int n, float* dy, double lr) {
     using op_t = typename lay::template op_at<I>;
     if constexpr (op_t::view) {
@@ -204,7 +222,7 @@ class trainer final : public rt::model {
       c.aux = aux_[I];
       c.rng = &rng_;
       op_t::backward(c);
-      update_layer<I>(lr);  // while its gradients are still in cache
+      if constexpr (Update) update_layer<I>(lr);  // while its gradients are still in cache
       return c.dx;
     }
   }

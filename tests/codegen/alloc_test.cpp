@@ -1,0 +1,47 @@
+// A training step allocates nothing: every buffer lives in the arena sized at construction.
+#define BOOST_TEST_MODULE allocations
+#include <boost/test/unit_test.hpp>
+
+#include <kiln/kiln.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "support.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace kiln::dsl;
+
+BOOST_AUTO_TEST_CASE(steps_after_the_first_allocate_nothing) {
+  constexpr auto model = input<1, 6, 6> | flatten{} | dense{.units = 32} | relu{}
+                         | dense{.units = 5} | softmax_cross_entropy{};
+  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+                                 .regularizer = l2{1e-4} + l1{1e-5}, .batch = 16};
+  auto t = kiln::compile<model, plan>();
+  const auto data = kiln::test::synthetic_classes(64, {1, 6, 6}, 5);
+  const auto b = kiln::test::first_batch(data, 16);
+  t.begin_epoch(0, 4);
+  t.train_step(b);  // the first may initialize libraries (dispatch tables, BLAS buffers)
+  const long before = allocations.load();
+  for (int i = 0; i < 50; ++i) t.train_step(b);
+  for (int i = 0; i < 10; ++i) t.eval_step(b, nullptr);
+  BOOST_TEST(allocations.load() - before == 0);
+  // The counter works: a vector allocates.
+  std::vector<int> v(10);
+  BOOST_TEST(allocations.load() - before == 1);
+}

@@ -1,0 +1,71 @@
+// Small synthetic data for the generated-trainer suites: deterministic, a few hundred samples.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kiln/runtime/data/dataset.hpp"
+#include "kiln/runtime/model.hpp"
+#include "kiln/runtime/rng.hpp"
+
+namespace kiln::test {
+
+// `n` samples of `shape` with values in [-1, 1]; labels from a fixed random linear rule, so the
+// classes are (nearly) linearly separable and a small model can learn them.
+inline rt::dataset synthetic_classes(int n, std::vector<int> shape, int classes,
+                                     std::uint64_t seed = 7) {
+  rt::dataset d;
+  d.name = "synthetic";
+  d.sample_shape = std::move(shape);
+  d.classes = classes;
+  const std::size_t k = d.sample_size();
+  rt::rng r(seed, 99);
+  std::vector<float> rule(k * std::size_t(classes));
+  for (auto& w : rule) w = r.uniform(-1, 1);
+  d.x.resize(std::size_t(n) * k);
+  for (auto& v : d.x) v = r.uniform(-1, 1);
+  for (int i = 0; i < n; ++i) {
+    int best = 0;
+    float best_score = -1e30f;
+    for (int c = 0; c < classes; ++c) {
+      float s = 0;
+      for (std::size_t j = 0; j < k; ++j) s += rule[std::size_t(c) * k + j] * d.x[i * k + j];
+      if (s > best_score) best_score = s, best = c;
+    }
+    d.labels.push_back(best);
+  }
+  return d;
+}
+
+// Regression: targets = a fixed random linear map of the inputs.
+inline rt::dataset synthetic_regression(int n, int inputs, int outputs, std::uint64_t seed = 5) {
+  rt::dataset d;
+  d.name = "synthetic-regression";
+  d.sample_shape = {inputs};
+  d.target_size = outputs;
+  rt::rng r(seed, 98);
+  std::vector<float> map(std::size_t(inputs * outputs));
+  for (auto& w : map) w = r.uniform(-1, 1);
+  d.x.resize(std::size_t(n * inputs));
+  for (auto& v : d.x) v = r.uniform(-1, 1);
+  d.targets.resize(std::size_t(n * outputs));
+  for (int i = 0; i < n; ++i)
+    for (int o = 0; o < outputs; ++o) {
+      float s = 0;
+      for (int j = 0; j < inputs; ++j) s += map[std::size_t(o * inputs + j)] * d.x[std::size_t(i * inputs + j)];
+      d.targets[std::size_t(i * outputs + o)] = s;
+    }
+  return d;
+}
+
+// The first `n` samples of `d` as one batch (no copy).
+inline rt::batch first_batch(const rt::dataset& d, int n) {
+  rt::batch b;
+  b.n = n;
+  b.x = d.x.data();
+  b.labels = d.labels.empty() ? nullptr : d.labels.data();
+  b.targets = d.targets.empty() ? nullptr : d.targets.data();
+  return b;
+}
+
+}  // namespace kiln::test
