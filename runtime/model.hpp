@@ -46,7 +46,8 @@ class model {
   virtual std::span<const tensor> tensors() const = 0;
   // Threads for the compute kernels (GEMM). Results are bit-identical for a fixed count.
   virtual void set_threads(int threads) = 0;
-  // Called before each epoch: learning-rate schedules work on (epoch, step).
+  // Called before each epoch: learning-rate schedules work on (epoch, step). `epoch` is 0-based;
+  // steps_per_epoch is how many train_step calls the epoch makes (the last may be partial).
   virtual void begin_epoch(int epoch, long steps_per_epoch) = 0;
   // Learning rate the next step will use (after schedule), for logs.
   virtual double current_lr() const = 0;

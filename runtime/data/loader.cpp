@@ -63,31 +63,37 @@ batch_loader::batch_loader(const dataset& data, loader_options opts)
     if (has_labels_) s.labels.resize(rows);
     if (has_targets_) s.targets.resize(rows * data.target_size);
   }
+  producer_ = std::thread(&batch_loader::work, this);
 }
 
-batch_loader::~batch_loader() { stop_producer(); }
-
-void batch_loader::stop_producer() noexcept {
+batch_loader::~batch_loader() {
   {
     std::lock_guard lock(mutex_);
-    cancel_ = true;
+    quit_ = cancel_ = true;
   }
-  slot_free_.notify_all();
-  if (producer_.joinable()) producer_.join();
+  epoch_requested_.notify_one();
+  slot_free_.notify_one();
+  producer_.join();
 }
 
 void batch_loader::start_epoch(int epoch) {
-  stop_producer();
-  filled_ = released_ = handed_ = 0;
+  std::unique_lock lock(mutex_);
+  // Stop what is left of the previous epoch and wait until its producer lets go of the slots.
+  cancel_ = true;
+  slot_free_.notify_one();
+  producer_idle_.wait(lock, [&] { return !producing_; });
   cancel_ = false;
+  filled_ = released_ = handed_ = 0;
   error_ = nullptr;
-  started_ = true;
-  producer_ = std::thread(&batch_loader::produce, this, epoch);
+  epoch_ = epoch;
+  epoch_pending_ = producing_ = started_ = true;
+  lock.unlock();
+  epoch_requested_.notify_one();
 }
 
 std::optional<batch> batch_loader::next() {
-  if (!started_) throw std::logic_error("batch_loader::next() called before start_epoch()");
   std::unique_lock lock(mutex_);
+  if (!started_) throw std::logic_error("batch_loader::next() called before start_epoch()");
   if (released_ < handed_) {  // the consumer is done with the batch it held
     released_ = handed_;
     slot_free_.notify_one();
@@ -101,29 +107,46 @@ std::optional<batch> batch_loader::next() {
                has_targets_ ? s.targets.data() : nullptr};
 }
 
-void batch_loader::produce(int epoch) noexcept {
-  try {
-    fill_order(order_, opts_.seed, epoch, opts_.shuffle);
-    rng augment_rng = epoch_rng(opts_.seed, streams::augment, static_cast<std::uint64_t>(epoch));
-    const auto buffers = static_cast<long>(slots_.size());
-    for (long index = 0; index < batches_; ++index) {
-      {
-        std::unique_lock lock(mutex_);
-        slot_free_.wait(lock, [&] { return cancel_ || index - released_ < buffers; });
-        if (cancel_) return;
-      }
-      // The slot is ours: the consumer holds at most the batch before it in the ring.
-      fill(slots_[index % buffers], index, augment_rng);
-      {
-        std::lock_guard lock(mutex_);
-        filled_ = index + 1;
-      }
-      batch_ready_.notify_one();
-    }
-  } catch (...) {
+void batch_loader::work() noexcept {
+  for (;;) {
+    int epoch;
     {
+      std::unique_lock lock(mutex_);
+      epoch_requested_.wait(lock, [&] { return quit_ || epoch_pending_; });
+      if (quit_) return;
+      epoch_pending_ = false;
+      epoch = epoch_;
+    }
+    try {
+      produce(epoch);
+    } catch (...) {
       std::lock_guard lock(mutex_);
       error_ = std::current_exception();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      producing_ = false;
+    }
+    batch_ready_.notify_one();  // wakes a consumer waiting on a batch that will not come
+    producer_idle_.notify_one();
+  }
+}
+
+void batch_loader::produce(int epoch) {
+  fill_order(order_, opts_.seed, epoch, opts_.shuffle);
+  rng augment_rng = epoch_rng(opts_.seed, streams::augment, static_cast<std::uint64_t>(epoch));
+  const auto buffers = static_cast<long>(slots_.size());
+  for (long index = 0; index < batches_; ++index) {
+    {
+      std::unique_lock lock(mutex_);
+      slot_free_.wait(lock, [&] { return cancel_ || index - released_ < buffers; });
+      if (cancel_) return;
+    }
+    // The slot is ours: the consumer holds at most the batch before it in the ring.
+    fill(slots_[index % buffers], index, augment_rng);
+    {
+      std::lock_guard lock(mutex_);
+      filled_ = index + 1;
     }
     batch_ready_.notify_one();
   }

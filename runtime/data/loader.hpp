@@ -43,8 +43,8 @@ std::vector<std::size_t> epoch_order(std::size_t samples, std::uint64_t seed, in
 //     while (auto b = loader.next()) model.train_step(*b);
 //   }
 // Every sample appears once per epoch; the last batch may be partial (no drop_last). Buffers are
-// allocated once: no allocation per batch. `data` must outlive the loader. Stopping early
-// (destroying the loader, or starting another epoch mid-way) cancels the prefetch cleanly.
+// allocated once: neither a batch nor an epoch allocates. `data` must outlive the loader. Stopping
+// early (destroying the loader, or starting another epoch mid-way) cancels the prefetch cleanly.
 class batch_loader {
  public:
   batch_loader(const dataset& data, loader_options opts);
@@ -72,25 +72,30 @@ class batch_loader {
     int n = 0;
   };
 
-  void produce(int epoch) noexcept;
+  void work() noexcept;
+  void produce(int epoch);
   void fill(slot& s, long index, rng& augment_rng);
-  void stop_producer() noexcept;
 
   const dataset& data_;
   loader_options opts_;
   std::size_t samples_ = 0, sample_size_ = 0;
   long batches_ = 0;
   bool has_labels_ = false, has_targets_ = false;
-  std::vector<std::size_t> order_;  // written by the producer before its first batch
+  std::vector<std::size_t> order_;  // the producer's
   std::vector<slot> slots_;
 
+  // One producer thread for the loader's lifetime: starting an epoch allocates nothing.
   std::mutex mutex_;
-  std::condition_variable batch_ready_, slot_free_;
+  std::condition_variable epoch_requested_, batch_ready_, slot_free_, producer_idle_;
+  int epoch_ = 0;
+  bool epoch_pending_ = false;  // start_epoch() asked, the producer has not begun yet
+  bool producing_ = false;      // from start_epoch() until the producer stops
+  bool cancel_ = false;         // stop producing the current epoch
+  bool quit_ = false;           // end the producer thread
+  bool started_ = false;
   long filled_ = 0;    // batches of this epoch gathered so far
   long released_ = 0;  // batches the consumer is done with
   long handed_ = 0;    // batches given to the consumer
-  bool cancel_ = false;
-  bool started_ = false;
   std::exception_ptr error_;
   std::thread producer_;
 };

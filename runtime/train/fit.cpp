@@ -90,21 +90,26 @@ class metrics_csv {
 
   void write(const epoch_record& r) {
     if (path_.empty()) return;
-    out_ << r.epoch << ',' << number("%.9g", r.lr) << ',' << number("%.6f", r.train_loss) << ','
-         << number("%.6f", r.train_accuracy) << ',' << number("%.6f", r.test_loss) << ','
-         << number("%.6f", r.test_accuracy) << ',' << number("%.4f", r.seconds) << ','
-         << number("%.1f", r.samples_per_second) << '\n';
+    char row[256];
+    int n = std::snprintf(row, sizeof row, "%d", r.epoch);
+    // A missing figure (no test set, accuracy of a regression) is an empty cell.
+    const auto cell = [&](const char* fmt, double v) {
+      n += std::snprintf(row + n, sizeof row - n, ",");
+      if (!std::isnan(v)) n += std::snprintf(row + n, sizeof row - n, fmt, v);
+    };
+    cell("%.9g", r.lr);
+    cell("%.6f", r.train_loss);
+    cell("%.6f", r.train_accuracy);
+    cell("%.6f", r.test_loss);
+    cell("%.6f", r.test_accuracy);
+    cell("%.4f", r.seconds);
+    cell("%.1f", r.samples_per_second);
+    n += std::snprintf(row + n, sizeof row - n, "\n");
+    out_.write(row, n);
     flush();
   }
 
  private:
-  // A missing figure (no test set, accuracy of a regression) is an empty cell.
-  static std::string number(const char* fmt, double v) {
-    if (std::isnan(v)) return "";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, fmt, v);
-    return buf;
-  }
   void flush() {
     out_.flush();
     if (!out_) throw file_error(path_.string(), "write failed");
@@ -114,45 +119,63 @@ class metrics_csv {
   std::ofstream out_;
 };
 
+// Buffers for evaluating one dataset repeatedly: after the first run, nothing is allocated.
+class evaluator {
+ public:
+  evaluator(const model& m, int batch_size)
+      : batch_(batch_size),
+        outputs_(static_cast<std::size_t>(m.info().outputs)),
+        classify_(m.info().kind == task::classify),
+        out_(classify_ ? static_cast<std::size_t>(batch_size) * outputs_ : 0) {}
+
+  // Sizes r for the results, so that run() reuses its memory.
+  void prepare(eval_result& r) const {
+    r.classes = classify_ ? static_cast<int>(outputs_) : 0;
+    r.confusion.assign(classify_ ? outputs_ * outputs_ : 0, 0);
+  }
+
+  void run(model& m, const dataset& data, eval_result& r) {
+    const std::size_t n = data.size(), sample = data.sample_size();
+    prepare(r);
+    double loss_sum = 0;
+    // Rows are contiguous: batches are views into the dataset, nothing is copied.
+    for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(batch_)) {
+      const int count = static_cast<int>(std::min<std::size_t>(batch_, n - first));
+      const batch b{count, data.x.data() + first * sample,
+                    classify_ ? data.labels.data() + first : nullptr,
+                    classify_ ? nullptr : data.targets.data() + first * outputs_};
+      loss_sum += m.eval_step(b, classify_ ? out_.data() : nullptr).loss_sum;
+      if (!classify_) continue;
+      for (int i = 0; i < count; ++i) {
+        const float* row = out_.data() + i * outputs_;
+        const auto predicted =
+            static_cast<std::size_t>(std::max_element(row, row + outputs_) - row);
+        ++r.confusion[static_cast<std::size_t>(b.labels[i]) * outputs_ + predicted];
+      }
+    }
+    r.loss = loss_sum / static_cast<double>(n);
+    r.accuracy = nan;
+    if (classify_) {
+      long right = 0;
+      for (std::size_t c = 0; c < outputs_; ++c) right += r.confusion[c * outputs_ + c];
+      r.accuracy = static_cast<double>(right) / static_cast<double>(n);
+    }
+  }
+
+ private:
+  int batch_;
+  std::size_t outputs_;
+  bool classify_;
+  std::vector<float> out_;
+};
+
 }  // namespace
 
 eval_result evaluate(model& m, const dataset& data, int batch_size) {
   check_batch(m, batch_size);
   check_data(m, data, "evaluation data");
-  const model_info& info = m.info();
-  const bool classify = info.kind == task::classify;
-  const std::size_t n = data.size(), sample = data.sample_size();
-  const auto outputs = static_cast<std::size_t>(info.outputs);
-
   eval_result r;
-  if (classify) {
-    r.classes = info.outputs;
-    r.confusion.assign(outputs * outputs, 0);
-  }
-  std::vector<float> out(static_cast<std::size_t>(batch_size) * outputs);
-  double loss_sum = 0;
-  // Rows are contiguous: batches are views into the dataset, nothing is copied.
-  for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(batch_size)) {
-    const int count = static_cast<int>(std::min<std::size_t>(batch_size, n - first));
-    const batch b{count, data.x.data() + first * sample,
-                  classify ? data.labels.data() + first : nullptr,
-                  classify ? nullptr : data.targets.data() + first * outputs};
-    loss_sum += m.eval_step(b, classify ? out.data() : nullptr).loss_sum;
-    if (!classify) continue;
-    for (int i = 0; i < count; ++i) {
-      const float* row = out.data() + i * outputs;
-      const auto predicted = static_cast<std::size_t>(std::max_element(row, row + outputs) - row);
-      ++r.confusion[static_cast<std::size_t>(b.labels[i]) * outputs + predicted];
-    }
-  }
-  r.loss = loss_sum / static_cast<double>(n);
-  if (classify) {
-    long right = 0;
-    for (std::size_t c = 0; c < outputs; ++c) right += r.confusion[c * outputs + c];
-    r.accuracy = static_cast<double>(right) / static_cast<double>(n);
-  } else {
-    r.accuracy = nan;
-  }
+  evaluator(m, batch_size).run(m, data, r);
   return r;
 }
 
@@ -171,8 +194,12 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
   progress_meter progress(opts.progress ? progress_style_for(stderr) : progress_style::off,
                           classify);
   metrics_csv csv(opts.out_dir);
+  evaluator evaluation(m, opts.batch);
 
+  // Everything is allocated before the first step; the epochs themselves allocate nothing.
   fit_result result;
+  result.epochs.reserve(static_cast<std::size_t>(opts.epochs));
+  if (test) evaluation.prepare(result.test);
   for (int epoch = 0; epoch < opts.epochs; ++epoch) {
     m.begin_epoch(epoch, loader.batches_per_epoch());
     epoch_record rec;
@@ -200,7 +227,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     rec.samples_per_second = rec.seconds > 0 ? static_cast<double>(seen) / rec.seconds : 0;
     rec.test_loss = rec.test_accuracy = nan;
     if (test) {
-      result.test = evaluate(m, *test, opts.batch);
+      evaluation.run(m, *test, result.test);
       rec.test_loss = result.test.loss;
       rec.test_accuracy = result.test.accuracy;
     }

@@ -24,6 +24,7 @@ progress_style progress_style_for(std::FILE* out);
 // 1.23 s  48700 samples/s" (accuracies only when classifying, test figures only when they exist).
 std::string epoch_summary(const epoch_record& r, int epochs, bool classify);
 
+// Prints without allocating, so a training loop stays allocation-free.
 class progress_meter {
  public:
   progress_meter(progress_style style, bool classify, std::FILE* out = stderr);
@@ -36,8 +37,6 @@ class progress_meter {
 
  private:
   using clock = std::chrono::steady_clock;
-  std::string status(std::size_t done, double loss_sum, long correct, double seconds) const;
-  void draw_bar(const std::string& line);
 
   progress_style style_;
   bool classify_;

@@ -1,12 +1,29 @@
 #define BOOST_TEST_MODULE runtime_fit
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <sstream>
 
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/train/fit.hpp"
 #include "support.hpp"
+
+// Counts every allocation in the process. (GCC's mismatched-new-delete check cannot see that
+// malloc and free pair up here.)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+std::atomic<long> allocations{0};
+}
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace kiln;
 using namespace kiln::test;
@@ -95,9 +112,50 @@ class zero_regressor final : public rt::model {
   rt::model_info info_;
 };
 
+// Forwards to a linear_softmax and notes the allocation count at its first and latest step.
+class allocation_watch final : public rt::model {
+ public:
+  explicit allocation_watch(rt::model& inner) : inner_(inner) {}
+  const rt::model_info& info() const override { return inner_.info(); }
+  std::span<const rt::tensor> tensors() const override { return inner_.tensors(); }
+  void set_threads(int threads) override { inner_.set_threads(threads); }
+  void begin_epoch(int epoch, long steps) override { inner_.begin_epoch(epoch, steps); }
+  double current_lr() const override { return inner_.current_lr(); }
+  rt::step_result train_step(const rt::batch& b) override {
+    const rt::step_result r = inner_.train_step(b);
+    note();
+    return r;
+  }
+  rt::step_result eval_step(const rt::batch& b, float* outputs) override {
+    note();
+    return inner_.eval_step(b, outputs);
+  }
+  long after_first_step = -1, at_latest_step = -1;
+
+ private:
+  void note() {
+    at_latest_step = allocations.load();
+    if (after_first_step < 0) after_first_step = at_latest_step;
+  }
+  rt::model& inner_;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(training)
+
+BOOST_AUTO_TEST_CASE(epochs_allocate_nothing_after_the_first_step) {
+  temp_dir dir;
+  const rt::dataset train = blobs(300, 4, 3, 1), test = blobs(100, 4, 3, 2);
+  linear_softmax inner({4}, 3, 16);
+  allocation_watch model(inner);
+  // Progress on: plain lines on stderr (ctest is not a terminal) must not allocate either.
+  rt::fit_options o = quiet(3, 16, dir.path());
+  o.progress = true;
+  rt::fit(model, train, &test, o);
+  BOOST_TEST(model.after_first_step >= 0);
+  BOOST_TEST(model.at_latest_step == model.after_first_step);
+}
 
 BOOST_AUTO_TEST_CASE(trains_and_writes_one_metrics_row_per_epoch) {
   temp_dir dir;

@@ -142,6 +142,10 @@ class linear_softmax final : public rt::model {
     for (int d : info_.input) features_ *= d;
     weight_.assign(static_cast<std::size_t>(classes) * features_, 0.0f);
     bias_.assign(classes, 0.0f);
+    grad_w_.resize(weight_.size());
+    grad_b_.resize(classes);
+    p_.resize(classes);
+    epochs_begun.reserve(100);  // so that begin_epoch() does not allocate
     tensors_ = {{"fc.weight", {classes, features_}, weight_, rt::tensor_role::param},
                 {"fc.bias", {classes}, bias_, rt::tensor_role::param}};
   }
@@ -159,7 +163,9 @@ class linear_softmax final : public rt::model {
     largest_batch = std::max(largest_batch, b.n);
     ++train_steps;
     const int classes = info_.outputs;
-    std::vector<float> grad_w(weight_.size(), 0.0f), grad_b(classes, 0.0f), p(classes);
+    std::vector<float>&grad_w = grad_w_, &grad_b = grad_b_, &p = p_;  // no allocation per step
+    std::fill(grad_w.begin(), grad_w.end(), 0.0f);
+    std::fill(grad_b.begin(), grad_b.end(), 0.0f);
     rt::step_result r;
     for (int i = 0; i < b.n; ++i) {
       const float* x = b.x + static_cast<std::size_t>(i) * features_;
@@ -177,7 +183,7 @@ class linear_softmax final : public rt::model {
   }
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
-    std::vector<float> p(info_.outputs);
+    std::vector<float>& p = p_;
     rt::step_result r;
     for (int i = 0; i < b.n; ++i) {
       r.loss_sum +=
@@ -214,7 +220,7 @@ class linear_softmax final : public rt::model {
   int features_ = 1;
   double lr_;
   int threads_ = 0;
-  std::vector<float> weight_, bias_;
+  std::vector<float> weight_, bias_, grad_w_, grad_b_, p_;
   std::vector<rt::tensor> tensors_;
 };
 
