@@ -36,10 +36,9 @@ void require_positive(const char* flag, int value) {
 void print_confusion(const eval_result& r) {
   if (r.classes == 0) return;
   const long largest = *std::max_element(r.confusion.begin(), r.confusion.end());
-  const int width = std::max<int>(static_cast<int>(std::to_string(largest).size()),
-                                  static_cast<int>(std::to_string(r.classes - 1).size())) +
-                    1;
-  std::fprintf(stderr, "confusion matrix (row: true class, column: predicted)\n%*s", 3, "");
+  const auto width =
+      1 + static_cast<int>(std::to_string(std::max<long>(largest, r.classes - 1)).size());
+  std::fputs("confusion matrix (row: true class, column: predicted)\n   ", stderr);
   for (int c = 0; c < r.classes; ++c) std::fprintf(stderr, "%*d", width, c);
   std::fputc('\n', stderr);
   for (int t = 0; t < r.classes; ++t) {
