@@ -47,7 +47,8 @@ template <class Table, class... Args>
 decltype(auto) call_target(std::int64_t target, Args&&... args) {
   const auto fn = (target & HWY_TARGETS) ? Table::table[table_index(target)] : nullptr;
   if (fn == nullptr || (target & hwy::SupportedTargets()) == 0)
-    throw kiln::config_error("target", target_name(target) + " is not compiled in or not supported");
+    throw kiln::config_error("target",
+                             target_name(target) + " is not compiled in or not supported");
   return fn(static_cast<Args&&>(args)...);
 }
 
@@ -56,14 +57,14 @@ decltype(auto) call_target(std::int64_t target, Args&&... args) {
 // Defines `template <class Cfg> struct TABLE { static fn const table[]; }` holding
 // &N_<target>::KERNEL<Cfg> for every compiled target. KERNEL is a function template of one type
 // parameter defined in namespace kiln::codegen::HWY_NAMESPACE; use at namespace kiln::codegen.
-#define KILN_EXPORT_T(TABLE, KERNEL)                                                          \
-  template <class Cfg>                                                                        \
-  struct TABLE {                                                                              \
-    using fn = decltype(&HWY_STATIC_DISPATCH(KERNEL<Cfg>));                                  \
-    static fn const table[HWY_MAX_DYNAMIC_TARGETS + 2];                                      \
-  };                                                                                          \
-  template <class Cfg>                                                                        \
-  typename TABLE<Cfg>::fn const TABLE<Cfg>::table[HWY_MAX_DYNAMIC_TARGETS + 2] = {           \
-      &decltype(hwy::DeduceFunctionCache(&HWY_STATIC_DISPATCH(                               \
-          KERNEL<Cfg>)))::template ChooseAndCall<TABLE<Cfg>::table>,                         \
+#define KILN_EXPORT_T(TABLE, KERNEL)                                                      \
+  template <class Cfg>                                                                    \
+  struct TABLE {                                                                          \
+    using fn = decltype(&HWY_STATIC_DISPATCH(KERNEL<Cfg>));                               \
+    static fn const table[HWY_MAX_DYNAMIC_TARGETS + 2];                                   \
+  };                                                                                      \
+  template <class Cfg>                                                                    \
+  typename TABLE<Cfg>::fn const TABLE<Cfg>::table[HWY_MAX_DYNAMIC_TARGETS + 2] = {        \
+      &decltype(hwy::DeduceFunctionCache(                                                 \
+          &HWY_STATIC_DISPATCH(KERNEL<Cfg>)))::template ChooseAndCall<TABLE<Cfg>::table>, \
       HWY_CHOOSE_TARGET_LIST(KERNEL<Cfg>), HWY_CHOOSE_FALLBACK(KERNEL<Cfg>)}

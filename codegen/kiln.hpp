@@ -2,9 +2,9 @@
 //
 //   #include <kiln/kiln.hpp>
 //   using namespace kiln::dsl;
-//   constexpr auto model = input<1, 28, 28> | flatten{} | dense{.units = 10} | softmax_cross_entropy{};
-//   constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .epochs = 5};
-//   auto trainer = kiln::compile<model, plan>();
+//   constexpr auto model = input<1, 28, 28> | flatten{} | dense{.units = 10} |
+//   softmax_cross_entropy{}; constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .epochs =
+//   5}; auto trainer = kiln::compile<model, plan>();
 //
 // Include this header in one translation unit per trainer: it compiles the trainer's fused
 // update loops for every Highway target (foreach_target.h), which a TU can do only once.
@@ -26,13 +26,21 @@ using codegen::trainer;
 // problem: it accepts any call, so that the one readable error is not buried under others.
 struct invalid_trainer {
   template <class... A>
-  constexpr invalid_trainer& operator()(A&&...) { return *this; }
+  constexpr invalid_trainer& operator()(A&&...) {
+    return *this;
+  }
   template <class... A>
-  constexpr invalid_trainer fit(A&&...) const { return {}; }
+  constexpr invalid_trainer fit(A&&...) const {
+    return {};
+  }
   template <class... A>
-  constexpr invalid_trainer train_step(A&&...) const { return {}; }
+  constexpr invalid_trainer train_step(A&&...) const {
+    return {};
+  }
   template <class... A>
-  constexpr invalid_trainer eval_step(A&&...) const { return {}; }
+  constexpr invalid_trainer eval_step(A&&...) const {
+    return {};
+  }
 };
 
 template <auto Model, auto Plan>
@@ -56,8 +64,8 @@ int run(int argc, char** argv) {
     rt::model_info info = defaults;
     info.batch = Plan.batch;
     return rt::run_cli(argc, argv, info, [](const rt::run_options& o) {
-      trainer_options t{.batch = o.batch, .seed = o.seed, .seed_set = o.seed_set,
-                        .threads = o.threads};
+      trainer_options t{
+          .batch = o.batch, .seed = o.seed, .seed_set = o.seed_set, .threads = o.threads};
       return std::unique_ptr<rt::model>(std::make_unique<trainer<Model, Plan>>(t));
     });
   } else {

@@ -37,7 +37,8 @@ struct layout {
                 op_at<I>::out.size(), op_at<I>::aux, op_at<I>::view},
         base += r[I].param_size),
        ...);
-    }(dsl::index_for<layers>{});
+    }
+    (dsl::index_for<layers>{});
     return r;
   }();
 
@@ -69,10 +70,10 @@ struct layout {
         for (std::size_t j = 0; j < specs.size(); ++j)
           t[k++] = {layer, specs[j], rows[layer].param_base + offsets[j]};
       };
-      (add(I, dsl::params_of(dsl::at<I>(Model), in[I]),
-           param_offsets(dsl::at<I>(Model), in[I])),
+      (add(I, dsl::params_of(dsl::at<I>(Model), in[I]), param_offsets(dsl::at<I>(Model), in[I])),
        ...);
-    }(dsl::index_for<layers>{});
+    }
+    (dsl::index_for<layers>{});
     return t;
   }();
 

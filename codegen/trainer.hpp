@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/model.hpp"
+#include "kiln/runtime/parallel/team.hpp"
 #include "kiln/runtime/rng.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
@@ -29,10 +31,10 @@ namespace kiln {
 
 // Run-time choices that do not change the generated code.
 struct trainer_options {
-  int batch = 0;                 // largest batch a step takes; 0: the plan's
-  std::uint64_t seed = 0;        // weight init and dropout; used when seed_set
-  bool seed_set = false;         // false: the plan's seed
-  int threads = 1;               // GEMM threads
+  int batch = 0;           // largest batch a step takes; 0: the plan's
+  std::uint64_t seed = 0;  // weight init and dropout; used when seed_set
+  bool seed_set = false;   // false: the plan's seed
+  int threads = 1;         // threads a step's kernels are split across
 };
 
 namespace codegen {
@@ -50,7 +52,8 @@ class trainer final : public rt::model {
  public:
   explicit trainer(const trainer_options& o = {}) {
     batch_ = o.batch > 0 ? o.batch : Plan.batch;
-    if (o.batch < 0) throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
+    if (o.batch < 0)
+      throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
     seed_ = o.seed_set ? o.seed : Plan.seed;
     set_threads(o.threads);
     allocate();
@@ -69,8 +72,12 @@ class trainer final : public rt::model {
       float* w = p_ + t.offset;
       const auto n = std::size_t(t.spec.dims.size());
       switch (t.spec.start) {
-        case dsl::init::zeros: std::fill(w, w + n, 0.0f); break;
-        case dsl::init::ones: std::fill(w, w + n, 1.0f); break;
+        case dsl::init::zeros:
+          std::fill(w, w + n, 0.0f);
+          break;
+        case dsl::init::ones:
+          std::fill(w, w + n, 1.0f);
+          break;
         case dsl::init::fan_in_uniform: {
           const float bound = 1.0f / std::sqrt(float(t.spec.fan_in));
           for (std::size_t i = 0; i < n; ++i) w[i] = init.uniform(-bound, bound);
@@ -88,7 +95,8 @@ class trainer final : public rt::model {
   std::span<const rt::tensor> tensors() const override { return tensors_; }
   void set_threads(int threads) override {
     if (threads < 1) throw config_error("threads", "must be at least 1");
-    set_gemm_threads(threads);
+    single_threaded_blas();
+    if (!team_ || team_->size() != threads) team_ = std::make_unique<rt::team>(threads);
   }
   void begin_epoch(int epoch, long steps_per_epoch) override {
     clock_.epoch = epoch;
@@ -163,6 +171,7 @@ class trainer final : public rt::model {
 
   io loss_io(const rt::batch& b) {
     io c;
+    c.team = team_.get();
     c.n = b.n;
     c.x = out_[L - 2];
     c.dx = grad_[0];
@@ -172,9 +181,8 @@ class trainer final : public rt::model {
 
   void forward(const rt::batch& b, bool train) {
     out_[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (forward_layer<I + 1>(b.n, train), ...);
-    }(dsl::index_for<L - 2>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (forward_layer<I + 1>(b.n, train), ...); }
+    (dsl::index_for<L - 2>{});
   }
 
   template <std::size_t I>
@@ -184,6 +192,7 @@ class trainer final : public rt::model {
       out_[I] = out_[I - 1];
     } else {
       io c;
+      c.team = team_.get();
       c.n = n;
       c.train = train;
       c.x = out_[I - 1];
@@ -201,7 +210,8 @@ class trainer final : public rt::model {
     float* dy = grad_[0];
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((dy = backward_layer<L - 2 - I, Update>(b.n, dy, lr)), ...);
-    }(dsl::index_for<L - 2>{});
+    }
+    (dsl::index_for<L - 2>{});
   }
 
   // Returns the gradient of the layer's input (for the layer before it).
@@ -212,6 +222,7 @@ class trainer final : public rt::model {
       return dy;
     } else {
       io c;
+      c.team = team_.get();
       c.n = n;
       c.x = out_[I - 1];
       c.y = out_[I];
@@ -227,23 +238,30 @@ class trainer final : public rt::model {
     }
   }
 
-  // The fused update of every tensor of layer I.
+  // The fused update of every tensor of layer I, each member of the team taking whole rows.
   template <std::size_t I>
   void update_layer(double lr) {
-    [&]<std::size_t... T>(std::index_sequence<T...>) {
-      ((lay::tensors[T].layer == I ? update_tensor<T>(lr) : void()), ...);
-    }(dsl::index_for<lay::tensor_count>{});
+    team_->run([&](int member) {
+      [&]<std::size_t... T>(std::index_sequence<T...>) {
+        ((lay::tensors[T].layer == I ? update_tensor<T>(lr, member) : void()), ...);
+      }
+      (dsl::index_for<lay::tensor_count>{});
+    });
   }
 
   template <std::size_t T>
-  void update_tensor(double lr) {
+  void update_tensor(double lr, int member) {
     constexpr auto t = lay::tensors[T];
+    constexpr std::size_t size = std::size_t(t.spec.dims.size());
+    constexpr std::size_t row = t.spec.dims.rank > 1 ? size / std::size_t(t.spec.dims.d[0]) : 1;
+    const auto part = rt::split(size, team_->size(), member, row);
+    if (part.size() == 0) return;
     using cfg = update_cfg<Plan, t.spec.decay>;
     update_args<cfg> a;
-    a.p = p_ + t.offset;
-    a.g = g_ + t.offset;
-    for (int k = 0; k < S; ++k) a.state[k] = s_[k] + t.offset;
-    a.n = std::size_t(t.spec.dims.size());
+    a.p = p_ + t.offset + part.lo;
+    a.g = g_ + t.offset + part.lo;
+    for (int k = 0; k < S; ++k) a.state[k] = s_[k] + t.offset + part.lo;
+    a.n = part.size();
     a.k = optim<opt>::at({steps_, lr});
     update(a);
   }
@@ -252,7 +270,8 @@ class trainer final : public rt::model {
     const auto B = std::size_t(batch_);
     std::size_t total = (2 + S) * lay::params + 2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
-      total += aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
+      total +=
+          aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
     arena_ = hwy::AllocateAligned<float>(total);
     if (!arena_) throw error("kiln: cannot allocate " + std::to_string(total * 4) + " bytes");
     std::fill(arena_.get(), arena_.get() + total, 0.0f);
@@ -285,10 +304,11 @@ class trainer final : public rt::model {
       ((names[I] = layer_name<I>()), ...);
       ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
                          (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
-                         to_string(lay::in[I]) + " -> " +
-                         to_string(lay::template op_at<I>::out) + "\n"),
+                         to_string(lay::in[I]) + " -> " + to_string(lay::template op_at<I>::out) +
+                         "\n"),
        ...);
-    }(dsl::index_for<L>{});
+    }
+    (dsl::index_for<L>{});
     auto dims = [](const dsl::shape& s) { return std::vector<int>(s.d, s.d + s.rank); };
     auto add = [&](const auto& t, std::string name, float* base, rt::tensor_role role) {
       const auto n = std::size_t(t.spec.dims.size());
@@ -317,14 +337,15 @@ class trainer final : public rt::model {
     }
   }
 
+  std::unique_ptr<rt::team> team_;
   hwy::AlignedFreeUniquePtr<float[]> arena_;
-  float* p_ = nullptr;  // parameters
-  float* g_ = nullptr;  // their gradients
+  float* p_ = nullptr;         // parameters
+  float* g_ = nullptr;         // their gradients
   float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
-  float* act_[L]{};     // each non-view layer's output
-  float* aux_[L]{};     // each layer's scratch
-  float* out_[L]{};     // this step's output of each layer (a view's is its input's)
-  float* grad_[2]{};    // ping-pong buffers for the gradients flowing backward
+  float* act_[L]{};            // each non-view layer's output
+  float* aux_[L]{};            // each layer's scratch
+  float* out_[L]{};            // this step's output of each layer (a view's is its input's)
+  float* grad_[2]{};           // ping-pong buffers for the gradients flowing backward
   int batch_ = 0;
   std::uint64_t seed_ = 0;
   long steps_ = 0;

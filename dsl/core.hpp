@@ -63,11 +63,11 @@ enum class init { zeros, ones, fan_in_uniform };
 
 // One parameter tensor a layer declares.
 struct param {
-  name_t name;         // suffix after the layer's name: "weight", "bias"
+  name_t name;  // suffix after the layer's name: "weight", "bias"
   shape dims;
   init start = init::zeros;
   int fan_in = 1;
-  bool decay = true;   // regularizers apply (weights) or not (biases, normalization scales)
+  bool decay = true;  // regularizers apply (weights) or not (biases, normalization scales)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -135,8 +135,8 @@ struct input_layer {
 };
 
 template <int... D>
-  requires(sizeof...(D) == 1 || sizeof...(D) == 3)
-inline constexpr net<input_layer> input{{{input_layer{shape{int(sizeof...(D)), {D...}}}}}};
+requires(sizeof...(D) == 1 || sizeof...(D) == 3) inline constexpr net<input_layer> input{
+    {{input_layer{shape{int(sizeof...(D)), {D...}}}}}};
 
 // An empty chain, to start a block: `chain | conv2d{...} | relu{}`.
 inline constexpr net<> chain{};

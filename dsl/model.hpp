@@ -22,7 +22,8 @@ constexpr std::array<shape, sizeof...(L)> in_shapes(const net<L...>& m) {
   shape cur{};
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((in[I] = I == 0 ? at<I>(m).out(cur) : cur, cur = at<I>(m).out(in[I])), ...);
-  }(std::index_sequence_for<L...>{});
+  }
+  (std::index_sequence_for<L...>{});
   return in;
 }
 
@@ -71,7 +72,8 @@ constexpr diag validate(const net<L...>& m) {
     };
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (visit(index_c<I>{}) && ...);  // stops at the first problem
-    }(std::index_sequence_for<L...>{});
+    }
+    (std::index_sequence_for<L...>{});
     return d;
   }
 }
@@ -102,7 +104,8 @@ constexpr long param_count(const net<L...>& m) {
       for (const param& p : ps) total += p.dims.size();
     };
     (add(params_of(at<I>(m), in[I])), ...);
-  }(std::index_sequence_for<L...>{});
+  }
+  (std::index_sequence_for<L...>{});
   return total;
 }
 
@@ -127,8 +130,9 @@ constexpr bool report_model() {
   constexpr diag d = validate(Model);
   if constexpr (!d.ok()) {
     constexpr auto bad = at<std::size_t(d.layer)>(Model);
-    static_assert(invalid_layer<d.layer, bad, d.in, text_t(d.problem)>,
-                  "kiln: invalid model (the note names the layer, its input shape and the problem)");
+    static_assert(
+        invalid_layer<d.layer, bad, d.in, text_t(d.problem)>,
+        "kiln: invalid model (the note names the layer, its input shape and the problem)");
   }
   return d.ok();
 }

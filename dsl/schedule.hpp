@@ -51,7 +51,8 @@ constexpr bool report_plan() {
     const char* first = nullptr;
     ((first = first ? first : at<I>(regs).check()), ...);
     return first;
-  }(index_for<regs.size>{});
+  }
+  (index_for<regs.size>{});
   if constexpr (reg != nullptr)
     static_assert(invalid_plan<Plan.regularizer, text_t(reg)>, "kiln: invalid plan (see the note)");
   return !general && !opt && !lr && !reg;

@@ -4,7 +4,7 @@
 
 using namespace kiln::dsl;
 
-constexpr auto model = input<1, 28, 28> | flatten{}                //
+constexpr auto model = input<1, 28, 28> | flatten{}                   //
                        | dense{.units = 256, .name = "fc1"} | relu{}  //
                        | dense{.units = 128, .name = "fc2"} | relu{}  //
                        | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};

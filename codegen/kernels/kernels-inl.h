@@ -37,27 +37,27 @@ HWY_INLINE void map2(const float* a, const float* b, float* out, std::size_t n, 
   for (; i < n; ++i) hn::StoreU(f(d1, hn::LoadU(d1, a + i), hn::LoadU(d1, b + i)), d1, out + i);
 }
 
-void AddBias(float* y, const float* b, std::size_t rows, std::size_t cols) {
+void AddBias(float* y, std::size_t ld, const float* b, std::size_t rows, std::size_t cols) {
   for (std::size_t r = 0; r < rows; ++r)
-    map2(y + r * cols, b, y + r * cols, cols, [](auto d, auto v, auto bias) HWY_ATTR {
+    map2(y + r * ld, b, y + r * ld, cols, [](auto d, auto v, auto bias) HWY_ATTR {
       (void)d;
       return hn::Add(v, bias);
     });
 }
 
-void ColumnSums(const float* a, std::size_t rows, std::size_t cols, float* out) {
+void ColumnSums(const float* a, std::size_t ld, std::size_t rows, std::size_t cols, float* out) {
   const hn::ScalableTag<float> d;
   const hn::CappedTag<float, 1> d1;
   const std::size_t lanes = hn::Lanes(d);
   std::size_t c = 0;
   for (; c + lanes <= cols; c += lanes) {
     auto acc = hn::Zero(d);
-    for (std::size_t r = 0; r < rows; ++r) acc = hn::Add(acc, hn::LoadU(d, a + r * cols + c));
+    for (std::size_t r = 0; r < rows; ++r) acc = hn::Add(acc, hn::LoadU(d, a + r * ld + c));
     hn::StoreU(acc, d, out + c);
   }
   for (; c < cols; ++c) {
     auto acc = hn::Zero(d1);
-    for (std::size_t r = 0; r < rows; ++r) acc = hn::Add(acc, hn::LoadU(d1, a + r * cols + c));
+    for (std::size_t r = 0; r < rows; ++r) acc = hn::Add(acc, hn::LoadU(d1, a + r * ld + c));
     hn::StoreU(acc, d1, out + c);
   }
 }
@@ -104,9 +104,8 @@ void SigmoidBackward(const float* y, const float* dy, float* dx, std::size_t n) 
 }
 void SquaredErrorBackward(const float* y, const float* t, std::size_t n, float scale, float* dy) {
   const float k = 2.0f / scale;
-  map2(y, t, dy, n, [k](auto d, auto a, auto b) HWY_ATTR {
-    return hn::Mul(hn::Sub(a, b), hn::Set(d, k));
-  });
+  map2(y, t, dy, n,
+       [k](auto d, auto a, auto b) HWY_ATTR { return hn::Mul(hn::Sub(a, b), hn::Set(d, k)); });
 }
 
 }  // namespace kiln::kernels::HWY_NAMESPACE

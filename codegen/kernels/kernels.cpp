@@ -25,11 +25,11 @@ HWY_EXPORT(Sigmoid);
 HWY_EXPORT(SigmoidBackward);
 HWY_EXPORT(SquaredErrorBackward);
 
-void add_bias(float* y, const float* b, std::size_t rows, std::size_t cols) {
-  HWY_DYNAMIC_DISPATCH(AddBias)(y, b, rows, cols);
+void add_bias(float* y, std::size_t ld, const float* b, std::size_t rows, std::size_t cols) {
+  HWY_DYNAMIC_DISPATCH(AddBias)(y, ld, b, rows, cols);
 }
-void column_sums(const float* a, std::size_t rows, std::size_t cols, float* out) {
-  HWY_DYNAMIC_DISPATCH(ColumnSums)(a, rows, cols, out);
+void column_sums(const float* a, std::size_t ld, std::size_t rows, std::size_t cols, float* out) {
+  HWY_DYNAMIC_DISPATCH(ColumnSums)(a, ld, rows, cols, out);
 }
 void relu(const float* x, float* y, std::size_t n) { HWY_DYNAMIC_DISPATCH(Relu)(x, y, n); }
 void relu_backward(const float* y, const float* dy, float* dx, std::size_t n) {
@@ -49,8 +49,7 @@ void sigmoid(const float* x, float* y, std::size_t n) { HWY_DYNAMIC_DISPATCH(Sig
 void sigmoid_backward(const float* y, const float* dy, float* dx, std::size_t n) {
   HWY_DYNAMIC_DISPATCH(SigmoidBackward)(y, dy, dx, n);
 }
-void squared_error_backward(const float* y, const float* t, std::size_t n, float scale,
-                            float* dy) {
+void squared_error_backward(const float* y, const float* t, std::size_t n, float scale, float* dy) {
   HWY_DYNAMIC_DISPATCH(SquaredErrorBackward)(y, t, n, scale, dy);
 }
 

@@ -8,10 +8,10 @@
 
 namespace kiln::kernels {
 
-// y[r, :] += b for r < rows (a row-major rows × cols matrix).
-void add_bias(float* y, const float* b, std::size_t rows, std::size_t cols);
-// out[c] = Σ_r a[r, c]: the bias gradient.
-void column_sums(const float* a, std::size_t rows, std::size_t cols, float* out);
+// y[r, c] += b[c] for r < rows, c < cols; rows are `ld` floats apart.
+void add_bias(float* y, std::size_t ld, const float* b, std::size_t rows, std::size_t cols);
+// out[c] = Σ_r a[r, c] for c < cols (rows `ld` floats apart): the bias gradient.
+void column_sums(const float* a, std::size_t ld, std::size_t rows, std::size_t cols, float* out);
 
 void relu(const float* x, float* y, std::size_t n);
 // dx = dy where y > 0, else 0 (y is the forward output).

@@ -7,44 +7,65 @@
 
 namespace kiln::codegen {
 
-// The parts every activation shares; F and B are its forward and backward kernels.
+// The parts every activation shares: same shape out, and a kernel over the batch's floats, each
+// member of the team taking a contiguous part.
 template <dsl::shape In>
 struct elementwise_op {
   static constexpr dsl::shape out = In;
   static constexpr int aux = 0;
   static constexpr bool view = false;
-  static constexpr std::size_t count(const io& c) { return std::size_t(c.n) * In.size(); }
+  template <class F>
+  static void each_part(const io& c, F&& f) {
+    parallel_for(c, std::size_t(c.n) * In.size(), 16, [&](rt::span_range r) { f(r.lo, r.size()); });
+  }
 };
 
 template <dsl::relu L, dsl::shape In>
 struct op<L, In> : elementwise_op<In> {
-  static void forward(const io& c) { kernels::relu(c.x, c.y, op::count(c)); }
+  static void forward(const io& c) {
+    op::each_part(c, [&](auto i, auto n) { kernels::relu(c.x + i, c.y + i, n); });
+  }
   static void backward(const io& c) {
-    if (c.dx) kernels::relu_backward(c.y, c.dy, c.dx, op::count(c));
+    if (c.dx)
+      op::each_part(
+          c, [&](auto i, auto n) { kernels::relu_backward(c.y + i, c.dy + i, c.dx + i, n); });
   }
 };
 
 template <dsl::leaky_relu L, dsl::shape In>
 struct op<L, In> : elementwise_op<In> {
-  static void forward(const io& c) { kernels::leaky_relu(c.x, c.y, op::count(c), L.slope); }
+  static void forward(const io& c) {
+    op::each_part(c, [&](auto i, auto n) { kernels::leaky_relu(c.x + i, c.y + i, n, L.slope); });
+  }
   static void backward(const io& c) {
-    if (c.dx) kernels::leaky_relu_backward(c.x, c.dy, c.dx, op::count(c), L.slope);
+    if (c.dx)
+      op::each_part(c, [&](auto i, auto n) {
+        kernels::leaky_relu_backward(c.x + i, c.dy + i, c.dx + i, n, L.slope);
+      });
   }
 };
 
 template <dsl::tanh_ L, dsl::shape In>
 struct op<L, In> : elementwise_op<In> {
-  static void forward(const io& c) { kernels::tanh(c.x, c.y, op::count(c)); }
+  static void forward(const io& c) {
+    op::each_part(c, [&](auto i, auto n) { kernels::tanh(c.x + i, c.y + i, n); });
+  }
   static void backward(const io& c) {
-    if (c.dx) kernels::tanh_backward(c.y, c.dy, c.dx, op::count(c));
+    if (c.dx)
+      op::each_part(
+          c, [&](auto i, auto n) { kernels::tanh_backward(c.y + i, c.dy + i, c.dx + i, n); });
   }
 };
 
 template <dsl::sigmoid L, dsl::shape In>
 struct op<L, In> : elementwise_op<In> {
-  static void forward(const io& c) { kernels::sigmoid(c.x, c.y, op::count(c)); }
+  static void forward(const io& c) {
+    op::each_part(c, [&](auto i, auto n) { kernels::sigmoid(c.x + i, c.y + i, n); });
+  }
   static void backward(const io& c) {
-    if (c.dx) kernels::sigmoid_backward(c.y, c.dy, c.dx, op::count(c));
+    if (c.dx)
+      op::each_part(
+          c, [&](auto i, auto n) { kernels::sigmoid_backward(c.y + i, c.dy + i, c.dx + i, n); });
   }
 };
 

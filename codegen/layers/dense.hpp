@@ -1,4 +1,5 @@
-// dense: y = x·Wᵀ + b with W [units, inputs] (PyTorch's layout), three GEMMs per step.
+// dense: y = x·Wᵀ + b with W [units, inputs] (PyTorch's layout), three GEMMs per step, each
+// split across the team by output columns (forward, dx) or weight rows (dW, db).
 #pragma once
 
 #include "kiln/codegen/gemm.hpp"
@@ -17,13 +18,24 @@ struct op<L, In> {
   static constexpr std::size_t bias = param_offsets(L, In)[1];
 
   static void forward(const io& c) {
-    gemm_nt(c.n, units, inputs, c.x, c.w, c.y);
-    kernels::add_bias(c.y, c.w + bias, std::size_t(c.n), units);
+    parallel_for(c, units, 16, [&](rt::span_range u) {
+      const int lo = int(u.lo), cols = int(u.size());
+      gemm_nt(c.n, cols, inputs, c.x, inputs, c.w + lo * inputs, inputs, c.y + lo, units);
+      kernels::add_bias(c.y + lo, units, c.w + bias + lo, std::size_t(c.n), u.size());
+    });
   }
+
   static void backward(const io& c) {
-    gemm_tn(units, inputs, c.n, c.dy, c.x, c.gw);  // dW = dyᵀ·x
-    kernels::column_sums(c.dy, std::size_t(c.n), units, c.gw + bias);
-    if (c.dx) gemm_nn(c.n, inputs, units, c.dy, c.w, c.dx);  // dx = dy·W
+    parallel_for(c, units, 1, [&](rt::span_range u) {  // dW = dyᵀ·x, db = Σ dy, by rows
+      const int lo = int(u.lo), rows = int(u.size());
+      gemm_tn(rows, inputs, c.n, c.dy + lo, units, c.x, inputs, c.gw + lo * inputs, inputs);
+      kernels::column_sums(c.dy + lo, units, std::size_t(c.n), u.size(), c.gw + bias + lo);
+    });
+    if (c.dx)
+      parallel_for(c, inputs, 16, [&](rt::span_range i) {  // dx = dy·W, by columns
+        const int lo = int(i.lo);
+        gemm_nn(c.n, int(i.size()), units, c.dy, units, c.w + lo, inputs, c.dx + lo, inputs);
+      });
   }
 };
 

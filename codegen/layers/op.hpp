@@ -5,6 +5,7 @@
 //   static constexpr bool view = false;      // true: output aliases the input (flatten)
 //   static void forward(const io&);
 //   static void backward(const io&);         // writes gw (overwrites) and dx when dx != nullptr
+// Kernels split their work across io::team (parallel_for) with a static partition.
 // Losses instead provide `loss_forward` / `loss_backward` (see loss.hpp).
 #pragma once
 
@@ -12,12 +13,13 @@
 #include <cstddef>
 
 #include "kiln/dsl/model.hpp"
+#include "kiln/runtime/parallel/team.hpp"
 #include "kiln/runtime/rng.hpp"
 
 namespace kiln::codegen {
 
 struct io {
-  int n = 0;               // samples in this batch
+  int n = 0;  // samples in this batch
   bool train = true;
   const float* x = nullptr;   // n × input
   float* y = nullptr;         // n × output
@@ -27,7 +29,17 @@ struct io {
   float* gw = nullptr;        // their gradients, same layout
   float* aux = nullptr;       // n × op::aux floats, kept from forward to backward
   rt::rng* rng = nullptr;
+  rt::team* team = nullptr;  // the threads a kernel may split its work across
 };
+
+// Runs f(part) on every member of the team, each with its static part of [0, total).
+template <class F>
+void parallel_for(const io& c, std::size_t total, std::size_t align, F&& f) {
+  c.team->run([&](int m) {
+    const auto r = rt::split(total, c.team->size(), m, align);
+    if (r.size()) f(r);
+  });
+}
 
 template <auto Layer, dsl::shape In>
 struct op;

@@ -13,8 +13,8 @@ namespace kiln::codegen {
 // Where the optimizer is when a step starts; the per-step scalars are computed from it once per
 // tensor per step, never per element.
 struct step_info {
-  long t = 1;        // 1-based step count (Adam's bias correction, SGD's first step)
-  double lr = 0;     // learning rate after schedule and per-tensor multiplier
+  long t = 1;     // 1-based step count (Adam's bias correction, SGD's first step)
+  double lr = 0;  // learning rate after schedule and per-tensor multiplier
 };
 
 // Per-optimizer traits: `scalars` (what changes per step) and `at(step_info)`.

@@ -9,8 +9,8 @@ namespace kiln::dsl {
 
 // Where training is when a step starts.
 struct lr_clock {
-  int epoch = 0;               // 0-based
-  long step = 0;               // steps taken before this one, over the whole run
+  int epoch = 0;  // 0-based
+  long step = 0;  // steps taken before this one, over the whole run
   long steps_per_epoch = 1;
 };
 

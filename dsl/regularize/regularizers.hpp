@@ -27,7 +27,8 @@ template <regularizer... A, regularizer B>
 constexpr regs<A..., B> operator+(const regs<A...>& a, const B& b) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return regs<A..., B>{{{at<I>(a)}..., {b}}};
-  }(std::index_sequence_for<A...>{});
+  }
+  (std::index_sequence_for<A...>{});
 }
 
 template <regularizer A, regularizer B>

@@ -28,10 +28,11 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 using namespace kiln::dsl;
 
 BOOST_AUTO_TEST_CASE(steps_after_the_first_allocate_nothing) {
-  constexpr auto model = input<1, 6, 6> | flatten{} | dense{.units = 32} | relu{}
-                         | dense{.units = 5} | softmax_cross_entropy{};
+  constexpr auto model = input<1, 6, 6> | flatten{} | dense{.units = 32} | relu{} |
+                         dense{.units = 5} | softmax_cross_entropy{};
   constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
-                                 .regularizer = l2{1e-4} + l1{1e-5}, .batch = 16};
+                                 .regularizer = l2{1e-4} + l1{1e-5},
+                                 .batch = 16};
   auto t = kiln::compile<model, plan>();
   const auto data = kiln::test::synthetic_classes(64, {1, 6, 6}, 5);
   const auto b = kiln::test::first_batch(data, 16);

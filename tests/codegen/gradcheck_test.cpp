@@ -49,33 +49,33 @@ BOOST_AUTO_TEST_CASE(dense_and_softmax_cross_entropy) {
 }
 
 BOOST_AUTO_TEST_CASE(relu_layer) {
-  constexpr auto m = input<6> | dense{.units = 7} | relu{} | dense{.units = 3}
-                     | softmax_cross_entropy{};
+  constexpr auto m =
+      input<6> | dense{.units = 7} | relu{} | dense{.units = 3} | softmax_cross_entropy{};
   // A smaller step: no pre-activation may cross the kink between the two evaluations.
   BOOST_TEST(max_gradient_error<m>(vectors, 1e-3f) < 2e-3);
 }
 
 BOOST_AUTO_TEST_CASE(leaky_relu_layer) {
-  constexpr auto m = input<6> | dense{.units = 7} | leaky_relu{.slope = 0.2f}
-                     | dense{.units = 3} | softmax_cross_entropy{};
+  constexpr auto m = input<6> | dense{.units = 7} | leaky_relu{.slope = 0.2f} | dense{.units = 3} |
+                     softmax_cross_entropy{};
   BOOST_TEST(max_gradient_error<m>(vectors) < 2e-3);
 }
 
 BOOST_AUTO_TEST_CASE(tanh_layer) {
-  constexpr auto m = input<6> | dense{.units = 7} | tanh_{} | dense{.units = 3}
-                     | softmax_cross_entropy{};
+  constexpr auto m =
+      input<6> | dense{.units = 7} | tanh_{} | dense{.units = 3} | softmax_cross_entropy{};
   BOOST_TEST(max_gradient_error<m>(vectors) < 2e-3);
 }
 
 BOOST_AUTO_TEST_CASE(sigmoid_layer) {
-  constexpr auto m = input<6> | dense{.units = 7} | sigmoid{} | dense{.units = 3}
-                     | softmax_cross_entropy{};
+  constexpr auto m =
+      input<6> | dense{.units = 7} | sigmoid{} | dense{.units = 3} | softmax_cross_entropy{};
   BOOST_TEST(max_gradient_error<m>(vectors) < 2e-3);
 }
 
 BOOST_AUTO_TEST_CASE(flatten_of_an_image) {
-  constexpr auto m = input<2, 3, 3> | flatten{} | dense{.units = 4} | tanh_{}
-                     | dense{.units = 3} | softmax_cross_entropy{};
+  constexpr auto m = input<2, 3, 3> | flatten{} | dense{.units = 4} | tanh_{} | dense{.units = 3} |
+                     softmax_cross_entropy{};
   BOOST_TEST(max_gradient_error<m>(images) < 2e-3);
 }
 

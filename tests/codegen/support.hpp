@@ -52,7 +52,8 @@ inline rt::dataset synthetic_regression(int n, int inputs, int outputs, std::uin
   for (int i = 0; i < n; ++i)
     for (int o = 0; o < outputs; ++o) {
       float s = 0;
-      for (int j = 0; j < inputs; ++j) s += map[std::size_t(o * inputs + j)] * d.x[std::size_t(i * inputs + j)];
+      for (int j = 0; j < inputs; ++j)
+        s += map[std::size_t(o * inputs + j)] * d.x[std::size_t(i * inputs + j)];
       d.targets[std::size_t(i * outputs + o)] = s;
     }
   return d;

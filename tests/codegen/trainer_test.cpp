@@ -12,8 +12,8 @@
 using namespace kiln::dsl;
 
 namespace {
-constexpr auto mlp = input<1, 4, 4> | flatten{} | dense{.units = 8, .name = "fc1"} | relu{}
-                     | dense{.units = 3} | softmax_cross_entropy{};
+constexpr auto mlp = input<1, 4, 4> | flatten{} | dense{.units = 8, .name = "fc1"} | relu{} |
+                     dense{.units = 3} | softmax_cross_entropy{};
 constexpr auto momentum_plan =
     schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .epochs = 3, .batch = 16, .seed = 4};
 }  // namespace
@@ -78,7 +78,8 @@ BOOST_AUTO_TEST_CASE(forward_is_x_times_w_transposed_plus_b) {
   BOOST_TEST(y[2] == -9.5f);
   BOOST_TEST(y[3] == -5.0f);
   // Mean over outputs per sample, summed over samples (MSELoss(reduction='mean') * n).
-  BOOST_TEST(r.loss_sum == (6.5 * 6.5 + 2.25 * 2.25) / 2 + (9.5 * 9.5 + 25.0) / 2, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(r.loss_sum == (6.5 * 6.5 + 2.25 * 2.25) / 2 + (9.5 * 9.5 + 25.0) / 2,
+             boost::test_tools::tolerance(1e-9));
 }
 
 BOOST_AUTO_TEST_CASE(a_step_applies_the_fused_sgd_update_to_the_gradient) {
@@ -100,8 +101,8 @@ BOOST_AUTO_TEST_CASE(a_step_applies_the_fused_sgd_update_to_the_gradient) {
 }
 
 BOOST_AUTO_TEST_CASE(step_decay_schedule_reaches_the_step) {
-  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.2},
-                                 .lr = step_decay{.every_epochs = 2, .gamma = 0.5}};
+  constexpr auto plan =
+      schedule{.optimizer = sgd{.lr = 0.2}, .lr = step_decay{.every_epochs = 2, .gamma = 0.5}};
   auto t = kiln::compile<mlp, plan>();
   t.begin_epoch(0, 10);
   BOOST_TEST(t.current_lr() == 0.2);

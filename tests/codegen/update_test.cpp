@@ -32,7 +32,8 @@ struct reference {
               g += r.lambda * (p[i] > 0 ? 1.0 : p[i] < 0 ? -1.0 : 0.0);
           };
           (apply(at<R>(regs)), ...);
-        }(index_for<regs.size>{});
+        }
+        (index_for<regs.size>{});
       }
       g += o.weight_decay * p[i];
       if (o.momentum != 0) {
@@ -109,13 +110,12 @@ BOOST_AUTO_TEST_CASE(nesterov) {
 }
 
 BOOST_AUTO_TEST_CASE(coupled_weight_decay) {
-  check_plan<schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-2}},
-             true>();
+  check_plan<schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-2}}, true>();
 }
 
 BOOST_AUTO_TEST_CASE(l2_and_l1_regularizers) {
-  constexpr auto elastic = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
-                                    .regularizer = l2{1e-2} + l1{1e-3}};
+  constexpr auto elastic =
+      schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .regularizer = l2{1e-2} + l1{1e-3}};
   check_plan<elastic, true>();
   check_plan<elastic, false>();  // a tensor that opts out (a bias): no regularizer terms
   check_plan<schedule{.optimizer = sgd{.lr = 0.05}, .regularizer = l1{1e-2}}, true>();
