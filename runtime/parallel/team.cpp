@@ -12,9 +12,9 @@
 namespace kiln::rt {
 
 namespace {
-// A step's kernels are tens of microseconds apart: spin that long before sleeping, so a
-// run() costs about a microsecond when the machine is otherwise idle.
-constexpr int spin_iterations = 20000;
+// A step's kernels are microseconds apart: spin about that long (tens of microseconds) before
+// sleeping, so a run() costs about a microsecond on an idle machine and little on a busy one.
+constexpr int spin_iterations = 4000;
 }  // namespace
 
 team::team(int members) {
