@@ -4,13 +4,14 @@
 // (../shared/peers/torch_fmnist_mlp.py): the training loop only (batch gather + forward + backward
 // + update).
 //
-//   mlp_bench [--threads 1,2] [--repeats 5] [--json]
+//   mlp_bench [--threads 1,2] [--repeats 5] [--json] [--only kiln|gemm] [--cpu-clock]
 #include <CLI/CLI.hpp>
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/data/loader.hpp>
 
+#include <time.h>
+
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -26,11 +27,16 @@ constexpr auto model = input<1, 28, 28> | flatten{}                   //
                        | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
 constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
 
-using clock_type = std::chrono::steady_clock;
+// Wall time, or with --clock cpu the calling thread's CPU time: steadier on a busy machine
+// for one thread (it leaves out the time the thread waits for a core), wrong for several.
+bool cpu_clock = false;
 
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
+double now() {
+  timespec t{};
+  clock_gettime(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
+double seconds_since(double t0) { return now() - t0; }
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -39,7 +45,7 @@ double median(std::vector<double> v) {
 
 // The training loop of one epoch through kiln's loader and trainer.
 double kiln_epoch(kiln::trainer<model, plan>& t, kiln::rt::batch_loader& loader, int epoch) {
-  const auto t0 = clock_type::now();
+  const double t0 = now();
   loader.start_epoch(epoch);
   t.begin_epoch(epoch, loader.batches_per_epoch());
   while (auto b = loader.next()) t.train_step(*b);
@@ -62,7 +68,7 @@ double gemm_epoch(long samples, int threads) {
       if (r.size()) f(int(r.lo), int(r.size()));
     });
   };
-  const auto t0 = clock_type::now();
+  const double t0 = now();
   for (long done = 0; done < samples; done += B) {
     const int n = int(std::min<long>(B, samples - done));
     for (int i = 0; i < 3; ++i) {
@@ -95,7 +101,11 @@ int main(int argc, char** argv) {
   std::vector<int> threads{1, 2};
   int repeats = 5;
   bool json = false;
+  std::string only;
   app.add_option("--threads", threads, "thread counts")->delimiter(',');
+  app.add_flag("--cpu-clock", cpu_clock, "time the main thread's CPU time (1 thread only)");
+  app.add_option("--only", only, "run one side only (for profilers)")
+      ->check(CLI::IsMember({"kiln", "gemm"}));
   app.add_option("--repeats", repeats, "epochs per measurement (median)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "one JSON object on stdout instead of the table");
@@ -110,8 +120,8 @@ int main(int argc, char** argv) {
     std::vector<double> k, g;
     kiln_epoch(t, loader, 0);  // warm-up: page faults, dispatch, BLAS buffers
     for (int r = 0; r < repeats; ++r) {
-      k.push_back(kiln_epoch(t, loader, r + 1));
-      g.push_back(gemm_epoch(long(data.train.size()), th));
+      k.push_back(only != "gemm" ? kiln_epoch(t, loader, r + 1) : 0.0);
+      g.push_back(only != "kiln" ? gemm_epoch(long(data.train.size()), th) : 0.0);
     }
     const double km = median(k), gm = median(g);
     if (!json) std::printf("%7d  %12.3f  %12.3f  %9.2f\n", th, km, gm, km / gm);
