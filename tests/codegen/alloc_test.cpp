@@ -4,26 +4,11 @@
 
 #include <kiln/kiln.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "support.hpp"
 
-namespace {
-std::atomic<long> allocations{0};
-}
+#include "../support/allocations.hpp"
 
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+using kiln::test::allocations;
 
 using namespace kiln::dsl;
 

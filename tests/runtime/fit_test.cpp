@@ -11,19 +11,7 @@
 #include "kiln/runtime/train/fit.hpp"
 #include "support.hpp"
 
-// Counts every allocation in the process. (GCC's mismatched-new-delete check cannot see that
-// malloc and free pair up here.)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "../support/allocations.hpp"  // the allocation counter: kiln::test::allocations
 
 using namespace kiln;
 using namespace kiln::test;
