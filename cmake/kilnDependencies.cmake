@@ -7,6 +7,11 @@ find_package(ZLIB REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)
 find_package(OpenBLAS CONFIG REQUIRED)
+# Tensor files: ONNX initializers (protobuf first: ONNX's config needs its targets) and .npz.
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 if(NOT TARGET kiln_openblas)
   # Debian's OpenBLASConfig.cmake sets variables only; wrap them in a target.
   add_library(kiln_openblas INTERFACE IMPORTED)

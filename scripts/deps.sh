@@ -6,6 +6,7 @@ packages=(
   g++ cmake make ninja-build pkg-config
   libhwy-dev libboost-dev libboost-test-dev libopenblas-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libzip-dev
   dataset-fashion-mnist
   "$@"
 )

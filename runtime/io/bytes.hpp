@@ -1,0 +1,46 @@
+// Byte-level helpers shared by the tensor-file readers and writers: whole-file reads with a size
+// limit, little-endian loads, checked sizes, half-precision conversions and atomic writes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kiln/runtime/io/tensor_file.hpp"
+
+namespace kiln::rt::io {
+
+// Reads the whole file. Throws kiln::file_error for a missing, unreadable or larger-than-`limit`
+// file (a limit keeps a hostile path such as /dev/zero from exhausting memory).
+std::vector<std::uint8_t> read_file(const std::filesystem::path& path,
+                                    std::uint64_t limit = std::uint64_t{1} << 34);
+
+// Writes `content` so that `path` holds either its old content or all of the new one, whatever
+// happens: a temporary file beside it, fsync, rename over `path`, fsync of the folder.
+void write_file_atomically(const std::filesystem::path& path,
+                           std::span<const std::uint8_t> content);
+
+// The product of `shape`, or nullopt when it overflows (or times `scale` overflows).
+std::optional<std::size_t> checked_count(std::span<const std::size_t> shape, std::size_t scale = 1);
+
+template <class T>
+T load_le(const std::uint8_t* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);  // x86-64 and every platform kiln targets are little-endian
+  return v;
+}
+
+float half_to_float(std::uint16_t h) noexcept;
+std::uint16_t float_to_half(float f) noexcept;  // round to nearest even; overflow to infinity
+float bfloat16_to_float(std::uint16_t b) noexcept;
+std::uint16_t float_to_bfloat16(float f) noexcept;  // round to nearest even; NaN stays NaN
+
+// Converts `count` little-endian elements of type `t` at `src` to float.
+void to_float(dtype t, const std::uint8_t* src, std::size_t count, float* dst) noexcept;
+
+}  // namespace kiln::rt::io
