@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -29,17 +30,33 @@
 
 namespace kiln {
 
+// Transfer learning, per layer or inclusive range of layers (names as in tensors(): the DSL's
+// .name or the position, "0" being the first layer after the input).
+struct layer_options {
+  std::string from;     // the first layer
+  std::string to;       // the last one; empty: `from` alone
+  bool frozen = false;  // its parameters never change (no update, no regularizer)
+  double lr_mult = 1;   // its learning rate is the plan's (scheduled) one times this
+};
+
 // Run-time choices that do not change the generated code.
 struct trainer_options {
   int batch = 0;           // largest batch a step takes; 0: the plan's
   std::uint64_t seed = 0;  // weight init and dropout; used when seed_set
   bool seed_set = false;   // false: the plan's seed
   int threads = 1;         // threads a step's kernels are split across
+  std::vector<layer_options> layers;  // frozen layers, learning-rate multipliers
 };
 
 namespace codegen {
 
 std::string to_string(const dsl::shape& s);
+
+// The model and plan as the compiler spells them (values included): what a fingerprint hashes.
+template <auto Model, auto Plan>
+constexpr std::string_view declaration() {
+  return __PRETTY_FUNCTION__;
+}
 
 template <auto Model, auto Plan>
 class trainer final : public rt::model {
@@ -56,9 +73,11 @@ class trainer final : public rt::model {
       throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
     seed_ = o.seed_set ? o.seed : Plan.seed;
     set_threads(o.threads);
+    std::fill(lr_mult_, lr_mult_ + L, 1.0);
     allocate();
     describe();
     reset();
+    for (const layer_options& l : o.layers) configure(l);
   }
   // Movable (the arena moves, the pointers into it stay valid); not copyable.
   trainer(trainer&&) noexcept = default;
@@ -110,7 +129,7 @@ class trainer final : public rt::model {
     check(b);
     const double lr = current_lr();
     ++steps_;
-    forward(b, true);
+    forward(b, true, L - 2);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
     backward<true>(b, lr);
     return r;
@@ -122,11 +141,62 @@ class trainer final : public rt::model {
     return r;
   }
 
+  // Identifies (Model, Plan) as the compiler spells them: a checkpoint loads only into the
+  // trainer generated for the same declaration.
+  std::string fingerprint() const override {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(declaration_hash));
+    return hex;
+  }
+  rt::resume_state save_resume_state() const override {
+    rt::resume_state s;
+    s.steps = steps_;
+    std::copy(rng_.state(), rng_.state() + 4, s.rng.begin());
+    return s;
+  }
+  void load_resume_state(const rt::resume_state& s) override {
+    steps_ = s.steps;
+    std::uint64_t words[4];
+    std::copy(s.rng.begin(), s.rng.end(), words);
+    rng_.set_state(words);
+  }
+
+  // --- transfer learning ----------------------------------------------------------------------
+  // Applies one layer_options entry (see trainer_options::layers); may change between epochs.
+  void configure(const layer_options& l) {
+    const std::size_t first = layer_index(l.from);
+    const std::size_t last = l.to.empty() ? first : layer_index(l.to);
+    if (last < first) throw config_error("layers", "'" + l.to + "' comes before '" + l.from + "'");
+    if (!(l.lr_mult >= 0) || !std::isfinite(l.lr_mult))
+      throw config_error("lr_mult", "must be finite and >= 0, got " + std::to_string(l.lr_mult));
+    for (std::size_t i = first; i <= last; ++i) frozen_[i] = l.frozen, lr_mult_[i] = l.lr_mult;
+    plan_backward();
+  }
+  void freeze(std::string_view from, std::string_view to = {}) {
+    configure({std::string(from), std::string(to), true, 1});
+  }
+  bool frozen(std::string_view layer) const { return frozen_[layer_index(layer)]; }
+  double lr_mult(std::string_view layer) const { return lr_mult_[layer_index(layer)]; }
+
+  // Feature extraction: the output of `layer` for the batch, in evaluation mode (n × the
+  // layer's output size floats into `out`). Only the layers up to it run.
+  void features(const rt::batch& b, std::string_view layer, float* out) {
+    check(b);
+    const std::size_t last = layer_index(layer);
+    forward(b, false, last);
+    std::memcpy(out, out_[last], sizeof(float) * std::size_t(b.n) * out_size_[last]);
+  }
+  // The shape of one sample of `layer`'s output.
+  std::vector<int> output_shape(std::string_view layer) const {
+    const dsl::shape s = out_shape_[layer_index(layer)];
+    return {s.d, s.d + s.rank};
+  }
+
   // --- for users ------------------------------------------------------------------------------
   // The loss of a batch (summed over samples), in training or evaluation mode; changes nothing.
   rt::step_result loss(const rt::batch& b, bool train) {
     check(b);
-    forward(b, train);
+    forward(b, train, L - 2);
     return loss_op::loss_forward(loss_io(b), b);
   }
 
@@ -179,9 +249,12 @@ class trainer final : public rt::model {
     return c;
   }
 
-  void forward(const rt::batch& b, bool train) {
+  // Runs layers 1..last (the loss is not one of them).
+  void forward(const rt::batch& b, bool train, std::size_t last) {
     out_[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
-    [&]<std::size_t... I>(std::index_sequence<I...>) { (forward_layer<I + 1>(b.n, train), ...); }
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((I + 1 <= last ? forward_layer<I + 1>(b.n, train) : void()), ...);
+    }
     (dsl::index_for<L - 2>{});
   }
 
@@ -208,8 +281,10 @@ class trainer final : public rt::model {
   void backward(const rt::batch& b, double lr) {
     loss_op::loss_backward(loss_io(b), b);
     float* dy = grad_[0];
+    // Layers before the first trainable one need no backward pass at all (a frozen body).
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((dy = backward_layer<L - 2 - I, Update>(b.n, dy, lr)), ...);
+      ((dy = L - 2 - I >= backward_from_ ? backward_layer<L - 2 - I, Update>(b.n, dy, lr) : dy),
+       ...);
     }
     (dsl::index_for<L - 2>{});
   }
@@ -227,13 +302,15 @@ class trainer final : public rt::model {
       c.x = out_[I - 1];
       c.y = out_[I];
       c.dy = dy;
-      c.dx = lay::needs_dx[I] ? (dy == grad_[0] ? grad_[1] : grad_[0]) : nullptr;
+      c.dx = I > backward_from_ ? (dy == grad_[0] ? grad_[1] : grad_[0]) : nullptr;
       c.w = p_ + lay::rows[I].param_base;
       c.gw = g_ + lay::rows[I].param_base;
       c.aux = aux_[I];
       c.rng = &rng_;
       op_t::backward(c);
-      if constexpr (Update) update_layer<I>(lr);  // while its gradients are still in cache
+      if constexpr (Update) {  // while its gradients are still in cache
+        if (!frozen_[I]) update_layer<I>(lr * lr_mult_[I]);
+      }
       return c.dx;
     }
   }
@@ -299,9 +376,11 @@ class trainer final : public rt::model {
     info_.batch = batch_;
     info_.epochs = Plan.epochs;
     info_.seed = seed_;
-    std::vector<std::string> names(L);
+    std::vector<std::string>& names = names_;
+    names.resize(L);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((names[I] = layer_name<I>()), ...);
+      ((out_shape_[I] = lay::template op_at<I>::out, out_size_[I] = out_shape_[I].size()), ...);
       ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
                          (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
                          to_string(lay::in[I]) + " -> " + to_string(lay::template op_at<I>::out) +
@@ -310,18 +389,44 @@ class trainer final : public rt::model {
     }
     (dsl::index_for<L>{});
     auto dims = [](const dsl::shape& s) { return std::vector<int>(s.d, s.d + s.rank); };
-    auto add = [&](const auto& t, std::string name, float* base, rt::tensor_role role) {
+    // Named by the DSL (or position), and as an nn.Sequential of the same layers would name it.
+    auto add = [&](const auto& t, std::string suffix, float* base, rt::tensor_role role) {
       const auto n = std::size_t(t.spec.dims.size());
-      tensors_.push_back({std::move(name), dims(t.spec.dims), {base + t.offset, n}, role});
+      const std::string position = std::to_string(t.layer - 1) + "." + suffix;
+      tensors_.push_back({names[t.layer] + "." + suffix, dims(t.spec.dims), {base + t.offset, n},
+                          role, position});
     };
-    auto full_name = [&](const auto& t) {
-      return names[t.layer] + "." + std::string(t.spec.name.view());
-    };
-    for (const auto& t : lay::tensors) add(t, full_name(t), p_, rt::tensor_role::param);
+    for (const auto& t : lay::tensors)
+      add(t, std::string(t.spec.name.view()), p_, rt::tensor_role::param);
     for (int k = 0; k < S; ++k)
       for (const auto& t : lay::tensors)
-        add(t, full_name(t) + "." + std::string(opt.state_name(k)), s_[k], rt::tensor_role::state);
+        add(t, std::string(t.spec.name.view()) + "." + std::string(opt.state_name(k)), s_[k],
+            rt::tensor_role::state);
+    plan_backward();
   }
+
+  std::size_t layer_index(std::string_view name) const {
+    for (std::size_t i = 1; i + 1 < L; ++i)
+      if (names_[i] == name || std::to_string(i - 1) == name) return i;
+    std::string known;
+    for (std::size_t i = 1; i + 1 < L; ++i) known += (known.empty() ? "" : ", ") + names_[i];
+    throw config_error("layer", "no layer named '" + std::string(name) + "' (the layers: " +
+                                    known + ")");
+  }
+
+  // The first layer whose backward must run: the first one with parameters not frozen.
+  void plan_backward() {
+    backward_from_ = L;
+    for (std::size_t i = L - 2; i >= 1; --i)
+      if (lay::rows[i].tensors > 0 && !frozen_[i]) backward_from_ = i;
+  }
+
+  static constexpr std::uint64_t declaration_hash = [] {
+    std::uint64_t h = 14695981039346656037ull;  // FNV-1a over the compiler's spelling
+    for (const char c : declaration<Model, Plan>())
+      h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return h;
+  }();
 
   // The DSL's .name when given, else the layer's position as PyTorch's nn.Sequential numbers it
   // (the input layer is not a module: the first layer after it is "0").
@@ -353,6 +458,12 @@ class trainer final : public rt::model {
   rt::rng rng_;
   rt::model_info info_;
   std::vector<rt::tensor> tensors_;
+  std::vector<std::string> names_;
+  dsl::shape out_shape_[L]{};
+  std::size_t out_size_[L]{};
+  bool frozen_[L]{};
+  double lr_mult_[L]{};
+  std::size_t backward_from_ = 1;
 };
 
 inline std::string to_string(const dsl::shape& s) {

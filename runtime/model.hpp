@@ -2,6 +2,7 @@
 // checkpoints, ...) sees a model only through this interface, never through its template.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -38,6 +39,12 @@ struct step_result {
   int correct = 0;  // classify: samples whose arg-max output equals the label
 };
 
+// What a checkpoint needs beyond the tensors to continue a run bit-identically.
+struct resume_state {
+  long steps = 0;                      // train_step calls so far (schedules, bias corrections)
+  std::array<std::uint64_t, 4> rng{};  // the generator of dropout masks and other training noise
+};
+
 class model {
  public:
   virtual ~model() = default;
@@ -55,6 +62,13 @@ class model {
   virtual step_result train_step(const batch& b) = 0;
   // Forward in evaluation mode. When outputs is not null it receives n * info().outputs floats.
   virtual step_result eval_step(const batch& b, float* outputs) = 0;
+
+  // Checkpoints. `fingerprint` identifies the model and its plan (a checkpoint refuses to load
+  // into another); the resume state is what tensors() does not hold. A model without them
+  // (the defaults) still saves and loads its tensors.
+  virtual std::string fingerprint() const { return {}; }
+  virtual resume_state save_resume_state() const { return {}; }
+  virtual void load_resume_state(const resume_state&) {}
 };
 
 }  // namespace kiln::rt

@@ -19,6 +19,9 @@ struct tensor {
   std::vector<int> shape;  // PyTorch layout: Linear [out, in], Conv2d [out, in, kh, kw]
   std::span<float> data;   // product(shape) floats owned by the model
   tensor_role role = tensor_role::param;
+  // The name PyTorch gives this tensor in an nn.Sequential of the same layers ("3.weight"): the
+  // layer's position instead of its DSL name. Empty when the model has no such convention.
+  std::string sequential_name;
 
   std::size_t size() const noexcept { return data.size(); }
 };

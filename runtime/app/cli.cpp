@@ -9,6 +9,7 @@
 
 #include "kiln/runtime/data/fashion_mnist.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/import.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
 namespace kiln::rt {
@@ -64,12 +65,25 @@ int train(const run_options& opts, const model_factory& make) {
         data.train.size(), data.test.size(), opts.data_dir.c_str(), opts.epochs, opts.batch,
         opts.threads, opts.threads == 1 ? "" : "s");
   m->set_threads(opts.threads);
-  const fit_result result = fit(*m, data.train, &data.test,
-                                {.epochs = opts.epochs,
-                                 .batch = opts.batch,
-                                 .seed = opts.seed,
-                                 .out_dir = opts.out_dir,
-                                 .progress = opts.progress});
+  fit_options f;
+  f.epochs = opts.epochs;
+  f.batch = opts.batch;
+  f.seed = opts.seed;
+  f.out_dir = opts.out_dir;
+  f.progress = opts.progress;
+  if (!opts.out_dir.empty()) f.checkpoint = opts.out_dir / "checkpoint.safetensors";
+  f.checkpoint_every = opts.checkpoint_every;
+  f.resume = opts.resume;
+  f.max_steps = opts.max_steps;
+  const fit_result result = fit(*m, data.train, &data.test, f);
+  if (result.stopped) {
+    if (opts.progress)
+      std::fprintf(stderr, "kiln: stopped after %ld steps; continue with --resume %s\n",
+                   opts.max_steps,
+                   f.checkpoint.empty() ? "(no --out: no checkpoint)" : f.checkpoint.c_str());
+    return exit_ok;
+  }
+  if (!opts.out_dir.empty()) save_weights(*m, opts.out_dir / "model.safetensors");
   if (opts.progress) print_confusion(result.test);
   std::fprintf(stdout, "test_accuracy=%.4f\n", result.test.accuracy);
   std::fflush(stdout);
@@ -104,7 +118,16 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
           ->capture_default_str();
   app.add_option("--threads", opts.threads, "Threads for the compute kernels")
       ->capture_default_str();
-  app.add_option("--out", out_dir, "Folder for metrics.csv (none when not given)");
+  app.add_option("--out", out_dir,
+                 "Folder for metrics.csv, checkpoint.safetensors (after every epoch) and "
+                 "model.safetensors (the trained weights); none when not given");
+  std::string resume;
+  app.add_option("--resume", resume,
+                 "Continue the run saved in this checkpoint (same --seed, --batch)");
+  app.add_option("--checkpoint-every", opts.checkpoint_every,
+                 "Also checkpoint every N steps, mid-epoch (needs --out)");
+  app.add_option("--max-steps", opts.max_steps,
+                 "Stop after N steps of the run, checkpointed (needs --out); resume later");
   app.add_flag("--quiet", quiet, "No progress or logs on stderr");
   if (!defaults.summary.empty()) app.footer("Model:\n" + defaults.summary + "\n");
 
@@ -113,6 +136,8 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
     require_positive("--epochs", opts.epochs);
     require_positive("--batch", opts.batch);
     require_positive("--threads", opts.threads);
+    if (opts.checkpoint_every < 0 || opts.max_steps < 0)
+      throw usage_error{"--checkpoint-every and --max-steps must not be negative"};
   } catch (const CLI::Success&) {  // --help
     std::fputs(app.help().c_str(), stdout);
     return exit_ok;
@@ -125,6 +150,7 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
   }
   opts.data_dir = data_dir;
   opts.out_dir = out_dir;
+  opts.resume = resume;
   opts.seed_set = seed->count() > 0;
   opts.progress = !quiet;
 

@@ -19,8 +19,11 @@ struct run_options {
   std::uint64_t seed = 0;
   bool seed_set = false;
   int threads = 1;
-  std::filesystem::path out_dir;   // metrics.csv (and later checkpoints)
+  std::filesystem::path out_dir;  // metrics.csv, checkpoint.safetensors, model.safetensors
   bool progress = true;
+  long checkpoint_every = 0;     // steps between checkpoints (0: after every epoch only)
+  std::filesystem::path resume;  // continue the run saved in this checkpoint
+  long max_steps = 0;            // stop (and checkpoint) after this many steps; 0: no limit
 };
 
 // Builds the model once the command line is known (the seed and batch size shape it).

@@ -76,16 +76,20 @@ batch_loader::~batch_loader() {
   producer_.join();
 }
 
-void batch_loader::start_epoch(int epoch) {
+void batch_loader::start_epoch(int epoch, long first_batch) {
+  if (first_batch < 0 || first_batch > batches_)
+    throw config_error("first_batch", std::to_string(first_batch) + " is outside the epoch's 0.." +
+                                          std::to_string(batches_) + " batches");
   std::unique_lock lock(mutex_);
   // Stop what is left of the previous epoch and wait until its producer lets go of the slots.
   cancel_ = true;
   slot_free_.notify_one();
   producer_idle_.wait(lock, [&] { return !producing_; });
   cancel_ = false;
-  filled_ = released_ = handed_ = 0;
+  filled_ = released_ = handed_ = first_batch;
   error_ = nullptr;
   epoch_ = epoch;
+  first_batch_ = first_batch;
   epoch_pending_ = producing_ = started_ = true;
   lock.unlock();
   epoch_requested_.notify_one();
@@ -110,15 +114,17 @@ std::optional<batch> batch_loader::next() {
 void batch_loader::work() noexcept {
   for (;;) {
     int epoch;
+    long first_batch;
     {
       std::unique_lock lock(mutex_);
       epoch_requested_.wait(lock, [&] { return quit_ || epoch_pending_; });
       if (quit_) return;
       epoch_pending_ = false;
       epoch = epoch_;
+      first_batch = first_batch_;
     }
     try {
-      produce(epoch);
+      produce(epoch, first_batch);
     } catch (...) {
       std::lock_guard lock(mutex_);
       error_ = std::current_exception();
@@ -132,11 +138,15 @@ void batch_loader::work() noexcept {
   }
 }
 
-void batch_loader::produce(int epoch) {
+void batch_loader::produce(int epoch, long first_batch) {
   fill_order(order_, opts_.seed, epoch, opts_.shuffle);
   rng augment_rng = epoch_rng(opts_.seed, streams::augment, static_cast<std::uint64_t>(epoch));
   const auto buffers = static_cast<long>(slots_.size());
-  for (long index = 0; index < batches_; ++index) {
+  // Skipped batches: no consumer holds a slot before the first one is handed, so any one can
+  // take them.
+  if (opts_.augment)
+    for (long index = 0; index < first_batch; ++index) fill(slots_[0], index, augment_rng);
+  for (long index = first_batch; index < batches_; ++index) {
     {
       std::unique_lock lock(mutex_);
       slot_free_.wait(lock, [&] { return cancel_ || index - released_ < buffers; });

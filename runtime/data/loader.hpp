@@ -57,7 +57,10 @@ class batch_loader {
 
   // Starts gathering epoch `epoch` (0-based) in the background, dropping what is left of the
   // epoch before.
-  void start_epoch(int epoch);
+  // `first_batch` > 0 resumes the epoch there (a checkpoint taken mid-epoch): the batches before
+  // it are skipped, their augmentation still drawn so that the ones after it get the same random
+  // numbers as in an uninterrupted epoch.
+  void start_epoch(int epoch, long first_batch = 0);
 
   // The next batch of the epoch, or nullopt after its last one. The batch's memory stays valid
   // until the following next(), start_epoch() or the destructor. An exception thrown in the
@@ -73,7 +76,7 @@ class batch_loader {
   };
 
   void work() noexcept;
-  void produce(int epoch);
+  void produce(int epoch, long first_batch);
   void fill(slot& s, long index, rng& augment_rng);
 
   const dataset& data_;
@@ -88,6 +91,7 @@ class batch_loader {
   std::mutex mutex_;
   std::condition_variable epoch_requested_, batch_ready_, slot_free_, producer_idle_;
   int epoch_ = 0;
+  long first_batch_ = 0;        // where the requested epoch starts
   bool epoch_pending_ = false;  // start_epoch() asked, the producer has not begun yet
   bool producing_ = false;      // from start_epoch() until the producer stops
   bool cancel_ = false;         // stop producing the current epoch

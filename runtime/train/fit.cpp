@@ -11,6 +11,7 @@
 
 #include "kiln/runtime/data/loader.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/train/progress.hpp"
 
 namespace kiln::rt {
@@ -75,16 +76,19 @@ void check_batch(const model& m, int batch) {
 
 class metrics_csv {
  public:
-  explicit metrics_csv(const fs::path& dir) {
+  // `append`: a resumed run adds its epochs to the rows already there.
+  metrics_csv(const fs::path& dir, bool append) {
     if (dir.empty()) return;
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw file_error(dir.string(), "cannot create the folder: " + ec.message());
     path_ = dir / "metrics.csv";
-    out_.open(path_, std::ios::trunc);
+    const bool header = !append || !fs::exists(path_, ec);
+    out_.open(path_, header ? std::ios::trunc : std::ios::app);
     if (!out_) throw file_error(path_.string(), "cannot open for writing");
-    out_ << "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,"
-            "samples_per_second\n";
+    if (header)
+      out_ << "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,"
+              "samples_per_second\n";
     flush();
   }
 
@@ -182,6 +186,9 @@ eval_result evaluate(model& m, const dataset& data, int batch_size) {
 fit_result fit(model& m, const dataset& train, const dataset* test, const fit_options& opts) {
   if (opts.epochs < 1)
     throw config_error("epochs", "must be at least 1, got " + std::to_string(opts.epochs));
+  if (opts.checkpoint_every < 0 || opts.max_steps < 0)
+    throw config_error(opts.max_steps < 0 ? "max_steps" : "checkpoint_every",
+                       "must not be negative");
   check_batch(m, opts.batch);
   check_data(m, train, "training data");
   if (test) check_data(m, *test, "test data");
@@ -191,17 +198,38 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
   batching.batch = opts.batch;
   batching.seed = opts.seed;
   batch_loader loader(train, std::move(batching));
+  const long per_epoch = loader.batches_per_epoch();
+
+  run_position at;
+  if (!opts.resume.empty()) {
+    const checkpoint_info c = load_checkpoint(opts.resume, m);
+    if (c.seed != opts.seed)
+      throw config_error("seed", "the checkpoint's run used " + std::to_string(c.seed) +
+                                     ", this one " + std::to_string(opts.seed));
+    if (c.batch != opts.batch)
+      throw config_error("batch", "the checkpoint's run used " + std::to_string(c.batch) +
+                                      ", this one " + std::to_string(opts.batch));
+    if (c.at.batch > per_epoch)
+      throw file_error(opts.resume.string(), "its position (batch " + std::to_string(c.at.batch) +
+                                                 ") is past the end of an epoch of this data");
+    at = c.at;
+  }
+  const auto save = [&](const run_position& p) {
+    if (!opts.checkpoint.empty()) save_checkpoint(opts.checkpoint, m, {p, opts.seed, opts.batch});
+  };
+
   progress_meter progress(opts.progress ? progress_style_for(stderr) : progress_style::off,
                           classify);
-  metrics_csv csv(opts.out_dir);
+  metrics_csv csv(opts.out_dir, !opts.resume.empty());
   evaluator evaluation(m, opts.batch);
 
-  // Everything is allocated before the first step; the epochs themselves allocate nothing.
+  // Everything is allocated before the first step; the epochs themselves allocate nothing
+  // (unless they write checkpoints).
   fit_result result;
   result.epochs.reserve(static_cast<std::size_t>(opts.epochs));
   if (test) evaluation.prepare(result.test);
-  for (int epoch = 0; epoch < opts.epochs; ++epoch) {
-    m.begin_epoch(epoch, loader.batches_per_epoch());
+  for (int epoch = at.epoch; epoch < opts.epochs; ++epoch) {
+    m.begin_epoch(epoch, per_epoch);
     epoch_record rec;
     rec.epoch = epoch + 1;
     rec.lr = m.current_lr();
@@ -209,22 +237,35 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
 
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
-    loader.start_epoch(epoch);
-    double loss_sum = 0;
-    long correct = 0;
-    std::size_t seen = 0;
+    // A resumed epoch starts from the checkpoint's position and running figures.
+    run_position now = epoch == at.epoch ? at : run_position{epoch};
+    const double seconds_before = now.seconds;
+    loader.start_epoch(epoch, now.batch);
     while (const auto b = loader.next()) {
       const step_result s = m.train_step(*b);
-      loss_sum += s.loss_sum;
-      correct += s.correct;
-      seen += static_cast<std::size_t>(b->n);
-      progress.update(seen, loss_sum, correct);
+      now.loss_sum += s.loss_sum;
+      now.correct += s.correct;
+      now.seen += static_cast<std::size_t>(b->n);
+      ++now.batch;
+      progress.update(now.seen, now.loss_sum, now.correct);
+      const long step = epoch * per_epoch + now.batch;  // of the whole run
+      const bool mid_epoch = now.batch < per_epoch;      // the epoch's end checkpoints below
+      const bool stop = opts.max_steps > 0 && step >= opts.max_steps && mid_epoch;
+      if (stop || (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
+        now.seconds = seconds_before + std::chrono::duration<double>(clock::now() - start).count();
+        save(now);
+      }
+      if (stop) {
+        result.stopped = true;
+        return result;
+      }
     }
-    rec.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    rec.seconds = seconds_before + std::chrono::duration<double>(clock::now() - start).count();
 
-    rec.train_loss = loss_sum / static_cast<double>(seen);
-    rec.train_accuracy = classify ? static_cast<double>(correct) / static_cast<double>(seen) : nan;
-    rec.samples_per_second = rec.seconds > 0 ? static_cast<double>(seen) / rec.seconds : 0;
+    rec.train_loss = now.loss_sum / static_cast<double>(now.seen);
+    rec.train_accuracy =
+        classify ? static_cast<double>(now.correct) / static_cast<double>(now.seen) : nan;
+    rec.samples_per_second = rec.seconds > 0 ? static_cast<double>(now.seen) / rec.seconds : 0;
     rec.test_loss = rec.test_accuracy = nan;
     if (test) {
       evaluation.run(m, *test, result.test);
@@ -234,7 +275,15 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     csv.write(rec);
     progress.end_epoch(rec);
     result.epochs.push_back(rec);
+    save(run_position{epoch + 1});
+    if (opts.on_epoch_end) opts.on_epoch_end(rec, m);
+    if (opts.max_steps > 0 && (epoch + 1) * per_epoch >= opts.max_steps && epoch + 1 < opts.epochs) {
+      result.stopped = true;
+      return result;
+    }
   }
+  // A resumed run with nothing left to train still reports where the model stands.
+  if (result.epochs.empty() && test) evaluation.run(m, *test, result.test);
   return result;
 }
 

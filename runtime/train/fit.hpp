@@ -3,20 +3,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
 
 namespace kiln::rt {
-
-struct fit_options {
-  int epochs = 1;
-  int batch = 64;
-  std::uint64_t seed = 0;          // drives the per-epoch shuffle (the model owns its own init seed)
-  std::filesystem::path out_dir;   // metrics.csv goes here; empty: write no files
-  bool progress = true;            // progress on stderr (a bar on a TTY, plain lines otherwise)
-};
 
 struct eval_result {
   double loss = 0;                 // mean over samples
@@ -34,8 +27,29 @@ struct epoch_record {
   double samples_per_second = 0;
 };
 
+struct fit_options {
+  int epochs = 1;
+  int batch = 64;
+  std::uint64_t seed = 0;          // drives the per-epoch shuffle (the model owns its own init seed)
+  std::filesystem::path out_dir;   // metrics.csv goes here; empty: write no files
+  bool progress = true;            // progress on stderr (a bar on a TTY, plain lines otherwise)
+  // Checkpoints (runtime/io/checkpoint.hpp): when `checkpoint` is set, written atomically after
+  // every epoch, every `checkpoint_every` steps (0: epochs only) and when max_steps stops the
+  // run. (Writing one allocates; epochs without checkpoints allocate nothing.)
+  std::filesystem::path checkpoint;
+  long checkpoint_every = 0;
+  // Continue the run saved in this checkpoint: same weights, optimizer state, generator, epoch
+  // and position in it, so the result is bitwise what an uninterrupted run gives. The seed and
+  // batch must be the checkpoint's. metrics.csv is appended to.
+  std::filesystem::path resume;
+  long max_steps = 0;              // stop after this many steps of the whole run (0: no limit)
+  // Called after every epoch (its record, the model): snapshot ensembles keep weights here.
+  std::function<void(const epoch_record&, model&)> on_epoch_end;
+};
+
 struct fit_result {
-  std::vector<epoch_record> epochs;
+  std::vector<epoch_record> epochs;  // the epochs this call finished
+  bool stopped = false;              // max_steps ended the run before its last epoch
   eval_result test;                // after the last epoch (empty when there is no test set)
 };
 

@@ -146,8 +146,8 @@ class linear_softmax final : public rt::model {
     grad_b_.resize(classes);
     p_.resize(classes);
     epochs_begun.reserve(100);  // so that begin_epoch() does not allocate
-    tensors_ = {{"fc.weight", {classes, features_}, weight_, rt::tensor_role::param},
-                {"fc.bias", {classes}, bias_, rt::tensor_role::param}};
+    tensors_ = {{"fc.weight", {classes, features_}, weight_, rt::tensor_role::param, {}},
+                {"fc.bias", {classes}, bias_, rt::tensor_role::param, {}}};
   }
 
   const rt::model_info& info() const override { return info_; }

@@ -1,0 +1,147 @@
+#include "kiln/runtime/io/checkpoint.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/import.hpp"
+#include "kiln/runtime/io/safetensors.hpp"
+
+namespace kiln::rt {
+namespace {
+
+constexpr const char* format_key = "kiln.checkpoint";
+constexpr const char* format_version = "1";
+
+std::string hex64(std::uint64_t v) {
+  char s[20];
+  std::snprintf(s, sizeof s, "%016" PRIx64, v);
+  return s;
+}
+
+// Doubles as C99 hex floats: exact, so resumed metrics match to the last bit.
+std::string exact(double v) {
+  char s[40];
+  std::snprintf(s, sizeof s, "%a", v);
+  return s;
+}
+
+class metadata_reader {
+ public:
+  metadata_reader(const std::map<std::string, std::string>& m, const std::string& path)
+      : m_(m), path_(path) {}
+
+  const std::string& text(const std::string& key) const {
+    const auto it = m_.find(key);
+    if (it == m_.end()) fail(key, "missing");
+    return it->second;
+  }
+  std::uint64_t u64(const std::string& key, int base = 10) const {
+    const std::string& s = text(key);
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long v = std::strtoull(s.c_str(), &end, base);
+    if (s.empty() || *end != '\0' || errno != 0 || s[0] == '-')
+      fail(key, "'" + s + "' is not a number");
+    return v;
+  }
+  long i64(const std::string& key, long max) const {
+    const std::uint64_t v = u64(key);
+    if (v > static_cast<std::uint64_t>(max))
+      fail(key, "value " + std::to_string(v) + " is out of range");
+    return static_cast<long>(v);
+  }
+  double real(const std::string& key) const {
+    const std::string& s = text(key);
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0') fail(key, "'" + s + "' is not a number");
+    return v;
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
+    throw file_error(path_, "checkpoint metadata '" + key + "': " + problem);
+  }
+
+ private:
+  const std::map<std::string, std::string>& m_;
+  const std::string& path_;
+};
+
+}  // namespace
+
+bool is_checkpoint(const std::map<std::string, std::string>& metadata) {
+  return metadata.count(format_key) > 0;
+}
+
+void save_checkpoint(const std::filesystem::path& path, const model& m, const checkpoint_info& c) {
+  const resume_state rs = m.save_resume_state();
+  std::map<std::string, std::string> meta = {
+      {format_key, format_version},
+      {"kiln.fingerprint", m.fingerprint()},
+      {"kiln.steps", std::to_string(rs.steps)},
+      {"kiln.rng", hex64(rs.rng[0]) + hex64(rs.rng[1]) + hex64(rs.rng[2]) + hex64(rs.rng[3])},
+      {"kiln.epoch", std::to_string(c.at.epoch)},
+      {"kiln.batch_in_epoch", std::to_string(c.at.batch)},
+      {"kiln.epoch_loss_sum", exact(c.at.loss_sum)},
+      {"kiln.epoch_correct", std::to_string(c.at.correct)},
+      {"kiln.epoch_seen", std::to_string(c.at.seen)},
+      {"kiln.epoch_seconds", exact(c.at.seconds)},
+      {"kiln.seed", std::to_string(c.seed)},
+      {"kiln.batch", std::to_string(c.batch)},
+  };
+  std::vector<tensor_ref> refs;
+  for (const tensor& t : m.tensors()) {
+    tensor_ref r{t.name, {}, t.data};
+    for (int d : t.shape) r.shape.push_back(static_cast<std::size_t>(d));
+    refs.push_back(std::move(r));
+  }
+  write_safetensors(path, refs, meta);
+}
+
+checkpoint_info load_checkpoint(const std::filesystem::path& path, model& m) {
+  const tensor_file file = read_safetensors(path);
+  const metadata_reader meta(file.metadata, file.path);
+  if (!is_checkpoint(file.metadata))
+    throw file_error(file.path, "not a kiln checkpoint (no kiln.checkpoint in __metadata__)");
+  if (meta.text(format_key) != format_version)
+    meta.fail(format_key, "version " + meta.text(format_key) + " is not supported (expected " +
+                              format_version + ")");
+  if (meta.text("kiln.fingerprint") != m.fingerprint())
+    throw file_error(file.path, "written for another model or plan (fingerprint " +
+                                    meta.text("kiln.fingerprint") + ", this model's is " +
+                                    m.fingerprint() + ")");
+  checkpoint_info c;
+  resume_state rs;
+  rs.steps = meta.i64("kiln.steps", 1L << 62);
+  const std::string& rng = meta.text("kiln.rng");
+  if (rng.size() != 64) meta.fail("kiln.rng", "expected 64 hex digits");
+  for (int k = 0; k < 4; ++k) {
+    const std::string word = rng.substr(16 * k, 16);
+    char* end = nullptr;
+    rs.rng[k] = std::strtoull(word.c_str(), &end, 16);
+    if (*end != '\0' || word.find_first_of("+- ") != std::string::npos)
+      meta.fail("kiln.rng", "expected 64 hex digits");
+  }
+  c.at.epoch = static_cast<int>(meta.i64("kiln.epoch", 1 << 30));
+  c.at.batch = meta.i64("kiln.batch_in_epoch", 1L << 62);
+  c.at.loss_sum = meta.real("kiln.epoch_loss_sum");
+  c.at.correct = meta.i64("kiln.epoch_correct", 1L << 62);
+  c.at.seen = static_cast<std::size_t>(meta.i64("kiln.epoch_seen", 1L << 62));
+  c.at.seconds = meta.real("kiln.epoch_seconds");
+  c.seed = meta.u64("kiln.seed");
+  c.batch = static_cast<int>(meta.i64("kiln.batch", 1 << 30));
+
+  // Everything checked: now the model changes (load_weights validates before writing too).
+  import_options everything;
+  everything.names = naming::dsl;
+  everything.optimizer_state = true;
+  load_weights(m, file, everything);
+  m.load_resume_state(rs);
+  return c;
+}
+
+}  // namespace kiln::rt
