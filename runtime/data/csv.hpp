@@ -1,0 +1,22 @@
+// Numeric CSV: one sample per line, an optional header line, and optionally one column of
+// integer class labels.
+#pragma once
+
+#include <filesystem>
+
+#include "kiln/runtime/data/dataset.hpp"
+
+namespace kiln::rt {
+
+struct csv_options {
+  int label_column = 0;  // the column holding class labels; -1: none (features only)
+  char delimiter = ',';
+  // A first line whose fields are not all numbers is taken as a header.
+};
+
+// Throws kiln::file_error "<path>: line N: <problem>" for a field that is not a finite number,
+// a line with another number of fields than the first, a label that is not an integer in
+// [0, 65536), and for a file with no data line.
+dataset read_csv(const std::filesystem::path& path, const csv_options& options = {});
+
+}  // namespace kiln::rt
