@@ -11,11 +11,16 @@
 #pragma once
 
 #include "kiln/codegen/trainer.hpp"
+#include "kiln/codegen/transfer.hpp"
 #include "kiln/dsl/dsl.hpp"
 #include "kiln/runtime/app/cli.hpp"
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/data/fashion_mnist.hpp"
 #include "kiln/runtime/data/idx.hpp"
+#include "kiln/runtime/data/subset.hpp"
+#include "kiln/runtime/io/checkpoint.hpp"
+#include "kiln/runtime/io/import.hpp"
+#include "kiln/runtime/io/safetensors.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
 namespace kiln {
