@@ -64,6 +64,7 @@ class trainer final : public rt::model {
   static constexpr std::size_t L = lay::layers;
   static constexpr auto opt = Plan.optimizer;
   static constexpr int S = opt.states();
+  static constexpr bool averaged = Plan.ensemble.ema > 0;  // keeps an EMA of the weights
   using loss_op = typename lay::template op_at<L - 1>;
 
  public:
@@ -104,6 +105,7 @@ class trainer final : public rt::model {
       }
     }
     for (int k = 0; k < S; ++k) std::fill(s_[k], s_[k] + lay::params, opt.state_init(k));
+    if constexpr (averaged) std::copy(p_, p_ + lay::params, ema_);  // the average starts at p
     rng_ = rt::rng(seed_, rt::streams::dropout);
     steps_ = 0;
     clock_ = {};
@@ -147,6 +149,10 @@ class trainer final : public rt::model {
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(declaration_hash));
     return hex;
+  }
+  bool swap_averaged_weights() override {
+    if constexpr (averaged) std::swap_ranges(p_, p_ + lay::params, ema_);
+    return averaged;
   }
   rt::resume_state save_resume_state() const override {
     rt::resume_state s;
@@ -338,6 +344,7 @@ class trainer final : public rt::model {
     a.p = p_ + t.offset + part.lo;
     a.g = g_ + t.offset + part.lo;
     for (int k = 0; k < S; ++k) a.state[k] = s_[k] + t.offset + part.lo;
+    if constexpr (averaged) a.ema = ema_ + t.offset + part.lo;
     a.n = part.size();
     a.k = optim<opt>::at({steps_, lr});
     update(a);
@@ -345,7 +352,7 @@ class trainer final : public rt::model {
 
   void allocate() {
     const auto B = std::size_t(batch_);
-    std::size_t total = (2 + S) * lay::params + 2 * aligned(B * lay::widest);
+    std::size_t total = (2 + S + averaged) * lay::params + 2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
@@ -357,6 +364,7 @@ class trainer final : public rt::model {
     p_ = take(lay::params);
     g_ = take(lay::params);
     for (int k = 0; k < S; ++k) s_[k] = take(lay::params);
+    if constexpr (averaged) ema_ = take(lay::params);
     for (auto& g : grad_) g = take(aligned(B * lay::widest));
     for (std::size_t i = 0; i < L; ++i) {
       aux_[i] = take(aligned(B * lay::rows[i].aux));
@@ -376,6 +384,11 @@ class trainer final : public rt::model {
     info_.batch = batch_;
     info_.epochs = Plan.epochs;
     info_.seed = seed_;
+    info_.members = Plan.ensemble.members;
+    info_.vote = Plan.ensemble.vote;
+    if constexpr (requires { Plan.lr.cycle_epochs; })
+      info_.snapshot_epochs = Plan.ensemble.snapshots ? Plan.lr.cycle_epochs : 0;
+    info_.averaged = averaged;
     std::vector<std::string>& names = names_;
     names.resize(L);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -402,6 +415,10 @@ class trainer final : public rt::model {
       for (const auto& t : lay::tensors)
         add(t, std::string(t.spec.name.view()) + "." + std::string(opt.state_name(k)), s_[k],
             rt::tensor_role::state);
+    // The moving average is state too: checkpoints keep it, weight imports leave it.
+    if constexpr (averaged)
+      for (const auto& t : lay::tensors)
+        add(t, std::string(t.spec.name.view()) + ".ema", ema_, rt::tensor_role::state);
     plan_backward();
   }
 
@@ -447,6 +464,7 @@ class trainer final : public rt::model {
   float* p_ = nullptr;         // parameters
   float* g_ = nullptr;         // their gradients
   float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
+  float* ema_ = nullptr;       // moving average of p_ (Polyak averaging), laid out like it
   float* act_[L]{};            // each non-view layer's output
   float* aux_[L]{};            // each layer's scratch
   float* out_[L]{};            // this step's output of each layer (a view's is its input's)

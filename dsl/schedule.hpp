@@ -5,7 +5,10 @@
 #include <concepts>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
+#include "kiln/dsl/ensemble.hpp"
+#include "kiln/dsl/lr/cyclic_cosine.hpp"
 #include "kiln/dsl/lr/schedules.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
@@ -27,6 +30,7 @@ struct schedule {
   int epochs = 10;
   int batch = 64;
   std::uint64_t seed = 0;
+  ::kiln::dsl::ensemble ensemble{};  // one model unless told otherwise (dsl/ensemble.hpp)
 };
 
 // Validation of a plan, reported like a model error: the note names the part and the problem.
@@ -55,7 +59,16 @@ constexpr bool report_plan() {
   (index_for<regs.size>{});
   if constexpr (reg != nullptr)
     static_assert(invalid_plan<Plan.regularizer, text_t(reg)>, "kiln: invalid plan (see the note)");
-  return !general && !opt && !lr && !reg;
+  constexpr const char* ens = Plan.ensemble.check();
+  if constexpr (ens != nullptr)
+    static_assert(invalid_plan<Plan.ensemble, text_t(ens)>, "kiln: invalid plan (see the note)");
+  constexpr const char* snap =
+      Plan.ensemble.snapshots && !std::is_same_v<std::remove_cvref_t<decltype(Plan.lr)>, cyclic_cosine>
+          ? "ensemble: .snapshots needs .lr = cyclic_cosine{...} (a snapshot ends each cycle)"
+          : nullptr;
+  if constexpr (snap != nullptr)
+    static_assert(invalid_plan<Plan.ensemble, text_t(snap)>, "kiln: invalid plan (see the note)");
+  return !general && !opt && !lr && !reg && !ens && !snap;
 }
 
 }  // namespace kiln::dsl

@@ -23,6 +23,11 @@ struct model_info {
   int epochs = 1;
   std::uint64_t seed = 0;
   std::string summary;      // one line per layer, for logs
+  // The plan's ensemble entry (dsl/ensemble.hpp), for the runtime that trains and combines.
+  int members = 1;          // models from the seeds seed, seed+1, ...
+  bool vote = false;        // majority vote instead of averaged probabilities
+  int snapshot_epochs = 0;  // > 0: a snapshot of the weights every this many epochs
+  bool averaged = false;    // keeps a moving average of its weights (swap_averaged_weights)
 };
 
 // One mini-batch. x holds n samples back to back; labels (classify) or targets (regress).
@@ -69,6 +74,10 @@ class model {
   virtual std::string fingerprint() const { return {}; }
   virtual resume_state save_resume_state() const { return {}; }
   virtual void load_resume_state(const resume_state&) {}
+
+  // Polyak averaging: exchanges the weights with their moving average (info().averaged), so
+  // that what runs between two calls is the averaged model. False when the model keeps none.
+  virtual bool swap_averaged_weights() { return false; }
 };
 
 }  // namespace kiln::rt

@@ -28,6 +28,8 @@ struct update_cfg {
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
   static constexpr bool decay = Decay;
   static constexpr int states = Plan.optimizer.states();
+  // Polyak averaging: the decay of the moving average of the weights; 0 keeps none.
+  static constexpr double ema = Plan.ensemble.ema;
   using scalars = typename optim<Plan.optimizer>::scalars;
 };
 
@@ -38,6 +40,7 @@ struct update_args {
   float* p = nullptr;
   const float* g = nullptr;
   float* state[std::max(Cfg::states, 1)]{};
+  float* ema = nullptr;  // the moving average of p (same layout) when Cfg::ema > 0
   std::size_t n = 0;
   typename Cfg::scalars k{};
 };

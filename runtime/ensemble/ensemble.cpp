@@ -1,0 +1,172 @@
+#include "kiln/runtime/ensemble/ensemble.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <string>
+#include <thread>
+
+#include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/import.hpp"
+
+namespace kiln::rt {
+namespace {
+
+// The probabilities of one classifier on all of `test`, n × classes.
+std::vector<float> probabilities_of(model& m, const dataset& test, int batch) {
+  const int classes = m.info().outputs;
+  const std::size_t n = test.size(), sample = test.sample_size();
+  std::vector<float> logits(static_cast<std::size_t>(batch) * classes), out(n * classes);
+  for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(batch)) {
+    const int count = static_cast<int>(std::min<std::size_t>(batch, n - first));
+    m.eval_step({count, test.x.data() + first * sample, test.labels.data() + first, nullptr},
+                logits.data());
+    softmax_rows(logits.data(), count, classes, out.data() + first * classes);
+  }
+  return out;
+}
+
+double accuracy_of(const std::vector<int>& predictions, const dataset& test) {
+  long right = 0;
+  for (std::size_t i = 0; i < predictions.size(); ++i) right += predictions[i] == test.labels[i];
+  return predictions.empty() ? 0 : double(right) / double(predictions.size());
+}
+
+std::vector<int> arg_max_rows(const float* p, int n, int classes) {
+  std::vector<int> out(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const float* row = p + std::size_t(i) * classes;
+    out[static_cast<std::size_t>(i)] = static_cast<int>(std::max_element(row, row + classes) - row);
+  }
+  return out;
+}
+
+ensemble_result evaluate(std::vector<float> all, int members, const dataset& test, int classes) {
+  const int n = static_cast<int>(test.size());
+  ensemble_result r;
+  for (int k = 0; k < members; ++k) {
+    const float* p = all.data() + std::size_t(k) * n * classes;
+    r.member_accuracy.push_back(accuracy_of(arg_max_rows(p, n, classes), test));
+    r.mean_member_accuracy += r.member_accuracy.back() / members;
+  }
+  const combined c = combine(all, members, n, classes);
+  r.accuracy = accuracy_of(c.average_prediction, test);
+  r.vote_accuracy = accuracy_of(c.vote_prediction, test);
+  return r;
+}
+
+void check_classifier(const model& m, const dataset& test, int classes) {
+  if (m.info().kind != task::classify || m.info().outputs != classes)
+    throw config_error("ensemble", "members must be classifiers with the same classes");
+  if (test.labels.size() != test.size() || test.size() == 0)
+    throw config_error(test.name.empty() ? "test data" : test.name, "needs labelled samples");
+}
+
+}  // namespace
+
+void softmax_rows(const float* logits, int n, int classes, float* probabilities) {
+  for (int i = 0; i < n; ++i) {
+    const float* z = logits + std::size_t(i) * classes;
+    float* p = probabilities + std::size_t(i) * classes;
+    const float top = *std::max_element(z, z + classes);
+    double sum = 0;
+    for (int c = 0; c < classes; ++c) sum += std::exp(double(z[c]) - top);
+    for (int c = 0; c < classes; ++c) p[c] = static_cast<float>(std::exp(double(z[c]) - top) / sum);
+  }
+}
+
+combined combine(std::span<const float> probabilities, int members, int n, int classes) {
+  const std::size_t block = std::size_t(n) * classes;
+  if (members < 1 || probabilities.size() != block * members)
+    throw config_error("ensemble", "expected " + std::to_string(members) + " blocks of " +
+                                       std::to_string(block) + " probabilities");
+  combined c;
+  c.mean_probability.assign(block, 0.0f);
+  std::vector<int> votes(block, 0);
+  for (int k = 0; k < members; ++k) {
+    const float* p = probabilities.data() + k * block;
+    for (std::size_t j = 0; j < block; ++j) c.mean_probability[j] += p[j] / float(members);
+    const auto predicted = arg_max_rows(p, n, classes);
+    for (int i = 0; i < n; ++i) ++votes[std::size_t(i) * classes + predicted[std::size_t(i)]];
+  }
+  c.average_prediction = arg_max_rows(c.mean_probability.data(), n, classes);
+  c.vote_prediction.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const int* v = votes.data() + std::size_t(i) * classes;
+    const float* p = c.mean_probability.data() + std::size_t(i) * classes;
+    int best = 0;
+    for (int k = 1; k < classes; ++k)
+      if (v[k] > v[best] || (v[k] == v[best] && p[k] > p[best])) best = k;
+    c.vote_prediction[std::size_t(i)] = best;
+  }
+  return c;
+}
+
+ensemble_result evaluate_ensemble(std::span<model* const> members, const dataset& test, int batch) {
+  if (members.empty()) throw config_error("ensemble", "has no members");
+  const int classes = members[0]->info().outputs;
+  std::vector<float> all;
+  for (model* m : members) {
+    check_classifier(*m, test, classes);
+    const auto p = probabilities_of(*m, test, batch);
+    all.insert(all.end(), p.begin(), p.end());
+  }
+  return evaluate(std::move(all), static_cast<int>(members.size()), test, classes);
+}
+
+ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapshots,
+                                   const dataset& test, int batch) {
+  if (snapshots.empty()) throw config_error("snapshots", "none were taken");
+  const int classes = m.info().outputs;
+  check_classifier(m, test, classes);
+  std::vector<float> all;
+  for (const tensor_file& s : snapshots) {
+    load_weights(m, s);
+    const auto p = probabilities_of(m, test, batch);
+    all.insert(all.end(), p.begin(), p.end());
+  }
+  return evaluate(std::move(all), static_cast<int>(snapshots.size()), test, classes);
+}
+
+std::vector<fit_result> fit_members(std::span<model* const> members, const dataset& train,
+                                    const dataset* test, const fit_options& options,
+                                    int parallel) {
+  if (parallel < 1) throw config_error("parallel", "must be at least 1");
+  std::vector<fit_result> results(members.size());
+  std::vector<std::exception_ptr> errors(members.size());
+  const auto train_member = [&](std::size_t k) {
+    try {
+      fit_options o = options;
+      o.seed = options.seed + k;
+      if (parallel > 1) o.progress = false;
+      const std::string index = std::to_string(k);
+      if (!o.out_dir.empty()) o.out_dir /= std::string("member").append(index);
+      if (!o.checkpoint.empty()) o.checkpoint += std::string(".").append(index);
+      results[k] = fit(*members[k], train, test, o);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  if (parallel == 1) {
+    for (std::size_t k = 0; k < members.size(); ++k) train_member(k);
+  } else {
+    // Thread counts are set here, before any member runs: the GEMM library's is process-wide.
+    for (model* m : members) m->set_threads(1);
+    for (std::size_t first = 0; first < members.size(); first += std::size_t(parallel)) {
+      std::vector<std::thread> running;
+      for (std::size_t k = first; k < std::min(members.size(), first + parallel); ++k)
+        running.emplace_back(train_member, k);
+      for (auto& t : running) t.join();
+    }
+  }
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return results;
+}
+
+int parallel_members(int members) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::max(1, std::min(members, cores));
+}
+
+}  // namespace kiln::rt

@@ -1,0 +1,53 @@
+// Ensembles through the type-erased view: K members trained side by side (one thread each, or
+// in turn), snapshots of one run, and how their predictions are combined.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "kiln/runtime/data/dataset.hpp"
+#include "kiln/runtime/io/tensor_file.hpp"
+#include "kiln/runtime/model.hpp"
+#include "kiln/runtime/train/fit.hpp"
+
+namespace kiln::rt {
+
+// Row-wise softmax of n × classes logits (max-subtracted, in double).
+void softmax_rows(const float* logits, int n, int classes, float* probabilities);
+
+// The combination of K members' probabilities, each a block of n × classes floats.
+struct combined {
+  std::vector<float> mean_probability;   // n × classes: the members' average
+  std::vector<int> average_prediction;   // arg-max of the average
+  std::vector<int> vote_prediction;      // the class most members predict; ties go to the
+                                         // higher average probability, then the lower class
+};
+combined combine(std::span<const float> probabilities, int members, int n, int classes);
+
+struct ensemble_result {
+  std::vector<double> member_accuracy;  // each member alone
+  double mean_member_accuracy = 0;
+  double accuracy = 0;       // averaged probabilities
+  double vote_accuracy = 0;  // majority vote
+};
+
+// Evaluates classifiers with the same input and classes on `test`, alone and combined.
+ensemble_result evaluate_ensemble(std::span<model* const> members, const dataset& test, int batch);
+
+// A snapshot ensemble: each weight set (rt::snapshot of the model at the end of a cycle) is
+// loaded into `m` in turn and evaluated; `m` is left holding the last one.
+ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapshots,
+                                   const dataset& test, int batch);
+
+// Trains every member with `options`, member k with the loader seed options.seed + k (each
+// member's own seed drives its initialization). `parallel` members run at once, one thread
+// each (their kernels single-threaded: set_threads(1)); 1 trains them in turn with the threads
+// they have. Progress output is off for parallel members. An error in any member is rethrown
+// after all have stopped.
+std::vector<fit_result> fit_members(std::span<model* const> members, const dataset& train,
+                                    const dataset* test, const fit_options& options, int parallel);
+
+// The members that fit side by side on this machine: one per core, at most `members`.
+int parallel_members(int members);
+
+}  // namespace kiln::rt
