@@ -19,9 +19,9 @@ namespace rt = kiln::rt;
 
 namespace {
 
-constexpr auto mlp = input<1, 28, 28> | flatten{}                      //
-                     | dense{.units = 256, .name = "fc1"} | relu{}      //
-                     | dense{.units = 128, .name = "fc2"} | relu{}      //
+constexpr auto mlp = input<1, 28, 28> | flatten{}                   //
+                     | dense{.units = 256, .name = "fc1"} | relu{}  //
+                     | dense{.units = 128, .name = "fc2"} | relu{}  //
                      | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
 
 // Members: the MLP sample's plan, five seeds, each keeping an EMA of its weights.
@@ -61,7 +61,8 @@ double train_side_by_side(int count, int epochs, const rt::dataset& train) {
   std::vector<std::unique_ptr<member_t>> owned;
   std::vector<rt::model*> members;
   for (int k = 0; k < count; ++k) {
-    owned.push_back(std::make_unique<member_t>(kiln::trainer_options{.seed = std::uint64_t(k), .seed_set = true}));
+    owned.push_back(std::make_unique<member_t>(
+        kiln::trainer_options{.seed = std::uint64_t(k), .seed_set = true}));
     members.push_back(owned.back().get());
   }
   const auto start = std::chrono::steady_clock::now();
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
     double ema_mean = 0;
     for (rt::model* m : ensemble_members) {
       m->swap_averaged_weights();
-      ema_mean += rt::evaluate(*m, fm.test, 500).accuracy / members;
+      ema_mean += rt::evaluate(*m, fm.test, m->info().batch).accuracy / members;
       m->swap_averaged_weights();
     }
 
@@ -127,7 +128,8 @@ int main(int argc, char** argv) {
 
     std::printf("\n| model | test accuracy |\n|---|---:|\n");
     std::printf("| mean of the %d members | %.2f %% |\n", members, 100 * e.mean_member_accuracy);
-    std::printf("| ensemble of %d (averaged probabilities) | %.2f %% |\n", members, 100 * e.accuracy);
+    std::printf("| ensemble of %d (averaged probabilities) | %.2f %% |\n", members,
+                100 * e.accuracy);
     std::printf("| ensemble of %d (majority vote) | %.2f %% |\n", members, 100 * e.vote_accuracy);
     std::printf("| EMA weights (decay 0.999), mean over members | %.2f %% |\n", 100 * ema_mean);
     std::printf("| last snapshot alone (cyclic cosine, %d epochs) | %.2f %% |\n", epochs,
@@ -139,9 +141,10 @@ int main(int argc, char** argv) {
     if (timing_epochs > 0) {
       const double one = train_side_by_side(1, timing_epochs, fm.train);
       const double two = train_side_by_side(2, timing_epochs, fm.train);
-      std::printf("\nwall time, %d epochs: 1 member %.1f s, 2 members side by side %.1f s "
-                  "(ratio %.2f)\n",
-                  timing_epochs, one, two, two / one);
+      std::printf(
+          "\nwall time, %d epochs: 1 member %.1f s, 2 members side by side %.1f s "
+          "(ratio %.2f)\n",
+          timing_epochs, one, two, two / one);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -15,6 +15,8 @@ namespace {
 // The probabilities of one classifier on all of `test`, n × classes.
 std::vector<float> probabilities_of(model& m, const dataset& test, int batch) {
   const int classes = m.info().outputs;
+  if (m.info().batch > 0) batch = std::min(batch, m.info().batch);  // its buffers' size
+  if (batch < 1) throw config_error("batch", "must be at least 1");
   const std::size_t n = test.size(), sample = test.sample_size();
   std::vector<float> logits(static_cast<std::size_t>(batch) * classes), out(n * classes);
   for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(batch)) {
@@ -129,8 +131,7 @@ ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapsh
 }
 
 std::vector<fit_result> fit_members(std::span<model* const> members, const dataset& train,
-                                    const dataset* test, const fit_options& options,
-                                    int parallel) {
+                                    const dataset* test, const fit_options& options, int parallel) {
   if (parallel < 1) throw config_error("parallel", "must be at least 1");
   std::vector<fit_result> results(members.size());
   std::vector<std::exception_ptr> errors(members.size());

@@ -17,10 +17,10 @@ void softmax_rows(const float* logits, int n, int classes, float* probabilities)
 
 // The combination of K members' probabilities, each a block of n × classes floats.
 struct combined {
-  std::vector<float> mean_probability;   // n × classes: the members' average
-  std::vector<int> average_prediction;   // arg-max of the average
-  std::vector<int> vote_prediction;      // the class most members predict; ties go to the
-                                         // higher average probability, then the lower class
+  std::vector<float> mean_probability;  // n × classes: the members' average
+  std::vector<int> average_prediction;  // arg-max of the average
+  std::vector<int> vote_prediction;     // the class most members predict; ties go to the
+                                        // higher average probability, then the lower class
 };
 combined combine(std::span<const float> probabilities, int members, int n, int classes);
 
@@ -31,7 +31,8 @@ struct ensemble_result {
   double vote_accuracy = 0;  // majority vote
 };
 
-// Evaluates classifiers with the same input and classes on `test`, alone and combined.
+// Evaluates classifiers with the same input and classes on `test`, alone and combined, in
+// batches of at most `batch` (and at most each member's own).
 ensemble_result evaluate_ensemble(std::span<model* const> members, const dataset& test, int batch);
 
 // A snapshot ensemble: each weight set (rt::snapshot of the model at the end of a cycle) is

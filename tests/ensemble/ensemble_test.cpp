@@ -1,0 +1,157 @@
+// The arithmetic of ensembles: averaged probabilities and majority vote on hand-made numbers,
+// the EMA kept by the fused update against its formula, the cyclic cosine schedule, snapshot
+// collection, and members trained side by side giving what training them in turn gives.
+#define BOOST_TEST_MODULE ensemble
+#include <boost/test/unit_test.hpp>
+
+#include <kiln/kiln.hpp>
+#include <kiln/runtime/ensemble/ensemble.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "../codegen/support.hpp"
+
+using namespace kiln::dsl;
+namespace rt = kiln::rt;
+
+namespace {
+
+constexpr auto mlp = input<6> | dense{.units = 8, .name = "fc1"} | relu{} |
+                     dense{.units = 3, .name = "head"} | softmax_cross_entropy{};
+constexpr auto plain = schedule{.optimizer = sgd{.lr = 0.1}, .epochs = 2, .batch = 16};
+constexpr auto averaged = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9},
+                                   .batch = 16,
+                                   .ensemble = ensemble{.members = 3, .ema = 0.75}};
+constexpr auto snapshots = schedule{.optimizer = sgd{.lr = 0.1},
+                                    .lr = cyclic_cosine{.cycle_epochs = 2},
+                                    .epochs = 6,
+                                    .batch = 16,
+                                    .ensemble = ensemble{.snapshots = true}};
+
+const rt::dataset& data() {
+  static const rt::dataset d = kiln::test::synthetic_classes(96, {6}, 3);
+  return d;
+}
+
+std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()}; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(averaging_and_voting_on_hand_made_probabilities) {
+  // 3 members, 2 samples, 3 classes.
+  const std::vector<float> p = {
+      0.6f, 0.3f, 0.1f, /**/ 0.2f, 0.5f, 0.3f,  // member 0
+      0.1f, 0.8f, 0.1f, /**/ 0.3f, 0.3f, 0.4f,  // member 1
+      0.5f, 0.1f, 0.4f, /**/ 0.1f, 0.6f, 0.3f,  // member 2
+  };
+  const rt::combined c = rt::combine(p, 3, 2, 3);
+  const std::vector<float> mean = {0.4f, 0.4f, 0.2f, 0.2f, 14 / 30.0f, 1 / 3.0f};
+  for (std::size_t i = 0; i < mean.size(); ++i)
+    BOOST_TEST(std::abs(c.mean_probability[i] - mean[i]) < 1e-6f);
+  // Sample 0: the average ties 0.4/0.4 up to rounding; votes are 2 for class 0, 1 for class 1.
+  BOOST_TEST(c.vote_prediction[0] == 0);
+  BOOST_TEST(c.average_prediction[1] == 1);
+  BOOST_TEST(c.vote_prediction[1] == 1);  // votes 1, 2, 1 -> class 1
+  // A vote tie (one vote each) goes to the higher average probability.
+  const std::vector<float> tie = {0.9f, 0.1f, /**/ 0.4f, 0.6f};
+  const rt::combined t = rt::combine(tie, 2, 1, 2);
+  BOOST_TEST(t.vote_prediction[0] == 0);  // averages 0.65 vs 0.35
+  BOOST_CHECK_THROW(rt::combine(tie, 3, 1, 2), kiln::config_error);
+}
+
+BOOST_AUTO_TEST_CASE(softmax_rows_sum_to_one_and_survive_large_logits) {
+  const float z[6] = {1, 2, 3, 1000, 1000, -1000};
+  float p[6];
+  rt::softmax_rows(z, 2, 3, p);
+  BOOST_TEST(std::abs(p[0] + p[1] + p[2] - 1) < 1e-6f);
+  BOOST_TEST(std::abs(p[2] - std::exp(1.0f) / (std::exp(-1.0f) + 1 + std::exp(1.0f))) < 1e-6f);
+  BOOST_TEST(p[3] == 0.5f);
+  BOOST_TEST(p[5] == 0.0f);
+}
+
+BOOST_AUTO_TEST_CASE(ema_follows_its_formula_step_by_step) {
+  auto t = kiln::compile<mlp, averaged>();
+  BOOST_TEST(t.info().averaged);
+  BOOST_TEST(t.info().members == 3);
+  auto ema = copy(t.tensor("fc1.weight"));  // the average starts at the weights
+  BOOST_TEST(copy(t.tensor("fc1.weight.ema")) == ema, boost::test_tools::per_element());
+  for (int step = 0; step < 4; ++step) {
+    t.train_step(kiln::test::first_batch(data(), 16));
+    const auto w = t.tensor("fc1.weight");
+    for (std::size_t i = 0; i < ema.size(); ++i) ema[i] += 0.25f * (w[i] - ema[i]);
+    const auto kept = t.tensor("fc1.weight.ema");
+    for (std::size_t i = 0; i < ema.size(); ++i)
+      BOOST_TEST_REQUIRE(std::abs(kept[i] - ema[i]) <= 1e-6f);
+  }
+  // Swapping puts the average in place of the weights, and back.
+  const auto w = copy(t.tensor("head.bias")), e = copy(t.tensor("head.bias.ema"));
+  BOOST_TEST(t.swap_averaged_weights());
+  BOOST_TEST(copy(t.tensor("head.bias")) == e, boost::test_tools::per_element());
+  t.swap_averaged_weights();
+  BOOST_TEST(copy(t.tensor("head.bias")) == w, boost::test_tools::per_element());
+  // A plan without EMA keeps none.
+  auto p = kiln::compile<mlp, plain>();
+  BOOST_TEST(!p.swap_averaged_weights());
+  BOOST_TEST(!p.info().averaged);
+}
+
+BOOST_AUTO_TEST_CASE(cyclic_cosine_restarts_every_cycle) {
+  const cyclic_cosine s{.cycle_epochs = 2, .floor = 0.1};
+  const auto at = [&](int epoch, long step) { return s.factor({epoch, step, 10}); };
+  BOOST_TEST(at(0, 0) == 1.0);
+  BOOST_TEST(std::abs(at(1, 10) - 0.55) < 1e-12);  // half way: floor + (1 - floor)/2
+  BOOST_TEST(at(1, 19) < 0.11);                    // the end of the cycle: near the floor
+  BOOST_TEST(at(2, 20) == 1.0);                    // restart
+  BOOST_TEST(std::abs(at(3, 35) - at(1, 15)) < 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(snapshots_are_taken_at_the_end_of_each_cycle) {
+  auto t = kiln::compile<mlp, snapshots>();
+  BOOST_TEST(t.info().snapshot_epochs == 2);
+  std::vector<rt::tensor_file> kept;
+  rt::fit_options o;
+  o.epochs = 6;
+  o.batch = 16;
+  o.progress = false;
+  o.on_epoch_end = [&](const rt::epoch_record& r, rt::model& m) {
+    if (r.epoch % m.info().snapshot_epochs == 0) kept.push_back(rt::snapshot(m));
+  };
+  t.fit(data(), nullptr, o);
+  BOOST_REQUIRE(kept.size() == 3u);
+  BOOST_TEST(kept.back().find("fc1.weight")->values == copy(t.tensor("fc1.weight")),
+             boost::test_tools::per_element());
+  const rt::ensemble_result r = rt::evaluate_snapshots(t, kept, data(), 32);
+  BOOST_TEST(r.member_accuracy.size() == 3u);
+  BOOST_TEST(r.accuracy > 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(members_side_by_side_equal_members_in_turn) {
+  std::vector<std::unique_ptr<kiln::trainer<mlp, plain>>> a, b;
+  std::vector<rt::model*> pa, pb;
+  for (int k = 0; k < 3; ++k) {
+    const kiln::trainer_options o{.seed = std::uint64_t(k), .seed_set = true};
+    a.push_back(std::make_unique<kiln::trainer<mlp, plain>>(o));
+    b.push_back(std::make_unique<kiln::trainer<mlp, plain>>(o));
+    pa.push_back(a.back().get());
+    pb.push_back(b.back().get());
+  }
+  rt::fit_options o;
+  o.epochs = 2;
+  o.batch = 16;
+  o.progress = false;
+  rt::fit_members(pa, data(), nullptr, o, 1);
+  rt::fit_members(pb, data(), nullptr, o, 2);
+  for (int k = 0; k < 3; ++k) {
+    const auto x = a[k]->parameters(), y = b[k]->parameters();
+    BOOST_TEST(std::memcmp(x.data(), y.data(), x.size_bytes()) == 0);
+  }
+  BOOST_TEST(std::memcmp(a[0]->parameters().data(), a[1]->parameters().data(),
+                         a[0]->parameters().size_bytes()) != 0);  // different seeds
+  // Identical members: the ensemble is the member.
+  const rt::ensemble_result same =
+      rt::evaluate_ensemble(std::vector<rt::model*>{pa[0], pb[0]}, data(), 32);
+  BOOST_TEST(same.accuracy == same.member_accuracy[0]);
+  BOOST_TEST(same.vote_accuracy == same.member_accuracy[0]);
+}
