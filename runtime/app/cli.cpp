@@ -9,6 +9,7 @@
 
 #include "kiln/runtime/data/fashion_mnist.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/ensemble/ensemble.hpp"
 #include "kiln/runtime/io/import.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
@@ -50,6 +51,53 @@ void print_confusion(const eval_result& r) {
   }
 }
 
+double accuracy_with_averaged_weights(model& m, const dataset& test, int batch) {
+  m.swap_averaged_weights();
+  const double a = evaluate(m, test, batch).accuracy;
+  m.swap_averaged_weights();
+  return a;
+}
+
+// K members (the plan's ensemble entry or --members), side by side when each has one thread.
+int train_ensemble(const run_options& opts, const model_factory& make, std::unique_ptr<model> first,
+                   const train_test& data, fit_options f) {
+  if (!opts.resume.empty() || opts.max_steps > 0)
+    throw config_error("--resume", "resuming is for single models, not ensembles");
+  std::vector<std::unique_ptr<model>> owned;
+  owned.push_back(std::move(first));
+  for (int k = 1; k < opts.members; ++k) {
+    run_options member = opts;
+    member.seed = opts.seed + static_cast<std::uint64_t>(k);
+    member.seed_set = true;
+    owned.push_back(make(member));
+  }
+  std::vector<model*> members;
+  for (auto& m : owned) members.push_back(m.get());
+  const int parallel = opts.threads == 1 ? parallel_members(opts.members) : 1;
+  if (opts.progress)
+    std::fprintf(stderr, "kiln: ensemble of %d members (seeds %llu..%llu), %d at a time\n",
+                 opts.members, static_cast<unsigned long long>(opts.seed),
+                 static_cast<unsigned long long>(opts.seed + opts.members - 1), parallel);
+  fit_members(members, data.train, &data.test, f, parallel);
+  const ensemble_result r = evaluate_ensemble(members, data.test, opts.batch);
+  for (int k = 0; k < opts.members; ++k) {
+    std::fprintf(stdout, "member_%d_test_accuracy=%.4f\n", k, r.member_accuracy[k]);
+    if (!opts.out_dir.empty())
+      save_weights(*members[k],
+                   opts.out_dir / ("member" + std::to_string(k)) / "model.safetensors");
+  }
+  if (members[0]->info().averaged) {
+    double mean = 0;
+    for (model* m : members) mean += accuracy_with_averaged_weights(*m, data.test, opts.batch);
+    std::fprintf(stdout, "ema_mean_member_test_accuracy=%.4f\n", mean / opts.members);
+  }
+  std::fprintf(stdout, "mean_member_test_accuracy=%.4f\n", r.mean_member_accuracy);
+  std::fprintf(stdout, "test_accuracy=%.4f\n",
+               members[0]->info().vote ? r.vote_accuracy : r.accuracy);
+  std::fflush(stdout);
+  return exit_ok;
+}
+
 int train(const run_options& opts, const model_factory& make) {
   std::unique_ptr<model> m = make(opts);
   if (!m) throw config_error("model", "the factory returned no model");
@@ -75,6 +123,13 @@ int train(const run_options& opts, const model_factory& make) {
   f.checkpoint_every = opts.checkpoint_every;
   f.resume = opts.resume;
   f.max_steps = opts.max_steps;
+  if (opts.members > 1) return train_ensemble(opts, make, std::move(m), data, f);
+  // A snapshot ensemble keeps the weights at the end of every cycle of its schedule.
+  std::vector<tensor_file> snapshots;
+  if (const int every = m->info().snapshot_epochs; every > 0)
+    f.on_epoch_end = [&snapshots, every](const epoch_record& r, model& trained) {
+      if (r.epoch % every == 0) snapshots.push_back(snapshot(trained));
+    };
   const fit_result result = fit(*m, data.train, &data.test, f);
   if (result.stopped) {
     if (opts.progress)
@@ -85,6 +140,13 @@ int train(const run_options& opts, const model_factory& make) {
   }
   if (!opts.out_dir.empty()) save_weights(*m, opts.out_dir / "model.safetensors");
   if (opts.progress) print_confusion(result.test);
+  if (m->info().averaged)
+    std::fprintf(stdout, "ema_test_accuracy=%.4f\n",
+                 accuracy_with_averaged_weights(*m, data.test, opts.batch));
+  if (snapshots.size() > 1)
+    std::fprintf(stdout, "snapshot_ensemble_test_accuracy=%.4f (%zu snapshots)\n",
+                 evaluate_snapshots(*m, snapshots, data.test, opts.batch).accuracy,
+                 snapshots.size());
   std::fprintf(stdout, "test_accuracy=%.4f\n", result.test.accuracy);
   std::fflush(stdout);
   return exit_ok;
@@ -126,6 +188,10 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
                  "Continue the run saved in this checkpoint (same --seed, --batch)");
   app.add_option("--checkpoint-every", opts.checkpoint_every,
                  "Also checkpoint every N steps, mid-epoch (needs --out)");
+  opts.members = defaults.members;
+  app.add_option("--members", opts.members,
+                 "Ensemble members from seeds seed, seed+1, ... (default: the plan's)")
+      ->capture_default_str();
   app.add_option("--max-steps", opts.max_steps,
                  "Stop after N steps of the run, checkpointed (needs --out); resume later");
   app.add_flag("--quiet", quiet, "No progress or logs on stderr");
@@ -136,6 +202,7 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
     require_positive("--epochs", opts.epochs);
     require_positive("--batch", opts.batch);
     require_positive("--threads", opts.threads);
+    require_positive("--members", opts.members);
     if (opts.checkpoint_every < 0 || opts.max_steps < 0)
       throw usage_error{"--checkpoint-every and --max-steps must not be negative"};
   } catch (const CLI::Success&) {  // --help

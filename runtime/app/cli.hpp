@@ -24,6 +24,7 @@ struct run_options {
   long checkpoint_every = 0;     // steps between checkpoints (0: after every epoch only)
   std::filesystem::path resume;  // continue the run saved in this checkpoint
   long max_steps = 0;            // stop (and checkpoint) after this many steps; 0: no limit
+  int members = 1;               // ensemble members (the plan's ensemble{.members} by default)
 };
 
 // Builds the model once the command line is known (the seed and batch size shape it).

@@ -74,6 +74,7 @@ struct fixture {
   rt::model_info defaults;
   std::optional<rt::run_options> seen;  // what the factory was given
   std::vector<int> model_input{1, 28, 28};
+  std::vector<std::uint64_t>* args_seen = nullptr;  // the seed of every model made
 
   fixture() {
     write_tiny_fashion_mnist(dir.path(), 60, 20);
@@ -92,6 +93,7 @@ struct fixture {
     argv.push_back(nullptr);
     const rt::model_factory factory = [&](const rt::run_options& o) {
       seen = o;
+      if (args_seen) args_seen->push_back(o.seed);
       return std::make_unique<linear_softmax>(model_input, 10, o.batch);
     };
     capture c;
@@ -202,6 +204,46 @@ BOOST_AUTO_TEST_CASE(factory_errors_exit_one) {
   const int code = rt::run_cli(2, argv, defaults, failing);
   BOOST_TEST(code == 1);
   BOOST_TEST(c.err() == "error: model: cannot be built\n");
+}
+
+BOOST_AUTO_TEST_CASE(members_train_from_consecutive_seeds_and_are_combined) {
+  std::vector<std::uint64_t> seeds;
+  const result r = [&] {
+    args_seen = &seeds;
+    return run_on_data({"--members", "3", "--epochs", "2", "--quiet"});
+  }();
+  args_seen = nullptr;
+  BOOST_TEST_CONTEXT("stderr: " << r.err) {
+    BOOST_TEST(r.code == 0);
+    BOOST_TEST(r.out.find("member_0_test_accuracy=") == 0u);
+    BOOST_TEST(r.out.find("member_2_test_accuracy=") != std::string::npos);
+    BOOST_TEST(r.out.find("mean_member_test_accuracy=") != std::string::npos);
+    BOOST_TEST(r.out.find("\ntest_accuracy=") != std::string::npos);
+  }
+  BOOST_TEST(seeds == std::vector<std::uint64_t>({7, 8, 9}), boost::test_tools::per_element());
+  BOOST_TEST(run_on_data({"--members", "0"}).code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(out_holds_weights_and_a_checkpoint_to_resume_from) {
+  const fs::path out = dir / "run";
+  const result stopped = run_on_data({"--epochs", "2", "--batch", "8", "--max-steps", "3",
+                                      "--out", out.string(), "--quiet"});
+  BOOST_TEST(stopped.code == 0);
+  BOOST_TEST(stopped.out.empty());  // no accuracy: the run is not over
+  BOOST_TEST(fs::exists(out / "checkpoint.safetensors"));
+  const result resumed = run_on_data({"--epochs", "2", "--batch", "8", "--out", out.string(),
+                                      "--resume", (out / "checkpoint.safetensors").string(),
+                                      "--quiet"});
+  BOOST_TEST_CONTEXT("stderr: " << resumed.err) {
+    BOOST_TEST(resumed.code == 0);
+    BOOST_TEST(resumed.out.starts_with("test_accuracy="));
+  }
+  BOOST_TEST(fs::exists(out / "model.safetensors"));
+  const result wrong_seed = run_on_data({"--epochs", "2", "--batch", "8", "--seed", "3",
+                                         "--resume", (out / "checkpoint.safetensors").string()});
+  BOOST_TEST(wrong_seed.code == 1);
+  BOOST_TEST(wrong_seed.err.find("seed: the checkpoint's run used 7, this one 3") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
