@@ -48,6 +48,13 @@ std::vector<std::uint8_t> read_file(const fs::path& path, std::uint64_t limit) {
   if (fs::is_directory(status)) throw file_error(path.string(), "is a directory, not a file");
   descriptor f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) throw file_error(path.string(), "cannot open: " + errno_text());
+  // Devices and pipes (/dev/zero) never end: only regular files, and within the limit.
+  struct stat st;
+  if (::fstat(f.fd, &st) != 0) throw file_error(path.string(), "cannot stat: " + errno_text());
+  if (!S_ISREG(st.st_mode)) throw file_error(path.string(), "not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > limit)
+    throw file_error(path.string(), "larger than the " + std::to_string(limit) +
+                                        "-byte limit for this format");
   std::vector<std::uint8_t> out;
   // Read in growing chunks rather than trusting a size: special files report none.
   std::size_t filled = 0;

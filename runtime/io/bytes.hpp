@@ -15,8 +15,8 @@
 
 namespace kiln::rt::io {
 
-// Reads the whole file. Throws kiln::file_error for a missing, unreadable or larger-than-`limit`
-// file (a limit keeps a hostile path such as /dev/zero from exhausting memory).
+// Reads the whole file. Throws kiln::file_error for a missing or unreadable file, one that is not
+// a regular file (a device such as /dev/zero never ends), and one larger than `limit`.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path,
                                     std::uint64_t limit = std::uint64_t{1} << 34);
 

@@ -155,6 +155,9 @@ BOOST_AUTO_TEST_CASE(missing_files_and_folders_are_named) {
                            "is a directory");
   expect_error<file_error>([&] { rt::read_tensor_file(dir / "w.pt"); }, (dir / "w.pt").string(),
                            "unknown tensor file extension '.pt'");
+  // A device never ends: refused before reading.
+  expect_error<file_error>([&] { rt::read_safetensors("/dev/zero"); }, "/dev/zero",
+                           "not a regular file");
 }
 
 BOOST_AUTO_TEST_CASE(writes_replace_files_atomically_and_leave_no_temporaries) {
