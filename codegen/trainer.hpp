@@ -41,10 +41,10 @@ struct layer_options {
 
 // Run-time choices that do not change the generated code.
 struct trainer_options {
-  int batch = 0;           // largest batch a step takes; 0: the plan's
-  std::uint64_t seed = 0;  // weight init and dropout; used when seed_set
-  bool seed_set = false;   // false: the plan's seed
-  int threads = 1;         // threads a step's kernels are split across
+  int batch = 0;                      // largest batch a step takes; 0: the plan's
+  std::uint64_t seed = 0;             // weight init and dropout; used when seed_set
+  bool seed_set = false;              // false: the plan's seed
+  int threads = 1;                    // threads a step's kernels are split across
   std::vector<layer_options> layers;  // frozen layers, learning-rate multipliers
 };
 
@@ -406,8 +406,8 @@ class trainer final : public rt::model {
     auto add = [&](const auto& t, std::string suffix, float* base, rt::tensor_role role) {
       const auto n = std::size_t(t.spec.dims.size());
       const std::string position = std::to_string(t.layer - 1) + "." + suffix;
-      tensors_.push_back({names[t.layer] + "." + suffix, dims(t.spec.dims), {base + t.offset, n},
-                          role, position});
+      tensors_.push_back(
+          {names[t.layer] + "." + suffix, dims(t.spec.dims), {base + t.offset, n}, role, position});
     };
     for (const auto& t : lay::tensors)
       add(t, std::string(t.spec.name.view()), p_, rt::tensor_role::param);
@@ -427,8 +427,8 @@ class trainer final : public rt::model {
       if (names_[i] == name || std::to_string(i - 1) == name) return i;
     std::string known;
     for (std::size_t i = 1; i + 1 < L; ++i) known += (known.empty() ? "" : ", ") + names_[i];
-    throw config_error("layer", "no layer named '" + std::string(name) + "' (the layers: " +
-                                    known + ")");
+    throw config_error("layer",
+                       "no layer named '" + std::string(name) + "' (the layers: " + known + ")");
   }
 
   // The first layer whose backward must run: the first one with parameters not frozen.

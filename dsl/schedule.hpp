@@ -63,7 +63,8 @@ constexpr bool report_plan() {
   if constexpr (ens != nullptr)
     static_assert(invalid_plan<Plan.ensemble, text_t(ens)>, "kiln: invalid plan (see the note)");
   constexpr const char* snap =
-      Plan.ensemble.snapshots && !std::is_same_v<std::remove_cvref_t<decltype(Plan.lr)>, cyclic_cosine>
+      Plan.ensemble.snapshots &&
+              !std::is_same_v<std::remove_cvref_t<decltype(Plan.lr)>, cyclic_cosine>
           ? "ensemble: .snapshots needs .lr = cyclic_cosine{...} (a snapshot ends each cycle)"
           : nullptr;
   if constexpr (snap != nullptr)

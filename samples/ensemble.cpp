@@ -8,6 +8,7 @@
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/ensemble/ensemble.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -24,10 +25,17 @@ constexpr auto mlp = input<1, 28, 28> | flatten{}                   //
                      | dense{.units = 128, .name = "fc2"} | relu{}  //
                      | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
 
-// Members: the MLP sample's plan, five seeds, each keeping an EMA of its weights.
-constexpr auto members_plan = schedule{
+// Members: the MLP sample's plan (step decay), five seeds, each keeping an EMA of its weights.
+constexpr auto decayed_plan = schedule{
     .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
     .lr = step_decay{.every_epochs = 4, .gamma = 0.5},
+    .epochs = 10,
+    .batch = 64,
+    .ensemble = ensemble{.members = 5, .ema = 0.999},
+};
+// The same with a constant learning rate: members end noisier, and averaging gains more.
+constexpr auto constant_plan = schedule{
+    .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
     .epochs = 10,
     .batch = 64,
     .ensemble = ensemble{.members = 5, .ema = 0.999},
@@ -35,14 +43,14 @@ constexpr auto members_plan = schedule{
 
 // Snapshots: one run, the learning rate restarting every 2 epochs, a snapshot at each end.
 constexpr auto snapshot_plan = schedule{
-    .optimizer = sgd{.lr = 0.1, .momentum = 0.9},
+    .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
     .lr = cyclic_cosine{.cycle_epochs = 2},
     .epochs = 10,
     .batch = 64,
     .ensemble = ensemble{.snapshots = true},
 };
 
-using member_t = kiln::trainer<mlp, members_plan>;
+using member_t = kiln::trainer<mlp, decayed_plan>;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -70,11 +78,41 @@ double train_side_by_side(int count, int epochs, const rt::dataset& train) {
   return seconds_since(start);
 }
 
+struct members_result {
+  rt::ensemble_result e;
+  double ema_mean = 0;  // the members' EMA weights, mean accuracy
+  double seconds = 0;
+};
+
+// K members of `Plan`, trained one per core at a time, evaluated alone, combined, and with
+// their EMA weights.
+template <auto Plan>
+members_result train_members(int members, int epochs, const rt::train_test& fm) {
+  std::vector<std::unique_ptr<kiln::trainer<mlp, Plan>>> owned;
+  std::vector<rt::model*> ms;
+  for (int k = 0; k < members; ++k) {
+    owned.push_back(std::make_unique<kiln::trainer<mlp, Plan>>(
+        kiln::trainer_options{.seed = std::uint64_t(k), .seed_set = true}));
+    ms.push_back(owned.back().get());
+  }
+  members_result r;
+  const auto start = std::chrono::steady_clock::now();
+  rt::fit_members(ms, fm.train, nullptr, quiet(epochs), rt::parallel_members(members));
+  r.seconds = seconds_since(start);
+  r.e = rt::evaluate_ensemble(ms, fm.test, 500);
+  for (rt::model* m : ms) {
+    m->swap_averaged_weights();
+    r.ema_mean += rt::evaluate(*m, fm.test, m->info().batch).accuracy / members;
+    m->swap_averaged_weights();
+  }
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string data = rt::fashion_mnist_dir().string();
-  int members = members_plan.ensemble.members, epochs = members_plan.epochs, timing_epochs = 2;
+  int members = decayed_plan.ensemble.members, epochs = decayed_plan.epochs, timing_epochs = 2;
   CLI::App app("Ensembles, snapshot ensembles and EMA weights on Fashion-MNIST.", "ensemble");
   app.add_option("--data", data, "Fashion-MNIST folder")->capture_default_str();
   app.add_option("--members", members, "Members of the ensemble")
@@ -91,30 +129,13 @@ int main(int argc, char** argv) {
   try {
     const rt::train_test fm = rt::fashion_mnist(data);
 
-    // K members, one per core at a time.
-    std::vector<std::unique_ptr<member_t>> owned;
-    std::vector<rt::model*> ensemble_members;
-    for (int k = 0; k < members; ++k) {
-      owned.push_back(std::make_unique<member_t>(
-          kiln::trainer_options{.seed = std::uint64_t(k), .seed_set = true}));
-      ensemble_members.push_back(owned.back().get());
-    }
-    const int parallel = rt::parallel_members(members);
-    auto start = std::chrono::steady_clock::now();
-    rt::fit_members(ensemble_members, fm.train, nullptr, quiet(epochs), parallel);
-    std::printf("%d members, %d epochs each, %d at a time: %.0f s\n", members, epochs, parallel,
-                seconds_since(start));
-    const rt::ensemble_result e = rt::evaluate_ensemble(ensemble_members, fm.test, 500);
+    const members_result d = train_members<decayed_plan>(members, epochs, fm);
+    const members_result c = train_members<constant_plan>(members, epochs, fm);
+    std::printf("%d members x 2 plans, %d epochs each, %d at a time: %.0f s + %.0f s\n", members,
+                epochs, rt::parallel_members(members), d.seconds, c.seconds);
     for (int k = 0; k < members; ++k)
-      std::printf("member %d (seed %d): %.2f %%\n", k, k, 100 * e.member_accuracy[k]);
-
-    // The EMA weights of every member, evaluated in place of the weights.
-    double ema_mean = 0;
-    for (rt::model* m : ensemble_members) {
-      m->swap_averaged_weights();
-      ema_mean += rt::evaluate(*m, fm.test, m->info().batch).accuracy / members;
-      m->swap_averaged_weights();
-    }
+      std::printf("member %d (seed %d): %.2f %% (step decay), %.2f %% (constant lr)\n", k, k,
+                  100 * d.e.member_accuracy[k], 100 * c.e.member_accuracy[k]);
 
     // One run of the snapshot plan, a snapshot at the end of each cycle.
     auto snap = kiln::compile<mlp, snapshot_plan>({.seed = 0, .seed_set = true});
@@ -126,25 +147,41 @@ int main(int argc, char** argv) {
     snap.fit(fm.train, nullptr, o);
     const rt::ensemble_result s = rt::evaluate_snapshots(snap, snapshots, fm.test, 500);
 
-    std::printf("\n| model | test accuracy |\n|---|---:|\n");
-    std::printf("| mean of the %d members | %.2f %% |\n", members, 100 * e.mean_member_accuracy);
-    std::printf("| ensemble of %d (averaged probabilities) | %.2f %% |\n", members,
-                100 * e.accuracy);
-    std::printf("| ensemble of %d (majority vote) | %.2f %% |\n", members, 100 * e.vote_accuracy);
-    std::printf("| EMA weights (decay 0.999), mean over members | %.2f %% |\n", 100 * ema_mean);
-    std::printf("| last snapshot alone (cyclic cosine, %d epochs) | %.2f %% |\n", epochs,
-                100 * s.member_accuracy.back());
-    std::printf("| snapshot ensemble of %zu | %.2f %% |\n", snapshots.size(), 100 * s.accuracy);
-    std::printf("ensemble - mean member: %+.2f points\n",
-                100 * (e.accuracy - e.mean_member_accuracy));
+    const auto row = [](const char* what, double a, double b) {
+      std::printf("| %s | %.2f %% | %.2f %% |\n", what, 100 * a, 100 * b);
+    };
+    std::printf("\n| %d members, %d epochs | step decay | constant lr |\n|---|---:|---:|\n",
+                members, epochs);
+    row("mean member", d.e.mean_member_accuracy, c.e.mean_member_accuracy);
+    row("ensemble (averaged probabilities)", d.e.accuracy, c.e.accuracy);
+    row("ensemble (majority vote)", d.e.vote_accuracy, c.e.vote_accuracy);
+    std::printf("| ensemble - mean member | %+.2f points | %+.2f points |\n",
+                100 * (d.e.accuracy - d.e.mean_member_accuracy),
+                100 * (c.e.accuracy - c.e.mean_member_accuracy));
+    row("EMA weights (decay 0.999), mean member", d.ema_mean, c.ema_mean);
+    const std::size_t last = std::min<std::size_t>(3, snapshots.size());
+    const rt::ensemble_result late = rt::evaluate_snapshots(
+        snap, std::span(snapshots).subspan(snapshots.size() - last), fm.test, 500);
+    std::printf("\n| snapshot ensemble (cyclic cosine, %d-epoch cycles, %d epochs) | test accuracy |\n"
+                "|---|---:|\n",
+                snap.info().snapshot_epochs, epochs);
+    std::printf("| last snapshot alone | %.2f %% |\n", 100 * s.member_accuracy.back());
+    std::printf("| all %zu snapshots averaged | %.2f %% |\n", snapshots.size(), 100 * s.accuracy);
+    std::printf("| last %zu snapshots averaged | %.2f %% |\n", last, 100 * late.accuracy);
+    std::fflush(stdout);
 
     if (timing_epochs > 0) {
-      const double one = train_side_by_side(1, timing_epochs, fm.train);
-      const double two = train_side_by_side(2, timing_epochs, fm.train);
-      std::printf(
-          "\nwall time, %d epochs: 1 member %.1f s, 2 members side by side %.1f s "
-          "(ratio %.2f)\n",
-          timing_epochs, one, two, two / one);
+      // Medians of 3 alternating rounds: other work on the machine shifts single figures.
+      std::vector<double> one, two;
+      for (int round = 0; round < 3; ++round) {
+        one.push_back(train_side_by_side(1, timing_epochs, fm.train));
+        two.push_back(train_side_by_side(2, timing_epochs, fm.train));
+      }
+      std::sort(one.begin(), one.end());
+      std::sort(two.begin(), two.end());
+      std::printf("\nwall time of %d epochs (median of 3): 1 member %.2f s, 2 members side by "
+                  "side %.2f s, ratio %.2f\n",
+                  timing_epochs, one[1], two[1], two[1] / one[1]);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -36,8 +36,8 @@ HWY_INLINE void average(D d, V p, float* ema) {
 }
 
 template <class Cfg, class D, class C>
-HWY_INLINE void update_chunk(D d, const C& c, float* p, const float* g, float* const* s,
-                             float* ema, std::size_t i) {
+HWY_INLINE void update_chunk(D d, const C& c, float* p, const float* g, float* const* s, float* ema,
+                             std::size_t i) {
   const auto vp = hn::LoadU(d, p + i);
   auto vg = hn::LoadU(d, g + i);
   if constexpr (Cfg::decay) vg = regularize<Cfg>(d, vp, vg, dsl::index_for<Cfg::regs.size>{});

@@ -249,7 +249,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
       ++now.batch;
       progress.update(now.seen, now.loss_sum, now.correct);
       const long step = epoch * per_epoch + now.batch;  // of the whole run
-      const bool mid_epoch = now.batch < per_epoch;      // the epoch's end checkpoints below
+      const bool mid_epoch = now.batch < per_epoch;     // the epoch's end checkpoints below
       const bool stop = opts.max_steps > 0 && step >= opts.max_steps && mid_epoch;
       if (stop || (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
         now.seconds = seconds_before + std::chrono::duration<double>(clock::now() - start).count();
@@ -277,7 +277,8 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     result.epochs.push_back(rec);
     save(run_position{epoch + 1});
     if (opts.on_epoch_end) opts.on_epoch_end(rec, m);
-    if (opts.max_steps > 0 && (epoch + 1) * per_epoch >= opts.max_steps && epoch + 1 < opts.epochs) {
+    if (opts.max_steps > 0 && (epoch + 1) * per_epoch >= opts.max_steps &&
+        epoch + 1 < opts.epochs) {
       result.stopped = true;
       return result;
     }

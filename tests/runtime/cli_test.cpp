@@ -226,21 +226,21 @@ BOOST_AUTO_TEST_CASE(members_train_from_consecutive_seeds_and_are_combined) {
 
 BOOST_AUTO_TEST_CASE(out_holds_weights_and_a_checkpoint_to_resume_from) {
   const fs::path out = dir / "run";
-  const result stopped = run_on_data({"--epochs", "2", "--batch", "8", "--max-steps", "3",
-                                      "--out", out.string(), "--quiet"});
+  const result stopped = run_on_data(
+      {"--epochs", "2", "--batch", "8", "--max-steps", "3", "--out", out.string(), "--quiet"});
   BOOST_TEST(stopped.code == 0);
   BOOST_TEST(stopped.out.empty());  // no accuracy: the run is not over
   BOOST_TEST(fs::exists(out / "checkpoint.safetensors"));
-  const result resumed = run_on_data({"--epochs", "2", "--batch", "8", "--out", out.string(),
-                                      "--resume", (out / "checkpoint.safetensors").string(),
-                                      "--quiet"});
+  const result resumed =
+      run_on_data({"--epochs", "2", "--batch", "8", "--out", out.string(), "--resume",
+                   (out / "checkpoint.safetensors").string(), "--quiet"});
   BOOST_TEST_CONTEXT("stderr: " << resumed.err) {
     BOOST_TEST(resumed.code == 0);
     BOOST_TEST(resumed.out.starts_with("test_accuracy="));
   }
   BOOST_TEST(fs::exists(out / "model.safetensors"));
-  const result wrong_seed = run_on_data({"--epochs", "2", "--batch", "8", "--seed", "3",
-                                         "--resume", (out / "checkpoint.safetensors").string()});
+  const result wrong_seed = run_on_data({"--epochs", "2", "--batch", "8", "--seed", "3", "--resume",
+                                         (out / "checkpoint.safetensors").string()});
   BOOST_TEST(wrong_seed.code == 1);
   BOOST_TEST(wrong_seed.err.find("seed: the checkpoint's run used 7, this one 3") !=
              std::string::npos);
