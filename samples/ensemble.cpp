@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,8 +65,18 @@ rt::fit_options quiet(int epochs) {
   return o;
 }
 
-// Wall time of `count` members trained side by side (one thread each) for `epochs`.
-double train_side_by_side(int count, int epochs, const rt::dataset& train) {
+struct timing {
+  double wall = 0, cpu = 0;  // seconds; cpu: the process's, all threads
+};
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+// Wall and CPU time of `count` members trained side by side (one thread each) for `epochs`.
+timing train_side_by_side(int count, int epochs, const rt::dataset& train) {
   std::vector<std::unique_ptr<member_t>> owned;
   std::vector<rt::model*> members;
   for (int k = 0; k < count; ++k) {
@@ -74,8 +85,9 @@ double train_side_by_side(int count, int epochs, const rt::dataset& train) {
     members.push_back(owned.back().get());
   }
   const auto start = std::chrono::steady_clock::now();
+  const double cpu = process_cpu_seconds();
   rt::fit_members(members, train, nullptr, quiet(epochs), count);
-  return seconds_since(start);
+  return {seconds_since(start), process_cpu_seconds() - cpu};
 }
 
 struct members_result {
@@ -124,64 +136,74 @@ int main(int argc, char** argv) {
   app.add_option("--timing-epochs", timing_epochs, "Epochs of the 1-vs-2-cores timing (0: skip)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  bool timing_only = false;
+  app.add_flag("--timing-only", timing_only, "Only the 1-vs-2-cores timing");
   CLI11_PARSE(app, argc, argv);
 
   try {
     const rt::train_test fm = rt::fashion_mnist(data);
 
-    const members_result d = train_members<decayed_plan>(members, epochs, fm);
-    const members_result c = train_members<constant_plan>(members, epochs, fm);
-    std::printf("%d members x 2 plans, %d epochs each, %d at a time: %.0f s + %.0f s\n", members,
-                epochs, rt::parallel_members(members), d.seconds, c.seconds);
-    for (int k = 0; k < members; ++k)
-      std::printf("member %d (seed %d): %.2f %% (step decay), %.2f %% (constant lr)\n", k, k,
-                  100 * d.e.member_accuracy[k], 100 * c.e.member_accuracy[k]);
+    if (timing_only) members = 0, epochs = 0;
+    if (members > 0) {
+      const members_result d = train_members<decayed_plan>(members, epochs, fm);
+      const members_result c = train_members<constant_plan>(members, epochs, fm);
+      std::printf("%d members x 2 plans, %d epochs each, %d at a time: %.0f s + %.0f s\n", members,
+                  epochs, rt::parallel_members(members), d.seconds, c.seconds);
+      for (int k = 0; k < members; ++k)
+        std::printf("member %d (seed %d): %.2f %% (step decay), %.2f %% (constant lr)\n", k, k,
+                    100 * d.e.member_accuracy[k], 100 * c.e.member_accuracy[k]);
 
-    // One run of the snapshot plan, a snapshot at the end of each cycle.
-    auto snap = kiln::compile<mlp, snapshot_plan>({.seed = 0, .seed_set = true});
-    std::vector<rt::tensor_file> snapshots;
-    rt::fit_options o = quiet(epochs);
-    o.on_epoch_end = [&](const rt::epoch_record& r, rt::model& m) {
-      if (r.epoch % m.info().snapshot_epochs == 0) snapshots.push_back(rt::snapshot(m));
-    };
-    snap.fit(fm.train, nullptr, o);
-    const rt::ensemble_result s = rt::evaluate_snapshots(snap, snapshots, fm.test, 500);
+      // One run of the snapshot plan, a snapshot at the end of each cycle.
+      auto snap = kiln::compile<mlp, snapshot_plan>({.seed = 0, .seed_set = true});
+      std::vector<rt::tensor_file> snapshots;
+      rt::fit_options o = quiet(epochs);
+      o.on_epoch_end = [&](const rt::epoch_record& r, rt::model& m) {
+        if (r.epoch % m.info().snapshot_epochs == 0) snapshots.push_back(rt::snapshot(m));
+      };
+      snap.fit(fm.train, nullptr, o);
+      const rt::ensemble_result s = rt::evaluate_snapshots(snap, snapshots, fm.test, 500);
 
-    const auto row = [](const char* what, double a, double b) {
-      std::printf("| %s | %.2f %% | %.2f %% |\n", what, 100 * a, 100 * b);
-    };
-    std::printf("\n| %d members, %d epochs | step decay | constant lr |\n|---|---:|---:|\n",
-                members, epochs);
-    row("mean member", d.e.mean_member_accuracy, c.e.mean_member_accuracy);
-    row("ensemble (averaged probabilities)", d.e.accuracy, c.e.accuracy);
-    row("ensemble (majority vote)", d.e.vote_accuracy, c.e.vote_accuracy);
-    std::printf("| ensemble - mean member | %+.2f points | %+.2f points |\n",
-                100 * (d.e.accuracy - d.e.mean_member_accuracy),
-                100 * (c.e.accuracy - c.e.mean_member_accuracy));
-    row("EMA weights (decay 0.999), mean member", d.ema_mean, c.ema_mean);
-    const std::size_t last = std::min<std::size_t>(3, snapshots.size());
-    const rt::ensemble_result late = rt::evaluate_snapshots(
-        snap, std::span(snapshots).subspan(snapshots.size() - last), fm.test, 500);
-    std::printf("\n| snapshot ensemble (cyclic cosine, %d-epoch cycles, %d epochs) | test accuracy |\n"
-                "|---|---:|\n",
-                snap.info().snapshot_epochs, epochs);
-    std::printf("| last snapshot alone | %.2f %% |\n", 100 * s.member_accuracy.back());
-    std::printf("| all %zu snapshots averaged | %.2f %% |\n", snapshots.size(), 100 * s.accuracy);
-    std::printf("| last %zu snapshots averaged | %.2f %% |\n", last, 100 * late.accuracy);
-    std::fflush(stdout);
-
+      const auto row = [](const char* what, double a, double b) {
+        std::printf("| %s | %.2f %% | %.2f %% |\n", what, 100 * a, 100 * b);
+      };
+      std::printf("\n| %d members, %d epochs | step decay | constant lr |\n|---|---:|---:|\n",
+                  members, epochs);
+      row("mean member", d.e.mean_member_accuracy, c.e.mean_member_accuracy);
+      row("ensemble (averaged probabilities)", d.e.accuracy, c.e.accuracy);
+      row("ensemble (majority vote)", d.e.vote_accuracy, c.e.vote_accuracy);
+      std::printf("| ensemble - mean member | %+.2f points | %+.2f points |\n",
+                  100 * (d.e.accuracy - d.e.mean_member_accuracy),
+                  100 * (c.e.accuracy - c.e.mean_member_accuracy));
+      row("EMA weights (decay 0.999), mean member", d.ema_mean, c.ema_mean);
+      const std::size_t last = std::min<std::size_t>(3, snapshots.size());
+      const rt::ensemble_result late = rt::evaluate_snapshots(
+          snap, std::span(snapshots).subspan(snapshots.size() - last), fm.test, 500);
+      std::printf(
+          "\n| snapshot ensemble (cyclic cosine, %d-epoch cycles, %d epochs) | test accuracy |\n"
+          "|---|---:|\n",
+          snap.info().snapshot_epochs, epochs);
+      std::printf("| last snapshot alone | %.2f %% |\n", 100 * s.member_accuracy.back());
+      std::printf("| all %zu snapshots averaged | %.2f %% |\n", snapshots.size(), 100 * s.accuracy);
+      std::printf("| last %zu snapshots averaged | %.2f %% |\n", last, 100 * late.accuracy);
+      std::fflush(stdout);
+    }
     if (timing_epochs > 0) {
-      // Medians of 3 alternating rounds: other work on the machine shifts single figures.
-      std::vector<double> one, two;
+      // Medians of 3 alternating rounds: other work on the machine shifts single figures. The
+      // CPU time per member shows what the members cost each other, whatever else runs.
+      std::vector<double> wall1, wall2, cpu1, cpu2;
       for (int round = 0; round < 3; ++round) {
-        one.push_back(train_side_by_side(1, timing_epochs, fm.train));
-        two.push_back(train_side_by_side(2, timing_epochs, fm.train));
+        const timing a = train_side_by_side(1, timing_epochs, fm.train);
+        const timing b = train_side_by_side(2, timing_epochs, fm.train);
+        wall1.push_back(a.wall), cpu1.push_back(a.cpu);
+        wall2.push_back(b.wall), cpu2.push_back(b.cpu / 2);
       }
-      std::sort(one.begin(), one.end());
-      std::sort(two.begin(), two.end());
-      std::printf("\nwall time of %d epochs (median of 3): 1 member %.2f s, 2 members side by "
-                  "side %.2f s, ratio %.2f\n",
-                  timing_epochs, one[1], two[1], two[1] / one[1]);
+      for (auto* v : {&wall1, &wall2, &cpu1, &cpu2}) std::sort(v->begin(), v->end());
+      std::printf(
+          "\n%d epochs, medians of 3: 1 member %.2f s wall (%.2f s CPU), 2 members side "
+          "by side %.2f s wall (%.2f s CPU each); wall ratio %.2f, CPU per member ratio "
+          "%.2f\n",
+          timing_epochs, wall1[1], cpu1[1], wall2[1], cpu2[1], wall2[1] / wall1[1],
+          cpu2[1] / cpu1[1]);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
