@@ -28,14 +28,6 @@ struct member_closer {
 };
 using member_ptr = std::unique_ptr<zip_file_t, member_closer>;
 
-std::string zip_problem(int code) {
-  zip_error_t e;
-  zip_error_init_with_code(&e, code);
-  std::string text = zip_error_strerror(&e);
-  zip_error_fini(&e);
-  return text;
-}
-
 std::vector<std::uint8_t> read_member(zip_t* z, zip_uint64_t index, const zip_stat_t& st,
                                       const std::string& where) {
   member_ptr f(zip_fopen_index(z, index, 0));
@@ -63,16 +55,24 @@ std::vector<std::uint8_t> read_member(zip_t* z, zip_uint64_t index, const zip_st
 
 }  // namespace
 
-tensor_file read_npz(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw file_error(path.string(), "no such file");
-  if (fs::is_directory(path, ec)) throw file_error(path.string(), "is a directory, not a file");
-  int code = 0;
-  archive_ptr z(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
-  if (!z) throw file_error(path.string(), "not a valid zip archive: " + zip_problem(code));
+tensor_file read_npz(const fs::path& path) { return parse_npz(io::read_file(path), path.string()); }
+
+tensor_file parse_npz(std::span<const std::uint8_t> bytes, const std::string& path_text) {
+  const fs::path path(path_text);
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  if (!source) throw file_error(path_text, "libzip: " + std::string(zip_error_strerror(&error)));
+  archive_ptr z(zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error));
+  if (!z) {
+    zip_source_free(source);
+    const std::string problem = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    throw file_error(path_text, "not a valid zip archive: " + problem);
+  }
 
   tensor_file out;
-  out.path = path.string();
+  out.path = path_text;
   out.format = "npz";
   const zip_int64_t members = zip_get_num_entries(z.get(), 0);
   std::uint64_t inflated = 0;

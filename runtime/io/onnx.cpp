@@ -100,8 +100,12 @@ std::vector<float> values_of(const proto& t, dtype type, std::size_t count,
 }  // namespace
 
 tensor_file read_onnx(const std::filesystem::path& path) {
-  const auto bytes = io::read_file(path, max_message);
-  const auto fail = [&](const std::string& problem) { throw file_error(path.string(), problem); };
+  return parse_onnx(io::read_file(path, max_message), path.string());
+}
+
+tensor_file parse_onnx(std::span<const std::uint8_t> bytes, const std::string& path) {
+  const auto fail = [&](const std::string& problem) { throw file_error(path, problem); };
+  if (bytes.size() > static_cast<std::size_t>(max_message)) fail("larger than protobuf's 2 GB");
   onnx::ModelProto model;
   google::protobuf::io::CodedInputStream in(bytes.data(), static_cast<int>(bytes.size()));
   in.SetTotalBytesLimit(max_message);
@@ -111,7 +115,7 @@ tensor_file read_onnx(const std::filesystem::path& path) {
   if (!model.has_graph()) fail("not an ONNX model: it has no graph");
 
   tensor_file out;
-  out.path = path.string();
+  out.path = path;
   out.format = "onnx";
   if (!model.producer_name().empty())
     out.metadata["producer"] = model.producer_name() + " " + model.producer_version();
