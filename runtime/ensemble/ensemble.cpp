@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -140,9 +141,17 @@ std::vector<fit_result> fit_members(std::span<model* const> members, const datas
       fit_options o = options;
       o.seed = options.seed + k;
       if (parallel > 1) o.progress = false;
-      const std::string index = std::to_string(k);
-      if (!o.out_dir.empty()) o.out_dir /= std::string("member").append(index);
-      if (!o.checkpoint.empty()) o.checkpoint += std::string(".").append(index);
+      // Each member's files in a folder of its own: OUT/member<k>/metrics.csv, ...
+      const std::string folder = std::string("member").append(std::to_string(k));
+      if (!o.out_dir.empty()) o.out_dir /= folder;
+      if (!o.checkpoint.empty()) {
+        o.checkpoint = o.checkpoint.parent_path() / folder / o.checkpoint.filename();
+        std::error_code ec;
+        std::filesystem::create_directories(o.checkpoint.parent_path(), ec);
+        if (ec)
+          throw file_error(o.checkpoint.parent_path().string(),
+                           "cannot create the folder: " + ec.message());
+      }
       results[k] = fit(*members[k], train, test, o);
     } catch (...) {
       errors[k] = std::current_exception();

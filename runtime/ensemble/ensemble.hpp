@@ -43,7 +43,8 @@ ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapsh
 // Trains every member with `options`, member k with the loader seed options.seed + k (each
 // member's own seed drives its initialization). `parallel` members run at once, one thread
 // each (their kernels single-threaded: set_threads(1)); 1 trains them in turn with the threads
-// they have. Progress output is off for parallel members. An error in any member is rethrown
+// they have. Progress output is off for parallel members. Member k's metrics and checkpoints
+// go to a folder member<k> beside where options put them. An error in any member is rethrown
 // after all have stopped.
 std::vector<fit_result> fit_members(std::span<model* const> members, const dataset& train,
                                     const dataset* test, const fit_options& options, int parallel);

@@ -77,5 +77,6 @@ BOOST_AUTO_TEST_CASE(a_checksum_mismatch_is_refused) {
 BOOST_AUTO_TEST_CASE(every_zoo_model_reaches_its_stated_accuracy) {
   auto m = kiln::zoo::pretrained<kiln::zoo::fmnist_mlp>("fmnist_mlp");
   const double accuracy = rt::evaluate(m, rt::fashion_mnist().test, m.batch()).accuracy;
-  BOOST_TEST(std::abs(accuracy - kiln::zoo::find("fmnist_mlp").accuracy) < 5e-5);
+  // Another CPU may round differently in its kernels: a few of 10,000 predictions may flip.
+  BOOST_TEST(std::abs(accuracy - kiln::zoo::find("fmnist_mlp").accuracy) <= 3e-4);
 }
