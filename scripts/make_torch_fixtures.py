@@ -15,7 +15,7 @@ conversions by PyTorch (kiln must convert them identically).
 Needs python3-torch and python3-numpy (Debian 12); never used by the build or the tests.
 Usage: scripts/make_torch_fixtures.py [fashion-mnist folder]
 """
-import gzip, json, os, struct, sys
+import copy, gzip, json, os, struct, sys
 
 import numpy as np
 import torch
@@ -77,6 +77,20 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
+def export_onnx(model, example, path):
+    """Exports with the initializers named as the state dict. In eval mode the exporter folds
+    BatchNorm into the convolution before it (new tensors, new names); in training mode it keeps
+    them, but its tracing pass would move the running statistics: so a copy whose BatchNorm
+    momentum is 0 is exported in training mode (the statistics stay; the file's BatchNorm nodes say
+    training_mode=1, which kiln ignores: it reads only the initializers)."""
+    frozen = copy.deepcopy(model)
+    for m in frozen.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.0
+    torch.onnx.export(frozen, example, path, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.TRAINING)
+
+
 def train_one_epoch(model, x, y):
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     model.train()
@@ -102,8 +116,7 @@ def main():
         base = os.path.join(OUT, arch)
         write_safetensors(base + ".safetensors", state)
         np.savez_compressed(base + ".npz", **{k: v.numpy() for k, v in state.items()})
-        torch.onnx.export(model, test_x[:1], base + ".onnx", do_constant_folding=False,
-                          training=torch.onnx.TrainingMode.EVAL)
+        export_onnx(model, test_x[:1], base + ".onnx")
         with torch.no_grad():
             logits = model(test_x)
         np.save(base + "_logits.npy", logits[:32].numpy().astype(np.float32))

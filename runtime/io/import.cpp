@@ -19,6 +19,10 @@ bool kept(const std::string& name, const std::vector<std::string>& keep) {
   return false;
 }
 
+// BatchNorm's num_batches_tracked: optional on both sides. It changes no output (kiln's
+// batch_norm uses a fixed momentum), PyTorch state dicts have it, ONNX exports never do.
+bool is_batch_counter(const std::string& name) { return name.ends_with(".num_batches_tracked"); }
+
 bool loadable(const tensor& t, const import_options& o) {
   return t.role != tensor_role::state || o.optimizer_state;
 }
@@ -59,7 +63,7 @@ import_report load_weights(model& m, const tensor_file& file, const import_optio
   for (const named_tensor& f : file.tensors) {
     const int i = target_of(ts, f.name, o);
     if (i < 0) {
-      if (f.name.ends_with(".num_batches_tracked")) continue;  // PyTorch's BN counter
+      if (is_batch_counter(f.name)) continue;  // a model without BatchNorm's counter
       if (o.strict) fail("tensor '" + f.name + "' matches no tensor of the model");
       report.unused.push_back(f.name);
       continue;
@@ -82,6 +86,7 @@ import_report load_weights(model& m, const tensor_file& file, const import_optio
   }
   for (std::size_t i = 0; i < ts.size(); ++i) {
     if (source[i] || !loadable(ts[i], o) || kept(ts[i].name, o.keep)) continue;
+    if (is_batch_counter(ts[i].name)) continue;  // ONNX never stores it; it changes no output
     if (o.strict) fail("tensor '" + ts[i].name + "'" + also_known_as(ts[i]) + " is missing");
     report.missing.push_back(ts[i].name);
   }

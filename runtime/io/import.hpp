@@ -45,7 +45,8 @@ struct import_report {
 // or unexpected tensor in strict mode, shape mismatch, two file tensors for one model tensor)
 // and kiln::config_error for an explicit map naming no tensor of the model. Shapes are compared
 // as given by m.tensors() (PyTorch layouts), so no layout conversion is ever guessed.
-// BatchNorm's num_batches_tracked has no counterpart in kiln and is skipped.
+// BatchNorm's num_batches_tracked is optional on both sides: loaded when both have it, never
+// missing nor unexpected (ONNX exports leave it out; it changes no output).
 import_report load_weights(model& m, const tensor_file& file, const import_options& options = {});
 import_report load_weights(model& m, const std::filesystem::path& file,
                            const import_options& options = {});
