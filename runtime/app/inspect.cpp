@@ -14,6 +14,7 @@
 #include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/data/idx.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/tensor_file.hpp"
 #include "kiln/runtime/io/npy.hpp"
@@ -73,13 +74,14 @@ void print_values(std::ostream& out, const std::vector<float>& v) {
 
 void print_tensors(const tensor_file& f, std::ostream& out) {
   std::size_t width = 4, values = 0;
-  for (const auto& t : f.tensors) width = std::max(width, t.name.size());
+  for (const auto& t : f.tensors) width = std::max(width, io::printable(t.name).size());
   const bool checkpoint = is_checkpoint(f.metadata);
   out << f.path << ": " << (checkpoint ? "kiln checkpoint (" + f.format + ")" : f.format) << ", "
       << f.tensors.size() << " tensor" << (f.tensors.size() == 1 ? "" : "s") << "\n";
   for (const auto& t : f.tensors) {
-    out << "  " << std::left << std::setw(int(width)) << t.name << "  " << std::setw(4)
-        << dtype_name(t.stored) << "  " << std::setw(12) << shape_text(t.shape) << std::right;
+    out << "  " << std::left << std::setw(int(width)) << io::printable(t.name) << "  "
+        << std::setw(4) << dtype_name(t.stored) << "  " << std::setw(12) << shape_text(t.shape)
+        << std::right;
     print_values(out, t.values);
     out << "\n";
     values += t.values.size();
@@ -87,7 +89,8 @@ void print_tensors(const tensor_file& f, std::ostream& out) {
   out << "  " << values << " values in all\n";
   if (!f.metadata.empty()) {
     out << "metadata:\n";
-    for (const auto& [k, v] : f.metadata) out << "  " << k << " = " << v << "\n";
+    for (const auto& [k, v] : f.metadata)
+      out << "  " << io::printable(k) << " = " << io::printable(v, 200) << "\n";
   }
 }
 

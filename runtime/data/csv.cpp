@@ -80,11 +80,11 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
            std::to_string(columns));
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (!parse_number(fields[i], values[i]))
-        fail("field " + std::to_string(i + 1) + " '" + std::string(fields[i].substr(0, 40)) +
+        fail("field " + std::to_string(i + 1) + " '" + io::printable(fields[i], 40) +
              "' is not a finite number");
       if (static_cast<int>(i) == options.label_column) {
         if (values[i] != std::floor(values[i]) || values[i] < 0 || values[i] >= max_classes)
-          fail("label '" + std::string(fields[i]) + "' is not an integer in [0, 65536)");
+          fail("label '" + io::printable(fields[i], 40) + "' is not an integer in [0, 65536)");
         d.labels.push_back(static_cast<std::int32_t>(values[i]));
         largest_label = std::max(largest_label, d.labels.back());
       } else {

@@ -53,8 +53,8 @@ std::vector<std::uint8_t> read_file(const fs::path& path, std::uint64_t limit) {
   if (::fstat(f.fd, &st) != 0) throw file_error(path.string(), "cannot stat: " + errno_text());
   if (!S_ISREG(st.st_mode)) throw file_error(path.string(), "not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > limit)
-    throw file_error(path.string(), "larger than the " + std::to_string(limit) +
-                                        "-byte limit for this format");
+    throw file_error(path.string(),
+                     "larger than the " + std::to_string(limit) + "-byte limit for this format");
   std::vector<std::uint8_t> out;
   // Read in growing chunks rather than trusting a size: special files report none.
   std::size_t filled = 0;
@@ -104,6 +104,22 @@ std::optional<std::size_t> checked_count(std::span<const std::size_t> shape, std
   for (std::size_t d : shape)
     if (__builtin_mul_overflow(n, d, &n)) return std::nullopt;
   return n;
+}
+
+std::string printable(std::string_view text, std::size_t limit) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i == limit) return out + "...";
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      out += hex;
+    }
+  }
+  return out;
 }
 
 float half_to_float(std::uint16_t h) noexcept {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kiln/runtime/io/tensor_file.hpp"
@@ -34,6 +35,10 @@ T load_le(const std::uint8_t* p) noexcept {
   std::memcpy(&v, p, sizeof v);  // x86-64 and every platform kiln targets are little-endian
   return v;
 }
+
+// Text taken from a file, made fit for a one-line message: control and non-ASCII bytes as \xNN,
+// cut after `limit` characters with "...".
+std::string printable(std::string_view text, std::size_t limit = 64);
 
 float half_to_float(std::uint16_t h) noexcept;
 std::uint16_t float_to_half(float f) noexcept;  // round to nearest even; overflow to infinity

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/import.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
 
@@ -58,7 +59,7 @@ class metadata_reader {
     const std::string& s = text(key);
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0') fail(key, "'" + s + "' is not a number");
+    if (s.empty() || *end != '\0') fail(key, "'" + io::printable(s) + "' is not a number");
     return v;
   }
 
@@ -108,12 +109,12 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, model& m) {
   if (!is_checkpoint(file.metadata))
     throw file_error(file.path, "not a kiln checkpoint (no kiln.checkpoint in __metadata__)");
   if (meta.text(format_key) != format_version)
-    meta.fail(format_key, "version " + meta.text(format_key) + " is not supported (expected " +
-                              format_version + ")");
+    meta.fail(format_key, "version " + io::printable(meta.text(format_key)) +
+                              " is not supported (expected " + format_version + ")");
   if (meta.text("kiln.fingerprint") != m.fingerprint())
     throw file_error(file.path, "written for another model or plan (fingerprint " +
-                                    meta.text("kiln.fingerprint") + ", this model's is " +
-                                    m.fingerprint() + ")");
+                                    io::printable(meta.text("kiln.fingerprint")) +
+                                    ", this model's is " + m.fingerprint() + ")");
   checkpoint_info c;
   resume_state rs;
   rs.steps = meta.i64("kiln.steps", 1L << 62);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
 
 namespace kiln::rt {
@@ -64,24 +65,24 @@ import_report load_weights(model& m, const tensor_file& file, const import_optio
     const int i = target_of(ts, f.name, o);
     if (i < 0) {
       if (is_batch_counter(f.name)) continue;  // a model without BatchNorm's counter
-      if (o.strict) fail("tensor '" + f.name + "' matches no tensor of the model");
+      if (o.strict) fail("tensor '" + io::printable(f.name) + "' matches no tensor of the model");
       report.unused.push_back(f.name);
       continue;
     }
     const tensor& t = ts[static_cast<std::size_t>(i)];
     if (!loadable(t, o) || kept(t.name, o.keep)) continue;
     if (source[static_cast<std::size_t>(i)])
-      fail("tensors '" + source[static_cast<std::size_t>(i)]->name + "' and '" + f.name +
-           "' both map to the model's '" + t.name + "'");
+      fail("tensors '" + io::printable(source[static_cast<std::size_t>(i)]->name) + "' and '" +
+           io::printable(f.name) + "' both map to the model's '" + t.name + "'");
     const bool same_shape = f.shape.size() == t.shape.size() &&
                             std::equal(f.shape.begin(), f.shape.end(), t.shape.begin(),
                                        [](std::size_t a, int b) { return a == std::size_t(b); });
     if (!same_shape)
-      fail("tensor '" + f.name + "': shape " + shape_text(f.shape) + ", the model's '" + t.name +
-           "' is " + shape_text(std::span<const int>(t.shape)));
+      fail("tensor '" + io::printable(f.name) + "': shape " + shape_text(f.shape) +
+           ", the model's '" + t.name + "' is " + shape_text(std::span<const int>(t.shape)));
     if (f.values.size() != t.size())  // a model whose view disagrees with its own shape
-      fail("tensor '" + f.name + "': " + std::to_string(f.values.size()) + " values for the " +
-           std::to_string(t.size()) + " of '" + t.name + "'");
+      fail("tensor '" + io::printable(f.name) + "': " + std::to_string(f.values.size()) +
+           " values for the " + std::to_string(t.size()) + " of '" + t.name + "'");
     source[static_cast<std::size_t>(i)] = &f;
   }
   for (std::size_t i = 0; i < ts.size(); ++i) {

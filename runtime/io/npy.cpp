@@ -40,7 +40,7 @@ class header_parser {
       } else if (key == "shape") {
         r.shape = tuple(), seen_shape = true;
       } else {
-        fail("unexpected key '" + key + "'");
+        fail("unexpected key '" + io::printable(key) + "'");
       }
       if (!peek('}')) expect(',');
     }
@@ -173,13 +173,13 @@ named_tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& p
   const auto h = header_parser(text, path).parse();
   const auto type = parse_descr(h.descr);
   if (!type)
-    fail("dtype '" + h.descr +
+    fail("dtype '" + io::printable(h.descr) +
          "' is not supported (little-endian f4, f2, f8, i8, i4, u1 and b1 are)");
   const auto needed = io::checked_count(h.shape, dtype_bytes(*type));
   if (!needed) fail("shape " + shape_text(h.shape) + " overflows");
   const std::size_t available = bytes.size() - header_at - header_len;
   if (available < *needed)
-    fail("truncated: shape " + shape_text(h.shape) + " of " + h.descr + " needs " +
+    fail("truncated: shape " + shape_text(h.shape) + " of " + io::printable(h.descr) + " needs " +
          std::to_string(*needed) + " data bytes, found " + std::to_string(available));
   if (available > *needed)
     fail("trailing data: " + std::to_string(available - *needed) + " bytes after the array");

@@ -83,7 +83,7 @@ tensor_file parse_npz(std::span<const std::uint8_t> bytes, const std::string& pa
         !(st.valid & ZIP_STAT_NAME) || !(st.valid & ZIP_STAT_SIZE))
       throw file_error(path.string(), "member " + std::to_string(i) + ": unreadable entry");
     std::string name = st.name;
-    const std::string where = path.string() + ": member '" + name + "'";
+    const std::string where = path.string() + ": member '" + io::printable(name) + "'";
     if (name.size() < 4 || name.compare(name.size() - 4, 4, ".npy") != 0)
       throw file_error(where, "not a .npy member (an .npz holds only .npy files)");
     if (st.size > max_inflated - inflated)

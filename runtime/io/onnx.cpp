@@ -127,7 +127,7 @@ tensor_file parse_onnx(std::span<const std::uint8_t> bytes, const std::string& p
 
   for (const proto& t : model.graph().initializer()) {
     const auto tfail = [&](const std::string& problem) {
-      fail("initializer '" + t.name() + "': " + problem);
+      fail("initializer '" + io::printable(t.name()) + "': " + problem);
     };
     if (t.name().empty()) fail("an initializer has no name");
     if (out.find(t.name())) tfail("the name appears twice");

@@ -59,7 +59,7 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
   try {
     header = json::parse(header_begin, header_begin + header_size);
   } catch (const json::exception& e) {
-    fail(std::string("malformed JSON header: ") + e.what());
+    fail("malformed JSON header: " + io::printable(e.what(), 200));
   }
   if (!header.is_object()) fail("malformed header: not a JSON object");
 
@@ -71,7 +71,8 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
     if (name == "__metadata__") {
       if (!v.is_object()) fail("__metadata__ is not a JSON object");
       for (const auto& [k, value] : v.items()) {
-        if (!value.is_string()) fail("__metadata__ value of '" + k + "' is not a string");
+        if (!value.is_string())
+          fail("__metadata__ value of '" + io::printable(k) + "' is not a string");
         out.metadata[k] = value.get<std::string>();
       }
       continue;
@@ -83,7 +84,9 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
     if (!v.contains("dtype") || !v["dtype"].is_string()) tfail("no dtype");
     const std::string type = v["dtype"].get<std::string>();
     const auto t = parse_dtype(type);
-    if (!t) tfail("dtype " + type + " is not supported (F32, F16, BF16, F64, I64, I32, U8 are)");
+    if (!t)
+      tfail("dtype " + io::printable(type) +
+            " is not supported (F32, F16, BF16, F64, I64, I32, U8 are)");
     if (!v.contains("shape") || !v["shape"].is_array()) tfail("no shape");
     entry e{name, *t, {}, 0, 0};
     for (const json& d : v["shape"]) e.shape.push_back(to_size(d, "a dimension", tfail));
@@ -110,7 +113,8 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
   std::uint64_t at = 0;
   for (const entry* e : by_offset) {
     if (e->begin != at)
-      fail("tensor '" + e->name + "': data_offsets start at " + std::to_string(e->begin) +
+      fail("tensor '" + io::printable(e->name) + "': data_offsets start at " +
+           std::to_string(e->begin) +
            (e->begin < at ? ", overlapping the tensor before it" : ", leaving a gap") +
            " (expected " + std::to_string(at) + ")");
     at = e->end;
