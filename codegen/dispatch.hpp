@@ -43,10 +43,17 @@ template <class Table, class... Args>
 decltype(auto) dispatch(Args&&... args) {
   return Table::table[hwy::GetChosenTarget().GetIndex()](static_cast<Args&&>(args)...);
 }
+// hwy::SupportedTargets() runs CPUID and timer checks on every call (Highway 1.0.3): an explicit
+// call per tensor (tests, benchmarks) reads the answer it gave first.
+inline std::int64_t cpu_targets() {
+  static const std::int64_t supported = hwy::SupportedTargets();
+  return supported;
+}
+
 template <class Table, class... Args>
 decltype(auto) call_target(std::int64_t target, Args&&... args) {
   const auto fn = (target & HWY_TARGETS) ? Table::table[table_index(target)] : nullptr;
-  if (fn == nullptr || (target & hwy::SupportedTargets()) == 0)
+  if (fn == nullptr || (target & cpu_targets()) == 0)
     throw kiln::config_error("target",
                              target_name(target) + " is not compiled in or not supported");
   return fn(static_cast<Args&&>(args)...);

@@ -3,7 +3,7 @@
 // run Highway's foreach_target for its own kernels too.
 #pragma once
 
-#include "kiln/codegen/update/sgd.hpp"
+#include "kiln/codegen/update/stages.hpp"
 #include "kiln/codegen/update/update.hpp"
 
 #undef HWY_TARGET_INCLUDE

@@ -1,5 +1,6 @@
 // The trainer generated for one (model, plan): forward and backward through the layer ops, the
-// loss, and the fused update of every parameter tensor right after its gradient is known.
+// loss, and the fused update of every parameter tensor right after its gradient is known (or,
+// when the plan clips by global norm, after the whole backward pass and one reduction).
 // All memory is one arena sized from compile-time per-sample constants and the batch size,
 // allocated at construction: a training step allocates nothing.
 #pragma once
@@ -19,6 +20,7 @@
 
 #include "kiln/codegen/generate.hpp"
 #include "kiln/codegen/gemm.hpp"
+#include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/layout.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/data/dataset.hpp"
@@ -65,6 +67,10 @@ class trainer final : public rt::model {
   static constexpr auto opt = Plan.optimizer;
   static constexpr int S = opt.states();
   static constexpr bool averaged = Plan.ensemble.ema > 0;  // keeps an EMA of the weights
+  static constexpr auto regs = dsl::as_regs(Plan.regularizer);
+  // Clipping by global norm needs every gradient before any update: then the trainer updates
+  // after the whole backward pass instead of layer by layer (a compile-time choice).
+  static constexpr bool per_layer = !regs.global;
   using loss_op = typename lay::template op_at<L - 1>;
 
  public:
@@ -104,7 +110,8 @@ class trainer final : public rt::model {
         }
       }
     }
-    for (int k = 0; k < S; ++k) std::fill(s_[k], s_[k] + lay::params, opt.state_init(k));
+    for (int k = 0; k < S; ++k) std::fill(s_[k], s_[k] + lay::params, float(opt.state_init(k)));
+    std::fill(step_, step_ + lay::tensor_count, 0.0f);
     if constexpr (averaged) std::copy(p_, p_ + lay::params, ema_);  // the average starts at p
     rng_ = rt::rng(seed_, rt::streams::dropout);
     steps_ = 0;
@@ -133,7 +140,13 @@ class trainer final : public rt::model {
     ++steps_;
     forward(b, true, L - 2);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
-    backward<true>(b, lr);
+    if constexpr (per_layer) {
+      backward<true>(b, lr);
+    } else {
+      backward<false>(b, lr);
+      // One reduction pass over the gradients of every tensor that trains.
+      update_layer<every_layer>(lr, clip_scale(std::sqrt(trainable_sum_squares())));
+    }
     return r;
   }
 
@@ -223,7 +236,8 @@ class trainer final : public rt::model {
     return rt::fit(*this, train, test, o);
   }
 
-  // A parameter or state tensor by name ("fc1.weight", "fc1.weight.momentum_buffer").
+  // A parameter or state tensor by name ("fc1.weight", "fc1.weight.momentum_buffer",
+  // "fc1.weight.step").
   std::span<float> tensor(std::string_view name) {
     for (auto& t : tensors_)
       if (t.name == name) return t.data;
@@ -315,44 +329,96 @@ class trainer final : public rt::model {
       c.rng = &rng_;
       op_t::backward(c);
       if constexpr (Update) {  // while its gradients are still in cache
-        if (!frozen_[I]) update_layer<I>(lr * lr_mult_[I]);
+        if (!frozen_[I]) update_layer<I>(lr, 1.0);
       }
       return c.dx;
     }
   }
 
-  // The fused update of every tensor of layer I, each member of the team taking whole rows.
+  // The fused update of every tensor of layer I (or of every tensor, after the whole backward
+  // pass, when the plan clips by global norm).
+  static constexpr std::size_t every_layer = L;
   template <std::size_t I>
-  void update_layer(double lr) {
+  static constexpr bool picks(std::size_t tensor) {
+    return I == every_layer || lay::tensors[tensor].layer == I;
+  }
+  template <std::size_t I>
+  void update_layer(double lr, double clip) {
+    constexpr bool any = [] {
+      for (std::size_t t = 0; t < lay::tensor_count; ++t)
+        if (picks<I>(t)) return true;
+      return false;
+    }();
+    if constexpr (!any) return;  // no team run for a layer without parameters
+    // Step counts first (one writer), then the team: each member takes whole rows of every
+    // tensor of the layer (all tensors: I == every_layer) that is not frozen, at the layer's
+    // learning rate.
+    auto trains = [&](std::size_t t) { return picks<I>(t) && !frozen_[lay::tensors[t].layer]; };
+    [&]<std::size_t... T>(std::index_sequence<T...>) {
+      ((trains(T) ? void(step_[T] += 1) : void()), ...);
+    }
+    (dsl::index_for<lay::tensor_count>{});
     team_->run([&](int member) {
       [&]<std::size_t... T>(std::index_sequence<T...>) {
-        ((lay::tensors[T].layer == I ? update_tensor<T>(lr, member) : void()), ...);
+        ((trains(T) ? update_tensor<T>(lr * lr_mult_[lay::tensors[T].layer], clip, member)
+                    : void()),
+         ...);
       }
       (dsl::index_for<lay::tensor_count>{});
     });
   }
 
+  // One member's rows of a tensor; the tensor's step count is optimizer state (a checkpoint
+  // saves it).
   template <std::size_t T>
-  void update_tensor(double lr, int member) {
+  void update_tensor(double lr, double clip, int member) {
     constexpr auto t = lay::tensors[T];
     constexpr std::size_t size = std::size_t(t.spec.dims.size());
+    // A row (max_norm's unit) is never split between members.
     constexpr std::size_t row = t.spec.dims.rank > 1 ? size / std::size_t(t.spec.dims.d[0]) : 1;
     const auto part = rt::split(size, team_->size(), member, row);
     if (part.size() == 0) return;
-    using cfg = update_cfg<Plan, t.spec.decay>;
+    using cfg = update_cfg<Plan, Plan.decay == dsl::decay_on::all || t.spec.decay>;
     update_args<cfg> a;
     a.p = p_ + t.offset + part.lo;
     a.g = g_ + t.offset + part.lo;
     for (int k = 0; k < S; ++k) a.state[k] = s_[k] + t.offset + part.lo;
     if constexpr (averaged) a.ema = ema_ + t.offset + part.lo;
     a.n = part.size();
-    a.k = optim<opt>::at({steps_, lr});
+    a.row = t.spec.dims.rank > 1 ? row : 0;
+    a.clip = clip;
+    prepare(a, {long(step_[T]), lr});
     update(a);
+  }
+
+  // Σ g² over the tensors that train (frozen ones keep no fresh gradient).
+  double trainable_sum_squares() const {
+    double sum = 0;
+    for (const auto& t : lay::tensors)
+      if (!frozen_[t.layer])
+        sum += kernels::sum_squares(g_ + t.offset, std::size_t(t.spec.dims.size()));
+    return sum;
+  }
+
+  // The gradient scale of the plan's global clipping for a total gradient norm.
+  static double clip_scale(double norm) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return (scale_of<dsl::at<I>(regs)>(norm) * ... * 1.0);
+    }
+    (dsl::index_for<regs.size>{});
+  }
+  template <auto R>
+  static double scale_of(double norm) {
+    if constexpr (requires { R.global; })
+      return regular<R>::scale(norm);
+    else
+      return 1;
   }
 
   void allocate() {
     const auto B = std::size_t(batch_);
-    std::size_t total = (2 + S + averaged) * lay::params + 2 * aligned(B * lay::widest);
+    std::size_t total = (2 + S + averaged) * lay::params + aligned(lay::tensor_count) +
+                        2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
@@ -364,6 +430,7 @@ class trainer final : public rt::model {
     p_ = take(lay::params);
     g_ = take(lay::params);
     for (int k = 0; k < S; ++k) s_[k] = take(lay::params);
+    step_ = take(aligned(lay::tensor_count));
     if constexpr (averaged) ema_ = take(lay::params);
     for (auto& g : grad_) g = take(aligned(B * lay::widest));
     for (std::size_t i = 0; i < L; ++i) {
@@ -415,6 +482,16 @@ class trainer final : public rt::model {
       for (const auto& t : lay::tensors)
         add(t, std::string(t.spec.name.view()) + "." + std::string(opt.state_name(k)), s_[k],
             rt::tensor_role::state);
+    // Each tensor's step count, a float32 scalar like PyTorch's state["step"].
+    for (std::size_t i = 0; i < lay::tensor_count; ++i) {
+      const auto& t = lay::tensors[i];
+      const std::string suffix = std::string(t.spec.name.view()) + ".step";
+      tensors_.push_back({names[t.layer] + "." + suffix,
+                          {},
+                          {step_ + i, 1},
+                          rt::tensor_role::state,
+                          std::to_string(t.layer - 1) + "." + suffix});
+    }
     // The moving average is state too: checkpoints keep it, weight imports leave it.
     if constexpr (averaged)
       for (const auto& t : lay::tensors)
@@ -464,6 +541,7 @@ class trainer final : public rt::model {
   float* p_ = nullptr;         // parameters
   float* g_ = nullptr;         // their gradients
   float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
+  float* step_ = nullptr;      // optimizer steps taken by each tensor (bias correction)
   float* ema_ = nullptr;       // moving average of p_ (Polyak averaging), laid out like it
   float* act_[L]{};            // each non-view layer's output
   float* aux_[L]{};            // each layer's scratch

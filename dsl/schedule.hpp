@@ -1,5 +1,6 @@
-// The training plan: optimizer, regularizers, learning-rate schedule, epochs, batch and seed.
-// A literal aggregate: `schedule{.optimizer = sgd{.lr = 0.05}, .epochs = 10}` deduces its type.
+// The training plan: optimizer, regularizers, which tensors decay, learning-rate schedule,
+// epochs, batch and seed. A literal aggregate: `schedule{.optimizer = sgd{.lr = 0.05}, .epochs =
+// 10}` deduces its type.
 #pragma once
 
 #include <concepts>
@@ -11,6 +12,7 @@
 #include "kiln/dsl/lr/cyclic_cosine.hpp"
 #include "kiln/dsl/lr/schedules.hpp"
 #include "kiln/dsl/model.hpp"
+#include "kiln/dsl/optim/optimizers.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
 
 namespace kiln::dsl {
@@ -22,10 +24,17 @@ concept optimizer = requires(const O& o) {
   { o.check() } -> std::same_as<const char*>;
 };
 
+// Which tensors take weight decay: the optimizer's weight_decay and the penalty regularizers
+// (l2, l1). By default only weights, as AdamW users set up with parameter groups; biases and
+// normalization parameters (a layer declares them with `decay = false`) opt out. `all` is
+// PyTorch's behaviour when every parameter is in one group.
+enum class decay_on { weights, all };
+
 template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr>
 struct schedule {
   Opt optimizer;
   Reg regularizer{};
+  decay_on decay = decay_on::weights;
   Lr lr{};
   int epochs = 10;
   int batch = 64;
@@ -52,7 +61,7 @@ constexpr bool report_plan() {
     static_assert(invalid_plan<Plan.lr, text_t(lr)>, "kiln: invalid plan (see the note)");
   constexpr auto regs = as_regs(Plan.regularizer);
   constexpr const char* reg = [&]<std::size_t... I>(std::index_sequence<I...>) {
-    const char* first = nullptr;
+    const char* first = regs.check();
     ((first = first ? first : at<I>(regs).check()), ...);
     return first;
   }

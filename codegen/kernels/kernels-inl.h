@@ -7,6 +7,8 @@
 #define KILN_CODEGEN_KERNELS_INL_H_
 #endif
 
+#include <algorithm>
+
 #include <hwy/contrib/math/math-inl.h>
 #include <hwy/highway.h>
 
@@ -106,6 +108,31 @@ void SquaredErrorBackward(const float* y, const float* t, std::size_t n, float s
   const float k = 2.0f / scale;
   map2(y, t, dy, n,
        [k](auto d, auto a, auto b) HWY_ATTR { return hn::Mul(hn::Sub(a, b), hn::Set(d, k)); });
+}
+
+// Σ x² in blocks: four float accumulators per block (independent chains), blocks summed in
+// double so that a norm over millions of gradients keeps its precision.
+double SumSquares(const float* x, std::size_t n) {
+  const hn::ScalableTag<float> d;
+  const hn::CappedTag<float, 1> d1;
+  const std::size_t lanes = hn::Lanes(d), block = 4096;
+  double total = 0;
+  std::size_t i = 0;
+  while (i + 4 * lanes <= n) {
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+    const std::size_t end = std::min(n, i + block);
+    for (; i + 4 * lanes <= end; i += 4 * lanes) {
+      const auto v0 = hn::LoadU(d, x + i), v1 = hn::LoadU(d, x + i + lanes);
+      const auto v2 = hn::LoadU(d, x + i + 2 * lanes), v3 = hn::LoadU(d, x + i + 3 * lanes);
+      a0 = hn::MulAdd(v0, v0, a0);
+      a1 = hn::MulAdd(v1, v1, a1);
+      a2 = hn::MulAdd(v2, v2, a2);
+      a3 = hn::MulAdd(v3, v3, a3);
+    }
+    total += hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))));
+  }
+  for (; i < n; ++i) total += double(x[i]) * double(x[i]);
+  return total;
 }
 
 }  // namespace kiln::kernels::HWY_NAMESPACE

@@ -24,6 +24,7 @@ HWY_EXPORT(TanhBackward);
 HWY_EXPORT(Sigmoid);
 HWY_EXPORT(SigmoidBackward);
 HWY_EXPORT(SquaredErrorBackward);
+HWY_EXPORT(SumSquares);
 
 void add_bias(float* y, std::size_t ld, const float* b, std::size_t rows, std::size_t cols) {
   HWY_DYNAMIC_DISPATCH(AddBias)(y, ld, b, rows, cols);
@@ -52,6 +53,8 @@ void sigmoid_backward(const float* y, const float* dy, float* dx, std::size_t n)
 void squared_error_backward(const float* y, const float* t, std::size_t n, float scale, float* dy) {
   HWY_DYNAMIC_DISPATCH(SquaredErrorBackward)(y, t, n, scale, dy);
 }
+
+double sum_squares(const float* x, std::size_t n) { return HWY_DYNAMIC_DISPATCH(SumSquares)(x, n); }
 
 // Rows are a handful of classes: scalar code, in PyTorch's log-softmax order
 // (m = max, lse = m + log Σ e^(x − m), loss = lse − x[label]).

@@ -44,4 +44,7 @@ double squared_error(const float* y, const float* t, std::size_t n);
 // d(mean loss)/dy = 2 (y − t) / scale.
 void squared_error_backward(const float* y, const float* t, std::size_t n, float scale, float* dy);
 
+// Σ x² (gradient clipping by global norm).
+double sum_squares(const float* x, std::size_t n);
+
 }  // namespace kiln::kernels

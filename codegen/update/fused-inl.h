@@ -1,6 +1,9 @@
 // The generic fused update: one pass over a tensor. Per chunk of lanes: load p and g, apply the
-// plan's regularizers (if the tensor takes them), the optimizer's step (which reads and writes
-// its own state), store p. The tail runs the same chunk code on lane-sized copies.
+// plan's gradient clipping (every tensor) and penalties (tensors that take decay), the
+// optimizer's step (which reads and writes its own state), store p, and with Polyak averaging
+// move the average towards it. With a row constraint (max_norm) the pass goes row by row: the
+// squared norm of each new row is summed as it is stored, and the row is rescaled (and
+// averaged) while still in cache. Tails run the same chunk code on lane-sized copies.
 #if defined(KILN_CODEGEN_UPDATE_FUSED_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef KILN_CODEGEN_UPDATE_FUSED_INL_H_
 #undef KILN_CODEGEN_UPDATE_FUSED_INL_H_
@@ -12,66 +15,159 @@
 #include <cstring>
 #include <utility>
 
-#include "kiln/codegen/update/l1-inl.h"
-#include "kiln/codegen/update/l2-inl.h"
-#include "kiln/codegen/update/sgd-inl.h"
 #include "kiln/codegen/update/stage-inl.h"
-#include "kiln/codegen/update/update.hpp"
+#include "kiln/codegen/update/stages-inl.h"
+#include "kiln/codegen/update/stages.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace kiln::codegen::HWY_NAMESPACE {
 
-template <class Cfg, class D, class V, std::size_t... I>
-HWY_INLINE V regularize(D d, V p, V g, std::index_sequence<I...>) {
-  ((g = stage<dsl::at<I>(Cfg::regs)>::grad(d, p, g)), ...);
+// Everything a chunk needs besides memory, built once per call.
+template <class Cfg, class D>
+struct update_ctx {
+  typename stage<Cfg::opt>::template consts<D> opt;
+  step_vecs<D> step;
+  update_ctx(D d, const update_args<Cfg>& a)
+      : opt(d, a.k, values_of(a)), step{hn::Set(d, hn::TFromD<D>(a.clip))} {}
+};
+
+template <auto R, dsl::phase P, class D, class V>
+HWY_INLINE V term(D d, const step_vecs<D>& v, V p, V g) {
+  if constexpr (R.when == P)
+    return stage<R>::grad(d, v, p, g);
+  else
+    return g;
+}
+
+// The plan's gradient terms of phase P, in the order written.
+template <class Cfg, dsl::phase P, class D, class V, std::size_t... I>
+HWY_INLINE V terms(D d, const step_vecs<D>& v, V p, V g, std::index_sequence<I...>) {
+  ((g = term<dsl::at<I>(Cfg::regs), P>(d, v, p, g)), ...);
   return g;
 }
 
 // Polyak averaging after the step, on the new weights still in registers:
-// ema += (1 - decay)·(p - ema).
+// ema += (1 − decay)·(p − ema).
 template <class Cfg, class D, class V>
-HWY_INLINE void average(D d, V p, float* ema) {
+HWY_INLINE void average(D d, V p, hn::TFromD<D>* ema) {
   const V e = hn::LoadU(d, ema);
-  hn::StoreU(hn::MulAdd(hn::Sub(p, e), hn::Set(d, float(1 - Cfg::ema)), e), d, ema);
+  hn::StoreU(hn::MulAdd(hn::Sub(p, e), hn::Set(d, hn::TFromD<D>(1 - Cfg::ema)), e), d, ema);
 }
 
-template <class Cfg, class D, class C>
-HWY_INLINE void update_chunk(D d, const C& c, float* p, const float* g, float* const* s, float* ema,
-                             std::size_t i) {
+// Updates lanes [i, i + Lanes(d)) and returns the new p (averaged into ema when Average).
+template <class Cfg, bool Average, class D>
+HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<D>* p,
+                                   const hn::TFromD<D>* g, hn::TFromD<D>* const* s,
+                                   hn::TFromD<D>* ema, std::size_t i) {
+  constexpr auto all = dsl::index_for<Cfg::regs.size>{};
   const auto vp = hn::LoadU(d, p + i);
-  auto vg = hn::LoadU(d, g + i);
-  if constexpr (Cfg::decay) vg = regularize<Cfg>(d, vp, vg, dsl::index_for<Cfg::regs.size>{});
-  const auto next = stage<Cfg::plan.optimizer>::step(d, c, s, i, vp, vg);
-  hn::StoreU(next, d, p + i);
-  if constexpr (Cfg::ema > 0) average<Cfg>(d, next, ema + i);
+  auto vg = terms<Cfg, dsl::phase::clip>(d, c.step, vp, hn::LoadU(d, g + i), all);
+  if constexpr (Cfg::decay) vg = terms<Cfg, dsl::phase::penalty>(d, c.step, vp, vg, all);
+  const auto np = stage<Cfg::opt>::step(d, c.opt, s, i, vp, vg);
+  hn::StoreU(np, d, p + i);
+  if constexpr (Average) average<Cfg>(d, np, ema + i);
+  return np;
+}
+
+// The memory one call updates, in locals: Highway's stores may alias anything, so pointers read
+// from the arguments would be read again after every store.
+template <class T, int S>
+struct streams {
+  T* p;
+  const T* g;
+  T* s[S];
+  T* ema;
+};
+
+// Updates [begin, end); with Norm, returns the lanes of Σ p_new² over it.
+template <class Cfg, bool Norm, bool Average, class D, int S>
+HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
+                                  const streams<hn::TFromD<D>, S>& m, std::size_t begin,
+                                  std::size_t end) {
+  using T = hn::TFromD<D>;
+  const std::size_t lanes = hn::Lanes(d);
+  auto sum = hn::Zero(d);
+  std::size_t i = begin;
+  for (; i + lanes <= end; i += lanes) {
+    const auto np = update_chunk<Cfg, Average>(d, c, m.p, m.g, m.s, m.ema, i);
+    if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
+  }
+  if (i == end) return sum;
+
+  // The tail through lane-sized copies: no target reads past the end (SSE4's MaskedLoad would).
+  constexpr std::size_t M = HWY_MAX_BYTES / sizeof(T);
+  const std::size_t rest = end - i, bytes = rest * sizeof(T);
+  HWY_ALIGN T tp[M] = {}, tg[M] = {}, ts[S][M] = {}, te[M] = {};
+  T* sp[S];
+  std::memcpy(tp, m.p + i, bytes);
+  std::memcpy(tg, m.g + i, bytes);
+  for (int k = 0; k < Cfg::states; ++k) std::memcpy(ts[k], m.s[k] + i, bytes);
+  if constexpr (Average) std::memcpy(te, m.ema + i, bytes);
+  for (int k = 0; k < S; ++k) sp[k] = ts[k];
+  const auto np =
+      hn::IfThenElseZero(hn::FirstN(d, rest), update_chunk<Cfg, Average>(d, c, tp, tg, sp, te, 0));
+  if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
+  std::memcpy(m.p + i, tp, bytes);
+  for (int k = 0; k < Cfg::states; ++k) std::memcpy(m.s[k] + i, ts[k], bytes);
+  if constexpr (Average) std::memcpy(m.ema + i, te, bytes);
+  return sum;
+}
+
+template <auto R>
+double factor_of(double sumsq) {
+  if constexpr (R.when == dsl::phase::constraint)
+    return regular<R>::row_factor(sumsq);
+  else
+    return 1;
+}
+
+// The product of the plan's row constraints' factors for a row of squared norm `sumsq`.
+template <class Cfg, std::size_t... I>
+double row_factor(double sumsq, std::index_sequence<I...>) {
+  return (factor_of<dsl::at<I>(Cfg::regs)>(sumsq) * ... * 1.0);
+}
+
+// A row after the step, still in cache: scaled by its constraints' factor, then averaged.
+template <class Cfg, class D, class T = hn::TFromD<D>>
+HWY_INLINE void finish_row(D d, T* row, T* ema, std::size_t len, T f) {
+  const auto vf = hn::Set(d, f);
+  std::size_t j = 0;
+  for (; j + hn::Lanes(d) <= len; j += hn::Lanes(d)) {
+    const auto p = hn::Mul(hn::LoadU(d, row + j), vf);
+    hn::StoreU(p, d, row + j);
+    if constexpr (Cfg::ema > 0) average<Cfg>(d, p, ema + j);
+  }
+  const hn::CappedTag<T, 1> d1;
+  for (; j < len; ++j) {
+    const auto p = hn::Mul(hn::LoadU(d1, row + j), hn::Set(d1, f));
+    hn::StoreU(p, d1, row + j);
+    if constexpr (Cfg::ema > 0) average<Cfg>(d1, p, ema + j);
+  }
 }
 
 template <class Cfg>
 HWY_NOINLINE void fused_update(const update_args<Cfg>& a) {
-  using D = hn::ScalableTag<float>;
+  using T = typename Cfg::type;
+  using D = hn::ScalableTag<T>;
   const D d;
-  const typename stage<Cfg::plan.optimizer>::template consts<D> c(d, a.k);
-  const std::size_t lanes = hn::Lanes(d);
-
-  std::size_t i = 0;
-  for (; i + lanes <= a.n; i += lanes) update_chunk<Cfg>(d, c, a.p, a.g, a.state, a.ema, i);
-  if (i == a.n) return;
-
-  // Tail through lane-sized copies: no target reads past the end (SSE4's MaskedLoad would).
+  const update_ctx<Cfg, D> c(d, a);
   constexpr int S = std::max(Cfg::states, 1);
-  constexpr std::size_t M = HWY_MAX_BYTES / sizeof(float);
-  const std::size_t rest = a.n - i, bytes = rest * sizeof(float);
-  HWY_ALIGN float tp[M] = {}, tg[M] = {}, ts[S][M] = {}, te[M] = {};
-  float* sp[S];
-  std::memcpy(tp, a.p + i, bytes);
-  std::memcpy(tg, a.g + i, bytes);
-  for (int k = 0; k < Cfg::states; ++k) std::memcpy(ts[k], a.state[k] + i, bytes);
-  if constexpr (Cfg::ema > 0) std::memcpy(te, a.ema + i, bytes);
-  for (int k = 0; k < S; ++k) sp[k] = ts[k];
-  update_chunk<Cfg>(d, c, tp, tg, sp, te, 0);
-  std::memcpy(a.p + i, tp, bytes);
-  for (int k = 0; k < Cfg::states; ++k) std::memcpy(a.state[k] + i, ts[k], bytes);
-  if constexpr (Cfg::ema > 0) std::memcpy(a.ema + i, te, bytes);
+  constexpr bool averaged = Cfg::ema > 0;
+  streams<T, S> m{a.p, a.g, {}, a.ema};
+  for (int k = 0; k < S; ++k) m.s[k] = a.state[k];
+  if constexpr (Cfg::rows) {
+    if (a.row != 0) {
+      for (std::size_t r = 0; r < a.n; r += a.row) {
+        const std::size_t len = std::min(a.row, a.n - r);
+        const auto sum = update_span<Cfg, true, false>(d, c, m, r, r + len);
+        const double f = row_factor<Cfg>(double(hn::GetLane(hn::SumOfLanes(d, sum))),
+                                         dsl::index_for<Cfg::regs.size>{});
+        if (f != 1 || averaged) finish_row<Cfg>(d, a.p + r, a.ema + r, len, T(f));
+      }
+      return;
+    }
+  }
+  update_span<Cfg, false, averaged>(d, c, m, 0, a.n);
 }
 
 }  // namespace kiln::codegen::HWY_NAMESPACE

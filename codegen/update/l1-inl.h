@@ -6,8 +6,8 @@
 #define KILN_CODEGEN_UPDATE_L1_INL_H_
 #endif
 
+#include "kiln/codegen/update/l1.hpp"
 #include "kiln/codegen/update/stage-inl.h"
-#include "kiln/dsl/regularize/l1.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace kiln::codegen::HWY_NAMESPACE {
@@ -15,8 +15,8 @@ namespace kiln::codegen::HWY_NAMESPACE {
 template <dsl::l1 R>
 struct stage<R> {
   template <class D, class V>
-  static HWY_INLINE V grad(D d, V p, V g) {
-    const V signed_lambda = hn::CopySign(hn::Set(d, float(R.lambda)), p);
+  static HWY_INLINE V grad(D d, const step_vecs<D>&, V p, V g) {
+    const V signed_lambda = hn::CopySign(hn::Set(d, hn::TFromD<D>(R.lambda)), p);
     return hn::Add(g, hn::IfThenZeroElse(hn::Eq(p, hn::Zero(d)), signed_lambda));
   }
 };

@@ -6,8 +6,8 @@
 #define KILN_CODEGEN_UPDATE_L2_INL_H_
 #endif
 
+#include "kiln/codegen/update/l2.hpp"
 #include "kiln/codegen/update/stage-inl.h"
-#include "kiln/dsl/regularize/l2.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace kiln::codegen::HWY_NAMESPACE {
@@ -15,8 +15,8 @@ namespace kiln::codegen::HWY_NAMESPACE {
 template <dsl::l2 R>
 struct stage<R> {
   template <class D, class V>
-  static HWY_INLINE V grad(D d, V p, V g) {
-    return hn::MulAdd(p, hn::Set(d, float(R.lambda)), g);
+  static HWY_INLINE V grad(D d, const step_vecs<D>&, V p, V g) {
+    return hn::MulAdd(p, hn::Set(d, hn::TFromD<D>(R.lambda)), g);
   }
 };
 

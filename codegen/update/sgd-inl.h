@@ -17,21 +17,27 @@ template <dsl::sgd O>
 struct stage<O> {
   template <class D>
   struct consts {
-    hn::Vec<D> lr, mu, keep;
-    consts(D d, const typename optim<O>::scalars& k)
-        : lr(hn::Set(d, k.lr)), mu(hn::Set(d, k.mu)), keep(hn::Set(d, k.keep)) {}
+    using T = hn::TFromD<D>;
+    hn::Vec<D> lr, mu, keep, wd, nesterov_mu;
+    consts(D d, const typename optim<O>::scalars& k, const dsl::sgd& h)
+        : lr(hn::Set(d, T(k.lr))),
+          mu(hn::Set(d, T(k.mu))),
+          keep(hn::Set(d, T(k.keep))),
+          wd(hn::Set(d, T(h.weight_decay))),
+          nesterov_mu(hn::Set(d, T(h.momentum))) {}
   };
 
   template <class D, class V>
-  static HWY_INLINE V step(D d, const consts<D>& c, float* const* s, std::size_t i, V p, V g) {
-    if constexpr (O.weight_decay != 0) g = hn::MulAdd(p, hn::Set(d, float(O.weight_decay)), g);
+  static HWY_INLINE V step(D d, const consts<D>& c, hn::TFromD<D>* const* s, std::size_t i, V p,
+                           V g) {
+    if constexpr (O.weight_decay != 0) g = hn::MulAdd(p, c.wd, g);  // d_p.add(p, alpha=wd)
     if constexpr (O.momentum != 0) {
-      V buf = hn::Mul(hn::LoadU(d, s[0] + i), c.mu);
-      buf = O.dampening == 0 ? hn::Add(buf, g) : hn::MulAdd(g, c.keep, buf);
+      // buf.mul_(momentum).add_(d_p, alpha=1 − dampening)
+      const V buf = hn::MulAdd(g, c.keep, hn::Mul(hn::LoadU(d, s[0] + i), c.mu));
       hn::StoreU(buf, d, s[0] + i);
-      g = O.nesterov ? hn::MulAdd(buf, hn::Set(d, float(O.momentum)), g) : buf;
+      g = O.nesterov ? hn::MulAdd(buf, c.nesterov_mu, g) : buf;
     }
-    return hn::NegMulAdd(g, c.lr, p);
+    return hn::NegMulAdd(g, c.lr, p);  // p.add_(d_p, alpha=−lr)
   }
 };
 

@@ -1,10 +1,11 @@
 // The fused parameter update, target-independent half: what one call of the generated loop
 // receives. The loop itself is fused-inl.h; each optimizer or regularizer adds a stage beside
-// it (a scalars struct here, a vector body in <name>-inl.h).
+// it: its per-step scalars and scalar formulas in <name>.hpp, its vector body in <name>-inl.h.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "kiln/dsl/schedule.hpp"
 
@@ -13,36 +14,88 @@ namespace kiln::codegen {
 // Where the optimizer is when a step starts; the per-step scalars are computed from it once per
 // tensor per step, never per element.
 struct step_info {
-  long t = 1;     // 1-based step count (Adam's bias correction, SGD's first step)
+  long t = 1;     // 1-based step count of the tensor (bias correction, SGD's first step)
   double lr = 0;  // learning rate after schedule and per-tensor multiplier
 };
 
-// Per-optimizer traits: `scalars` (what changes per step) and `at(step_info)`.
+// Per optimizer (codegen/update/<name>.hpp): `scalars` (what changes per step) and
+// `at(step_info, values)` computing them; `form(values)` and `forms` (the loop's structure, for
+// tools that take values at run time); `apply` (the formulas one element at a time: the
+// reference the vector stage is tested against, and the plain loop benchmarks compare with).
 template <auto Optimizer>
 struct optim;
 
-// One instantiation of the fused loop: the plan, and whether this tensor takes the regularizers.
-template <auto Plan, bool Decay>
+// Per regularizer (codegen/update/<name>.hpp): its formula one element at a time (`grad`), or
+// for a row constraint the factor of a row from its squared norm (`row_factor`).
+template <auto Regularizer>
+struct regular;
+
+// Where the hyperparameters' values come from in a generated loop.
+enum class values {
+  fixed,    // the plan's: compile-time constants, folded into the loop
+  runtime,  // passed with each call (tools reading them from a command line): the loop is
+            // compiled for an optimizer's form (its structural switches) and takes the values
+};
+
+// The optimizer as a tensor that opts out of weight decay sees it.
+template <class O>
+constexpr O without_decay(O o) {
+  o.weight_decay = 0;
+  return o;
+}
+
+// One instantiation of the fused loop: the plan; whether this tensor takes decay (the
+// optimizer's weight_decay, the penalties, the constraints); the element type; where the
+// optimizer's values come from.
+template <auto Plan, bool Decay, class T = float, values V = values::fixed>
 struct update_cfg {
+  using type = T;
   static constexpr auto plan = Plan;
+  static constexpr auto opt = Decay ? Plan.optimizer : without_decay(Plan.optimizer);
+  using opt_type = std::remove_cvref_t<decltype(opt)>;
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
   static constexpr bool decay = Decay;
-  static constexpr int states = Plan.optimizer.states();
+  static constexpr bool runtime = V == values::runtime;
+  static constexpr int states = opt.states();
+  // A row constraint (max_norm) applies: the loop walks the tensor row by row.
+  static constexpr bool rows = Decay && regs.count(dsl::phase::constraint) > 0;
   // Polyak averaging: the decay of the moving average of the weights; 0 keeps none.
   static constexpr double ema = Plan.ensemble.ema;
-  using scalars = typename optim<Plan.optimizer>::scalars;
+  using scalars = typename optim<opt>::scalars;
 };
+
+struct no_values {};
 
 // The arguments of one call: a tensor, its gradient, the optimizer's state vectors for it
 // (same length, same layout), and this step's scalars.
 template <class Cfg>
 struct update_args {
-  float* p = nullptr;
-  const float* g = nullptr;
-  float* state[std::max(Cfg::states, 1)]{};
-  float* ema = nullptr;  // the moving average of p (same layout) when Cfg::ema > 0
+  using T = typename Cfg::type;
+  T* p = nullptr;
+  const T* g = nullptr;
+  T* state[std::max(Cfg::states, 1)]{};
+  T* ema = nullptr;  // the moving average of p (same layout) when Cfg::ema > 0
   std::size_t n = 0;
+  std::size_t row = 0;  // row length when a row constraint applies (n / dims[0]); 0: no rows
   typename Cfg::scalars k{};
+  double clip = 1;  // this step's gradient scale from clip_norm, else 1
+  // values::runtime: the optimizer's hyperparameters (of the form the loop was compiled for).
+  [[no_unique_address]] std::conditional_t<Cfg::runtime, typename Cfg::opt_type, no_values> h{};
 };
+
+// The optimizer's values for a call: the plan's constants, or the ones passed at run time.
+template <class Cfg>
+constexpr const typename Cfg::opt_type& values_of(const update_args<Cfg>& a) {
+  if constexpr (Cfg::runtime)
+    return a.h;
+  else
+    return Cfg::opt;
+}
+
+// Sets this step's scalars (once per tensor per step).
+template <class Cfg>
+void prepare(update_args<Cfg>& a, const step_info& s) {
+  a.k = optim<Cfg::opt>::at(s, values_of(a));
+}
 
 }  // namespace kiln::codegen

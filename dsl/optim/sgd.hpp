@@ -6,7 +6,10 @@
 //   p −= lr·g
 #pragma once
 
+#include <array>
 #include <string_view>
+
+#include "kiln/dsl/optim/fields.hpp"
 
 namespace kiln::dsl {
 
@@ -21,15 +24,26 @@ struct sgd {
 
   constexpr int states() const { return momentum != 0 ? 1 : 0; }
   constexpr std::string_view state_name(int) const { return "momentum_buffer"; }
-  constexpr float state_init(int) const { return 0; }
+  constexpr double state_init(int) const { return 0; }
+
+  friend constexpr bool operator==(const sgd&, const sgd&) = default;
 
   constexpr const char* check() const {
     if (!(lr >= 0)) return "sgd: .lr must be >= 0";
     if (!(momentum >= 0)) return "sgd: .momentum must be >= 0";
+    if (!(dampening >= 0 && dampening <= 1)) return "sgd: .dampening must be in [0, 1]";
     if (!(weight_decay >= 0)) return "sgd: .weight_decay must be >= 0";
     if (nesterov && (momentum <= 0 || dampening != 0))
       return "sgd: .nesterov needs .momentum > 0 and .dampening == 0";
     return nullptr;
+  }
+
+  static constexpr auto fields() {
+    return std::array<field<sgd>, 5>{{{"lr", &sgd::lr},
+                                      {"momentum", &sgd::momentum},
+                                      {"dampening", &sgd::dampening},
+                                      {"nesterov", nullptr, &sgd::nesterov},
+                                      {"weight_decay", &sgd::weight_decay}}};
   }
 };
 

@@ -3,10 +3,13 @@
 
 #include <string_view>
 
+#include "kiln/dsl/regularize/compose.hpp"
+
 namespace kiln::dsl {
 
 struct l1 {
   static constexpr std::string_view kind = "l1";
+  static constexpr phase when = phase::penalty;
   double lambda = 0;
   constexpr const char* check() const {
     return lambda >= 0 ? nullptr : "l1: the strength must be >= 0";

@@ -29,7 +29,7 @@ BOOST_AUTO_TEST_CASE(shapes_and_counts_are_compile_time_constants) {
 BOOST_AUTO_TEST_CASE(tensors_are_named_by_the_dsl_or_by_position) {
   auto t = kiln::compile<mlp, momentum_plan>();
   const auto ts = t.tensors();
-  BOOST_REQUIRE_EQUAL(ts.size(), 8u);  // 4 parameters + 4 momentum buffers
+  BOOST_REQUIRE_EQUAL(ts.size(), 12u);  // 4 parameters + 4 momentum buffers + 4 step counts
   BOOST_TEST(ts[0].name == "fc1.weight");
   BOOST_TEST(ts[0].shape == std::vector<int>({8, 16}), boost::test_tools::per_element());
   BOOST_TEST(ts[1].name == "fc1.bias");

@@ -1,0 +1,7 @@
+// expect: text_t\{"clip_value: c must be > 0"\}
+// The plan's constants are checked at compile time by the static_assert kiln::compile runs.
+#include <kiln/dsl/dsl.hpp>
+using namespace kiln::dsl;
+
+constexpr auto plan = schedule{.optimizer = adam{}, .regularizer = clip_value{0}};
+constexpr bool checked = report_plan<plan>();

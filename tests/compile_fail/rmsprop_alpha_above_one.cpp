@@ -1,0 +1,7 @@
+// expect: text_t\{"rmsprop: .alpha must be in \[0, 1\]"\}
+// The plan's constants are checked at compile time by the static_assert kiln::compile runs.
+#include <kiln/dsl/dsl.hpp>
+using namespace kiln::dsl;
+
+constexpr auto plan = schedule{.optimizer = rmsprop{.alpha = 1.5}};
+constexpr bool checked = report_plan<plan>();
