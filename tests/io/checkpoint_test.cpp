@@ -92,8 +92,11 @@ BOOST_AUTO_TEST_CASE(checkpoints_hold_everything_and_pytorch_readable_names) {
   o.checkpoint_every = 3;
   t.fit(data(), nullptr, o);
   const auto f = rt::read_safetensors(o.checkpoint);
-  BOOST_TEST(f.tensors.size() == 8u);  // 4 parameters + 4 momentum buffers
+  BOOST_TEST(f.tensors.size() == 12u);  // 4 parameters + 4 momentum buffers + 4 step counts
   BOOST_TEST(f.find("fc1.weight.momentum_buffer") != nullptr);
+  BOOST_REQUIRE(f.find("fc1.weight.step") != nullptr);  // a scalar, like PyTorch's state["step"]
+  BOOST_TEST(f.find("fc1.weight.step")->shape.empty());
+  BOOST_TEST(f.find("fc1.weight.step")->values[0] == 7.0f);
   BOOST_TEST(f.metadata.at("kiln.steps") == "7");
   BOOST_TEST(f.metadata.at("kiln.batch_in_epoch") == "7");
   BOOST_TEST(f.metadata.at("kiln.fingerprint") == t.fingerprint());
