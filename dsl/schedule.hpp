@@ -13,6 +13,7 @@
 #include "kiln/dsl/lr/schedules.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/optim/optimizers.hpp"
+#include "kiln/dsl/optim/second_order.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
 
 namespace kiln::dsl {
@@ -78,7 +79,11 @@ constexpr bool report_plan() {
           : nullptr;
   if constexpr (snap != nullptr)
     static_assert(invalid_plan<Plan.ensemble, text_t(snap)>, "kiln: invalid plan (see the note)");
-  return !general && !opt && !lr && !reg && !ens && !snap;
+  constexpr const char* full_batch = check_full_batch(Plan.optimizer, regs, Plan.lr);
+  if constexpr (full_batch != nullptr)
+    static_assert(invalid_plan<Plan.optimizer, text_t(full_batch)>,
+                  "kiln: invalid plan (see the note)");
+  return !general && !opt && !lr && !reg && !ens && !snap && !full_batch;
 }
 
 }  // namespace kiln::dsl

@@ -1,0 +1,53 @@
+// What full-batch (second-order) optimizers share: the line-search choice, the trait that makes
+// a plan train full batch, and the checks of how such an optimizer combines with the rest of
+// the plan. A full-batch optimizer minimizes one deterministic function — the mean loss over the
+// training set plus the plan's penalties — so it can only take regularizers that are part of
+// that function.
+#pragma once
+
+#include <string_view>
+#include <utility>
+
+#include "kiln/dsl/core.hpp"
+
+namespace kiln::dsl {
+
+enum class line_search {
+  none,          // a fixed step t (PyTorch's line_search_fn=None)
+  strong_wolfe,  // PyTorch's line_search_fn="strong_wolfe"
+};
+
+// An optimizer whose step takes the whole training set (choosing one in the plan makes the
+// generated trainer and `fit` train full batch).
+template <class O>
+concept full_batch_optimizer = requires {
+  requires O::full_batch;
+};
+
+template <class O>
+inline constexpr bool is_full_batch = full_batch_optimizer<O>;
+
+// The problem with (optimizer, regularizers, learning-rate schedule), or nullptr. Only the
+// penalties l2 and l1 enter the minimized function; a learning-rate schedule needs a learning
+// rate (newton_cg has none).
+template <class O, class Regs, class Lr>
+constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&) {
+  if constexpr (!full_batch_optimizer<O>) {
+    return nullptr;
+  } else {
+    bool penalties_only = true;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      auto is_penalty = [](std::string_view kind) { return kind == "l2" || kind == "l1"; };
+      ((penalties_only = penalties_only && is_penalty(at<I>(regs).kind)), ...);
+    }
+    (index_for<Regs::size>{});
+    if (!penalties_only)
+      return "full-batch plans (lbfgs, newton_cg) take only the l2 and l1 regularizers";
+    if constexpr (!requires(O o) { o.lr; })
+      if (Lr::kind != "constant")
+        return "newton_cg has no learning rate: leave .lr as constant_lr{}";
+    return nullptr;
+  }
+}
+
+}  // namespace kiln::dsl
