@@ -1,0 +1,228 @@
+// The solvers' vector kernels on every compiled Highway target, float and double, against a
+// plain double-precision reference: awkward lengths (0, 1, tails of every width) and unaligned
+// pointers.
+#define BOOST_TEST_MODULE second_order_kernels
+#include <boost/test/unit_test.hpp>
+
+#include <kiln/codegen/dispatch.hpp>
+#include <kiln/codegen/kernels/vector.hpp>
+#include <kiln/runtime/rng.hpp>
+
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <vector>
+
+namespace k = kiln::kernels;
+namespace cg = kiln::codegen;
+namespace tt = boost::test_tools;
+
+namespace {
+
+const std::size_t lengths[] = {0, 1, 2, 3, 7, 8, 9, 15, 17, 33, 1027};
+
+// n values in [-1, 1] (every fifth one exactly 0, for sign(0)), starting `misalign` elements into
+// their storage so that no pointer is vector-aligned.
+template <class T>
+struct data {
+  std::vector<T> storage;
+  T* v;
+  data(std::size_t n, std::uint64_t seed, std::size_t misalign = 1) : storage(n + misalign) {
+    v = storage.data() + misalign;
+    kiln::rt::rng r(seed, 3);
+    for (std::size_t i = 0; i < n; ++i) v[i] = i % 5 == 4 ? T(0) : T(r.uniform(-1, 1));
+  }
+  std::vector<double> wide(std::size_t n) const { return {v, v + n}; }
+};
+
+// Runs f() once per compiled target this CPU supports, dispatch forced to that target.
+template <class F>
+void on_every_target(F f) {
+  for (const std::int64_t target : cg::available_targets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    BOOST_TEST_CONTEXT("target " << cg::target_name(target)) { f(); }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+// One rounding to T of a result whose terms are at most `size` in magnitude (a relative
+// tolerance would fail on cancellation).
+template <class T>
+bool rounded_once(double actual, double expect, double size) {
+  const double eps = std::is_same_v<T, float> ? 0x1p-24 : 0x1p-53;
+  return std::abs(actual - expect) <= 2 * eps * size;
+}
+
+template <class T>
+void check_reductions() {
+  for (std::size_t n : lengths) {
+    BOOST_TEST_CONTEXT("n = " << n) {
+      const data<T> a(n, n + 1), b(n, n + 2);
+      double dot = 0, max = 0, sum = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        dot += double(a.v[i]) * double(b.v[i]);
+        max = std::max(max, std::abs(double(a.v[i])));
+        sum += std::abs(double(a.v[i]));
+      }
+      // Sums accumulate in double: exact to double rounding whatever T is.
+      BOOST_TEST(k::dot(a.v, b.v, n) == dot, tt::tolerance(1e-12));
+      BOOST_TEST(k::abs_max(a.v, n) == max);
+      BOOST_TEST(k::abs_sum(a.v, n) == sum, tt::tolerance(1e-12));
+    }
+  }
+}
+
+template <class T>
+void check_updates() {
+  for (std::size_t n : lengths) {
+    BOOST_TEST_CONTEXT("n = " << n) {
+      const data<T> x(n, 3 * n + 1), z(n, 3 * n + 2);
+      data<T> y(n, 3 * n + 3), s(n, 3 * n + 4), out(n, 3 * n + 5);
+      const std::vector<double> y0 = y.wide(n);
+      const T a = T(0.37);
+
+      k::axpy(a, x.v, y.v, n);
+      for (std::size_t i = 0; i < n; ++i)
+        BOOST_TEST(rounded_once<T>(y.v[i], y0[i] + double(a) * x.v[i], 2));
+
+      k::scale(a, x.v, s.v, n);
+      for (std::size_t i = 0; i < n; ++i)
+        BOOST_TEST(rounded_once<T>(s.v[i], double(a) * x.v[i], 1));
+
+      // y += a·x, then zᵀy from the stored (rounded) y.
+      const std::vector<double> y1 = y.wide(n);
+      const double zy = k::axpy_dot(a, x.v, y.v, z.v, n);
+      double expect = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        BOOST_TEST(rounded_once<T>(y.v[i], y1[i] + double(a) * x.v[i], 4));
+        expect += double(z.v[i]) * double(y.v[i]);
+      }
+      BOOST_TEST(zy == expect, tt::tolerance(1e-12));
+      BOOST_TEST(k::axpy_dot(a, x.v, y.v, static_cast<const T*>(nullptr), n) == 0.0);
+    }
+  }
+}
+
+template <class T>
+void check_solver_kernels() {
+  for (std::size_t n : lengths) {
+    BOOST_TEST_CONTEXT("n = " << n) {
+      const data<T> g(n, 7 * n + 1), g_prev(n, 7 * n + 2), d(n, 7 * n + 3), w(n, 7 * n + 4);
+      data<T> y(n, 7 * n + 5), s(n, 7 * n + 6), hv(n, 7 * n + 7), grad(n, 7 * n + 8);
+      const T t = T(0.25);
+
+      const auto [ys, yy] = k::curvature_pair(g.v, g_prev.v, d.v, t, y.v, s.v, n);
+      double ys_ref = 0, yy_ref = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        BOOST_TEST(y.v[i] == T(g.v[i] - g_prev.v[i]));  // one rounding, as PyTorch's sub
+        BOOST_TEST(s.v[i] == T(d.v[i] * t));
+        ys_ref += double(y.v[i]) * double(s.v[i]);
+        yy_ref += double(y.v[i]) * double(y.v[i]);
+      }
+      BOOST_TEST(ys == ys_ref, tt::tolerance(1e-12));
+      BOOST_TEST(yy == yy_ref, tt::tolerance(1e-12));
+
+      // hv = (g − g_prev)/h + λ·d, and dᵀhv.
+      const T inv_h = T(8), damping = T(0.5);
+      const double vhv = k::finite_difference(g.v, g_prev.v, d.v, inv_h, damping, hv.v, n);
+      double vhv_ref = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double expect = (double(g.v[i]) - double(g_prev.v[i])) * 8 + 0.5 * double(d.v[i]);
+        BOOST_TEST(rounded_once<T>(hv.v[i], expect, 16));
+        vhv_ref += double(d.v[i]) * double(hv.v[i]);
+      }
+      BOOST_TEST(vhv == vhv_ref, tt::tolerance(1e-12));
+
+      // l2/2·‖w‖² + l1·‖w‖₁, its gradient added to grad.
+      const std::vector<double> grad0 = grad.wide(n);
+      const T l2 = T(0.125), l1 = T(0.0625);
+      const double value = k::penalty(w.v, grad.v, n, l2, l1);
+      double value_ref = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double wi = w.v[i], sign = wi > 0 ? 1 : wi < 0 ? -1 : 0;
+        value_ref += 0.125 / 2 * wi * wi + 0.0625 * std::abs(wi);
+        BOOST_TEST(rounded_once<T>(grad.v[i], grad0[i] + 0.125 * wi + 0.0625 * sign, 2));
+      }
+      BOOST_TEST(value == value_ref, tt::tolerance(1e-12));
+    }
+  }
+}
+
+// The two-loop recursion against its definition, in double: d = −H·g.
+template <class T>
+void check_two_loop() {
+  for (std::size_t n : {std::size_t(1), std::size_t(5), std::size_t(33), std::size_t(1027)}) {
+    for (std::size_t count : {std::size_t(0), std::size_t(1), std::size_t(4)}) {
+      BOOST_TEST_CONTEXT("n = " << n << ", pairs = " << count) {
+        const data<T> g(n, 11 * n + count);
+        std::vector<data<T>> s, y;
+        std::vector<const T*> sp, yp;
+        std::vector<double> rho;
+        for (std::size_t i = 0; i < count; ++i) {
+          s.emplace_back(n, 100 + i);
+          y.emplace_back(n, 200 + i);
+          // Keep yᵀs > 0 as L-BFGS does: y = s + small noise.
+          for (std::size_t j = 0; j < n; ++j)
+            y.back().v[j] = s.back().v[j] + T(0.1) * y.back().v[j];
+          sp.push_back(s.back().v);
+          yp.push_back(y.back().v);
+          double ys = 0;
+          for (std::size_t j = 0; j < n; ++j) ys += double(y.back().v[j]) * s.back().v[j];
+          rho.push_back(1 / ys);
+        }
+        const double h0 = 0.8;
+        std::vector<double> q(g.v, g.v + n), alpha(count), alpha_ref(count);
+        for (double& v : q) v = -v;
+        for (std::size_t i = count; i-- > 0;) {
+          double sq = 0;
+          for (std::size_t j = 0; j < n; ++j) sq += sp[i][j] * q[j];
+          alpha_ref[i] = rho[i] * sq;
+          for (std::size_t j = 0; j < n; ++j) q[j] -= alpha_ref[i] * yp[i][j];
+        }
+        for (double& v : q) v *= h0;
+        for (std::size_t i = 0; i < count; ++i) {
+          double yr = 0;
+          for (std::size_t j = 0; j < n; ++j) yr += yp[i][j] * q[j];
+          for (std::size_t j = 0; j < n; ++j) q[j] += (alpha_ref[i] - rho[i] * yr) * sp[i][j];
+        }
+        data<T> d(n, 5);
+        k::two_loop_args<T> a;
+        a.g = g.v, a.s = sp.data(), a.y = yp.data(), a.rho = rho.data(), a.count = count;
+        a.h0 = h0, a.alpha = alpha.data(), a.d = d.v, a.n = n;
+        k::two_loop(a);
+        for (std::size_t j = 0; j < n; ++j)
+          BOOST_TEST(d.v[j] == q[j], tt::tolerance(std::is_same_v<T, float> ? 2e-4 : 1e-10));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sums_accumulate_in_double_on_every_target) {
+  on_every_target([] {
+    check_reductions<float>();
+    check_reductions<double>();
+  });
+}
+
+BOOST_AUTO_TEST_CASE(element_wise_updates_on_every_target) {
+  on_every_target([] {
+    check_updates<float>();
+    check_updates<double>();
+  });
+}
+
+BOOST_AUTO_TEST_CASE(curvature_pairs_finite_differences_and_penalties_on_every_target) {
+  on_every_target([] {
+    check_solver_kernels<float>();
+    check_solver_kernels<double>();
+  });
+}
+
+BOOST_AUTO_TEST_CASE(two_loop_recursion_is_minus_h_times_g_on_every_target) {
+  on_every_target([] {
+    check_two_loop<float>();
+    check_two_loop<double>();
+  });
+}
