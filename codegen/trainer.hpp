@@ -2,7 +2,9 @@
 // loss, and the fused update of every parameter tensor right after its gradient is known (or,
 // when the plan clips by global norm, after the whole backward pass and one reduction).
 // All memory is one arena sized from compile-time per-sample constants and the batch size,
-// allocated at construction: a training step allocates nothing.
+// allocated at construction: a training step allocates nothing. A plan with a full-batch
+// optimizer (lbfgs, newton_cg) instead steps over a whole dataset at a time: a solver moves the
+// parameters and re-evaluates the loss and gradient over the data, chunk by chunk.
 #pragma once
 
 #include <hwy/aligned_allocator.h>
@@ -12,15 +14,18 @@
 #include <cstdio>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "kiln/codegen/full_batch.hpp"
 #include "kiln/codegen/generate.hpp"
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
+#include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/codegen/layout.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/data/dataset.hpp"
@@ -65,12 +70,19 @@ class trainer final : public rt::model {
   using lay = layout<Model>;
   static constexpr std::size_t L = lay::layers;
   static constexpr auto opt = Plan.optimizer;
+  using opt_type = std::remove_cvref_t<decltype(opt)>;
   static constexpr int S = opt.states();
   static constexpr bool averaged = Plan.ensemble.ema > 0;  // keeps an EMA of the weights
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
   // Clipping by global norm needs every gradient before any update: then the trainer updates
   // after the whole backward pass instead of layer by layer (a compile-time choice).
   static constexpr bool per_layer = !regs.global;
+
+ public:
+  // The plan's optimizer steps over whole datasets (lbfgs, newton_cg).
+  static constexpr bool full_batch = dsl::is_full_batch<opt_type>;
+
+ private:
   using loss_op = typename lay::template op_at<L - 1>;
 
  public:
@@ -110,9 +122,12 @@ class trainer final : public rt::model {
         }
       }
     }
-    for (int k = 0; k < S; ++k) std::fill(s_[k], s_[k] + lay::params, float(opt.state_init(k)));
+    if constexpr (S > 0)
+      for (int k = 0; k < S; ++k)
+        std::fill(s_[k], s_[k] + lay::params, float(opt.state_init(k)));
     std::fill(step_, step_ + lay::tensor_count, 0.0f);
     if constexpr (averaged) std::copy(p_, p_ + lay::params, ema_);  // the average starts at p
+    solver_.reset();
     rng_ = rt::rng(seed_, rt::streams::dropout);
     steps_ = 0;
     clock_ = {};
@@ -131,10 +146,15 @@ class trainer final : public rt::model {
     clock_.steps_per_epoch = std::max(steps_per_epoch, 1L);
   }
   double current_lr() const override {
-    return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch});
+    if constexpr (requires { opt.lr; })
+      return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch});
+    else
+      return std::numeric_limits<double>::quiet_NaN();  // newton_cg has no learning rate
   }
 
+  // A full-batch plan takes one full-batch step on this batch alone.
   rt::step_result train_step(const rt::batch& b) override {
+    if constexpr (full_batch) return full_batch_step({&b, 1});
     check(b);
     const double lr = current_lr();
     ++steps_;
@@ -188,6 +208,8 @@ class trainer final : public rt::model {
     if (last < first) throw config_error("layers", "'" + l.to + "' comes before '" + l.from + "'");
     if (!(l.lr_mult >= 0) || !std::isfinite(l.lr_mult))
       throw config_error("lr_mult", "must be finite and >= 0, got " + std::to_string(l.lr_mult));
+    if (full_batch && l.lr_mult != 1)
+      throw config_error("lr_mult", "full-batch plans (lbfgs, newton_cg) have no per-layer rates");
     for (std::size_t i = first; i <= last; ++i) frozen_[i] = l.frozen, lr_mult_[i] = l.lr_mult;
     plan_backward();
   }
@@ -227,6 +249,77 @@ class trainer final : public rt::model {
     return r;
   }
 
+  // The same over several batches (a dataset in chunks of at most batch() samples): the summed
+  // loss, and in gradients() d(mean loss over all their samples)/d(parameters), as if they were
+  // one batch — the chunks' gradients weighted by their share of the samples.
+  rt::step_result loss(std::span<const rt::batch> data, bool train) {
+    rt::step_result sum;
+    for (const rt::batch& b : data) add_up(sum, loss(b, train));
+    return sum;
+  }
+  rt::step_result gradient(std::span<const rt::batch> data) {
+    if (data.empty()) throw config_error("data", "a gradient needs at least one batch");
+    if (data.size() == 1) return gradient(data[0]);
+    const double total = samples_in(data);
+    rt::step_result sum;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      add_up(sum, gradient(data[i]));
+      const auto share = float(data[i].n / total);
+      if (i == 0)
+        kernels::scale(share, g_, sum_, lay::params);
+      else
+        kernels::axpy(share, g_, sum_, lay::params);
+    }
+    std::memcpy(g_, sum_, sizeof(float) * lay::params);
+    return sum;
+  }
+
+  // The function a full-batch plan minimizes, at the current parameters: the mean loss over
+  // `data` plus the plan's penalties, l2/2·‖w‖² + l1·‖w‖₁ over the tensors that decay; its
+  // gradient goes to gradients(). `data` holds the data's own summed loss and correct count.
+  struct objective_value {
+    double value = 0;
+    rt::step_result data{};
+  };
+  objective_value objective(std::span<const rt::batch> data) {
+    objective_value v;
+    v.data = gradient(data);
+    v.value = v.data.loss_sum / samples_in(data);
+    using pen = penalties<Plan>;
+    if constexpr (pen::any)
+      for (const auto& t : lay::tensors)
+        if (Plan.decay == dsl::decay_on::all || t.spec.decay)
+          v.value += kernels::penalty(p_ + t.offset, g_ + t.offset, std::size_t(t.spec.dims.size()),
+                                      float(pen::l2), float(pen::l1));
+    // A frozen layer's gradient is zero, so that no solver moves it.
+    for (const auto& t : lay::tensors)
+      if (frozen_[t.layer]) std::fill(g_ + t.offset, g_ + t.offset + t.spec.dims.size(), 0.0f);
+    return v;
+  }
+
+  // Full-batch plans: one step of the plan's solver (PyTorch's optimizer.step(closure)) over all
+  // of `data`, which it evaluates through objective() as often as it needs. Deterministic: the
+  // chunks are evaluated in order. Returns the data's loss where the step started.
+  rt::step_result full_batch_step(std::span<const rt::batch> data) override {
+    if constexpr (!full_batch) {
+      return rt::model::full_batch_step(data);  // throws: this plan trains in mini-batches
+    } else {
+      if (data.empty()) throw config_error("data", "a full-batch step needs at least one sample");
+      for (const rt::batch& b : data) check(b);
+      if constexpr (requires { opt.lr; }) solver_.set_lr(current_lr());
+      ++steps_;
+      full_batch_objective<trainer> f(*this, data);
+      last_step_ = solver_.step(f);
+      return f.start();
+    }
+  }
+
+  // Full-batch plans: the solver (its counters, options), what the last step did, and a function
+  // called after every iteration (progress, loss-versus-time traces).
+  const auto& solver() const requires full_batch { return solver_; }
+  const second_order::step_report& last_step() const requires full_batch { return last_step_; }
+  void observe(second_order::observer o) requires full_batch { solver_.observe(std::move(o)); }
+
   // --- for users ------------------------------------------------------------------------------
   // Trains with the plan's epochs, batch and seed (progress on stderr).
   rt::fit_result fit(const rt::dataset& train, const rt::dataset& test) {
@@ -257,6 +350,22 @@ class trainer final : public rt::model {
     if (b.n < 1 || b.n > batch_)
       throw config_error("batch", "a step takes 1 to " + std::to_string(batch_) + " samples, got " +
                                       std::to_string(b.n));
+  }
+
+  static void add_up(rt::step_result& sum, const rt::step_result& r) {
+    sum.loss_sum += r.loss_sum;
+    sum.correct += r.correct;
+  }
+  static double samples_in(std::span<const rt::batch> data) {
+    double n = 0;
+    for (const rt::batch& b : data) n += b.n;
+    return n;
+  }
+  static typename solver_for<opt_type>::type make_solver() {
+    if constexpr (full_batch)
+      return typename solver_for<opt_type>::type(opt, lay::params);
+    else
+      return {};
   }
 
   io loss_io(const rt::batch& b) {
@@ -328,7 +437,9 @@ class trainer final : public rt::model {
       c.aux = aux_[I];
       c.rng = &rng_;
       op_t::backward(c);
-      if constexpr (Update) {  // while its gradients are still in cache
+      // While its gradients are still in cache. (Full-batch plans never get here: their solver
+      // moves the parameters.)
+      if constexpr (Update && !full_batch) {
         if (!frozen_[I]) update_layer<I>(lr, 1.0);
       }
       return c.dx;
@@ -417,7 +528,7 @@ class trainer final : public rt::model {
 
   void allocate() {
     const auto B = std::size_t(batch_);
-    std::size_t total = (2 + S + averaged) * lay::params + aligned(lay::tensor_count) +
+    std::size_t total = (3 + S + averaged) * lay::params + aligned(lay::tensor_count) +
                         2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
       total +=
@@ -429,6 +540,7 @@ class trainer final : public rt::model {
     auto take = [&](std::size_t n) { return std::exchange(at, at + n); };
     p_ = take(lay::params);
     g_ = take(lay::params);
+    sum_ = take(lay::params);
     for (int k = 0; k < S; ++k) s_[k] = take(lay::params);
     step_ = take(aligned(lay::tensor_count));
     if constexpr (averaged) ema_ = take(lay::params);
@@ -456,6 +568,7 @@ class trainer final : public rt::model {
     if constexpr (requires { Plan.lr.cycle_epochs; })
       info_.snapshot_epochs = Plan.ensemble.snapshots ? Plan.lr.cycle_epochs : 0;
     info_.averaged = averaged;
+    info_.full_batch = full_batch;
     std::vector<std::string>& names = names_;
     names.resize(L);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -478,10 +591,11 @@ class trainer final : public rt::model {
     };
     for (const auto& t : lay::tensors)
       add(t, std::string(t.spec.name.view()), p_, rt::tensor_role::param);
-    for (int k = 0; k < S; ++k)
-      for (const auto& t : lay::tensors)
-        add(t, std::string(t.spec.name.view()) + "." + std::string(opt.state_name(k)), s_[k],
-            rt::tensor_role::state);
+    if constexpr (S > 0)
+      for (int k = 0; k < S; ++k)
+        for (const auto& t : lay::tensors)
+          add(t, std::string(t.spec.name.view()) + "." + std::string(opt.state_name(k)), s_[k],
+              rt::tensor_role::state);
     // Each tensor's step count, a float32 scalar like PyTorch's state["step"].
     for (std::size_t i = 0; i < lay::tensor_count; ++i) {
       const auto& t = lay::tensors[i];
@@ -540,6 +654,7 @@ class trainer final : public rt::model {
   hwy::AlignedFreeUniquePtr<float[]> arena_;
   float* p_ = nullptr;         // parameters
   float* g_ = nullptr;         // their gradients
+  float* sum_ = nullptr;       // the gradient of several batches, summed before it goes to g_
   float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
   float* step_ = nullptr;      // optimizer steps taken by each tensor (bias correction)
   float* ema_ = nullptr;       // moving average of p_ (Polyak averaging), laid out like it
@@ -560,6 +675,8 @@ class trainer final : public rt::model {
   bool frozen_[L]{};
   double lr_mult_[L]{};
   std::size_t backward_from_ = 1;
+  typename solver_for<opt_type>::type solver_ = make_solver();  // full-batch plans only
+  second_order::step_report last_step_{};
 };
 
 inline std::string to_string(const dsl::shape& s) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/runtime/error.hpp"
 #include "kiln/runtime/tensor.hpp"
 
 namespace kiln::rt {
@@ -28,6 +29,11 @@ struct model_info {
   bool vote = false;        // majority vote instead of averaged probabilities
   int snapshot_epochs = 0;  // > 0: a snapshot of the weights every this many epochs
   bool averaged = false;    // keeps a moving average of its weights (swap_averaged_weights)
+
+  // The plan's optimizer takes whole-dataset steps (lbfgs, newton_cg): fit() calls
+  // full_batch_step once per epoch instead of train_step per mini-batch, and `batch` is the
+  // chunk the data is evaluated in.
+  bool full_batch = false;
 };
 
 // One mini-batch. x holds n samples back to back; labels (classify) or targets (regress).
@@ -61,7 +67,8 @@ class model {
   // Called before each epoch: learning-rate schedules work on (epoch, step). `epoch` is 0-based;
   // steps_per_epoch is how many train_step calls the epoch makes (the last may be partial).
   virtual void begin_epoch(int epoch, long steps_per_epoch) = 0;
-  // Learning rate the next step will use (after schedule), for logs.
+  // Learning rate the next step will use (after schedule), for logs; NaN when the optimizer has
+  // none (newton_cg).
   virtual double current_lr() const = 0;
   // Forward, backward and the fused update. n <= the batch size the model was built for.
   virtual step_result train_step(const batch& b) = 0;
@@ -78,6 +85,14 @@ class model {
   // Polyak averaging: exchanges the weights with their moving average (info().averaged), so
   // that what runs between two calls is the averaged model. False when the model keeps none.
   virtual bool swap_averaged_weights() { return false; }
+
+  // Full-batch models (info().full_batch): one optimizer step over all of `data` (chunks of at
+  // most info().batch samples, in a fixed order), which the model evaluates as often as its
+  // method needs. Returns the data's summed loss and correct count where the step started.
+  virtual step_result full_batch_step(std::span<const batch> data) {
+    (void)data;
+    throw config_error("optimizer", "this model trains in mini-batches, not full batch");
+  }
 };
 
 }  // namespace kiln::rt

@@ -60,7 +60,7 @@ void shuffle(std::span<T> v, rng& r) noexcept {
 
 // Streams kiln uses, so that adding a new use never shifts an old one.
 namespace streams {
-inline constexpr std::uint64_t init = 0, shuffle = 1, dropout = 2, augment = 3;
+inline constexpr std::uint64_t init = 0, shuffle = 1, dropout = 2, augment = 3, subset = 4;
 }
 
 // The generator of one epoch of one stream. It depends only on (seed, stream, epoch), so epoch k

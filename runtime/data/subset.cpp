@@ -1,6 +1,7 @@
 #include "kiln/runtime/data/subset.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 #include "kiln/runtime/error.hpp"
@@ -63,6 +64,40 @@ dataset take_per_class(const dataset& d, int per_class, std::uint64_t seed) {
     if (taken[static_cast<std::size_t>(d.labels[i])]++ < per_class) rows.push_back(i);
   std::sort(rows.begin(), rows.end());
   return with_rows(d, rows, d.name + " (" + std::to_string(per_class) + " per class)");
+}
+
+dataset subset(const dataset& data, std::size_t count, std::uint64_t seed) {
+  const std::size_t n = data.size();
+  if (count > n)
+    throw config_error("subset", "asks for " + std::to_string(count) + " samples of " +
+                                     (data.name.empty() ? "a dataset" : data.name) +
+                                     ", which has " + std::to_string(n));
+  // The first `count` positions of a Fisher-Yates shuffle, then sorted back into data order.
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  rng r(seed, streams::subset);
+  for (std::size_t i = 0; i < count; ++i) std::swap(order[i], order[i + r.below(n - i)]);
+  order.resize(count);
+  std::sort(order.begin(), order.end());
+
+  dataset out;
+  out.name =
+      data.name.empty() ? "subset" : data.name + " (subset of " + std::to_string(count) + ")";
+  out.sample_shape = data.sample_shape;
+  out.classes = data.classes;
+  out.target_size = data.target_size;
+  const std::size_t sample = data.sample_size();
+  const auto targets = static_cast<std::size_t>(data.target_size);
+  out.x.reserve(count * sample);
+  for (const std::size_t i : order) {
+    out.x.insert(out.x.end(), data.x.begin() + std::ptrdiff_t(i * sample),
+                 data.x.begin() + std::ptrdiff_t((i + 1) * sample));
+    if (!data.labels.empty()) out.labels.push_back(data.labels[i]);
+    if (!data.targets.empty())
+      out.targets.insert(out.targets.end(), data.targets.begin() + std::ptrdiff_t(i * targets),
+                         data.targets.begin() + std::ptrdiff_t((i + 1) * targets));
+  }
+  return out;
 }
 
 }  // namespace kiln::rt

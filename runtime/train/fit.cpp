@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -30,6 +31,14 @@ std::size_t product(const std::vector<int>& shape) {
   std::size_t p = 1;
   for (int d : shape) p *= static_cast<std::size_t>(std::max(d, 0));
   return p;
+}
+
+// Samples [first, first + count) of `data` as a batch: a view, nothing copied.
+batch view(const dataset& data, std::size_t first, std::size_t count) {
+  return {
+      static_cast<int>(count), data.x.data() + first * data.sample_size(),
+      data.labels.empty() ? nullptr : data.labels.data() + first,
+      data.targets.empty() ? nullptr : data.targets.data() + first * std::size_t(data.target_size)};
 }
 
 // Everything the model would otherwise trip over in the middle of an epoch.
@@ -175,6 +184,16 @@ class evaluator {
 
 }  // namespace
 
+std::vector<batch> chunks(const dataset& data, int batch_size) {
+  if (batch_size < 1)
+    throw config_error("batch", "must be at least 1, got " + std::to_string(batch_size));
+  std::vector<batch> out;
+  const auto size = static_cast<std::size_t>(batch_size);
+  for (std::size_t first = 0; first < data.size(); first += size)
+    out.push_back(view(data, first, std::min(size, data.size() - first)));
+  return out;
+}
+
 eval_result evaluate(model& m, const dataset& data, int batch_size) {
   check_batch(m, batch_size);
   check_data(m, data, "evaluation data");
@@ -194,11 +213,18 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
   if (test) check_data(m, *test, "test data");
 
   const bool classify = m.info().kind == task::classify;
-  loader_options batching;
-  batching.batch = opts.batch;
-  batching.seed = opts.seed;
-  batch_loader loader(train, std::move(batching));
-  const long per_epoch = loader.batches_per_epoch();
+  // Full batch: the whole training set every epoch, in order, as views (no loader thread), in
+  // one step. Otherwise shuffled mini-batches from the loader.
+  const bool full_batch = m.info().full_batch;
+  const std::vector<batch> whole = full_batch ? chunks(train, opts.batch) : std::vector<batch>{};
+  std::optional<batch_loader> loader;
+  if (!full_batch) {
+    loader_options batching;
+    batching.batch = opts.batch;
+    batching.seed = opts.seed;
+    loader.emplace(train, std::move(batching));
+  }
+  const long per_epoch = full_batch ? 1 : loader->batches_per_epoch();
 
   run_position at;
   if (!opts.resume.empty()) {
@@ -233,31 +259,43 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     epoch_record rec;
     rec.epoch = epoch + 1;
     rec.lr = m.current_lr();
-    progress.begin_epoch(rec.epoch, opts.epochs, loader.samples());
+    progress.begin_epoch(rec.epoch, opts.epochs, train.size());
 
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     // A resumed epoch starts from the checkpoint's position and running figures.
     run_position now = epoch == at.epoch ? at : run_position{epoch};
     const double seconds_before = now.seconds;
-    loader.start_epoch(epoch, now.batch);
-    while (const auto b = loader.next()) {
-      const step_result s = m.train_step(*b);
-      now.loss_sum += s.loss_sum;
-      now.correct += s.correct;
-      now.seen += static_cast<std::size_t>(b->n);
-      ++now.batch;
+    if (full_batch) {
+      // The loss where the step started, over the whole set (PyTorch's LBFGS.step returns it).
+      const step_result s = m.full_batch_step(whole);
+      now.loss_sum = s.loss_sum;
+      now.correct = s.correct;
+      now.seen = train.size();
+      now.batch = 1;
       progress.update(now.seen, now.loss_sum, now.correct);
-      const long step = epoch * per_epoch + now.batch;  // of the whole run
-      const bool mid_epoch = now.batch < per_epoch;     // the epoch's end checkpoints below
-      const bool stop = opts.max_steps > 0 && step >= opts.max_steps && mid_epoch;
-      if (stop || (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
-        now.seconds = seconds_before + std::chrono::duration<double>(clock::now() - start).count();
-        save(now);
-      }
-      if (stop) {
-        result.stopped = true;
-        return result;
+    } else {
+      loader->start_epoch(epoch, now.batch);
+      while (const auto b = loader->next()) {
+        const step_result s = m.train_step(*b);
+        now.loss_sum += s.loss_sum;
+        now.correct += s.correct;
+        now.seen += static_cast<std::size_t>(b->n);
+        ++now.batch;
+        progress.update(now.seen, now.loss_sum, now.correct);
+        const long step = epoch * per_epoch + now.batch;  // of the whole run
+        const bool mid_epoch = now.batch < per_epoch;     // the epoch's end checkpoints below
+        const bool stop = opts.max_steps > 0 && step >= opts.max_steps && mid_epoch;
+        if (stop ||
+            (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
+          now.seconds =
+              seconds_before + std::chrono::duration<double>(clock::now() - start).count();
+          save(now);
+        }
+        if (stop) {
+          result.stopped = true;
+          return result;
+        }
       }
     }
     rec.seconds = seconds_before + std::chrono::duration<double>(clock::now() - start).count();

@@ -20,7 +20,7 @@ struct eval_result {
 
 struct epoch_record {
   int epoch = 0;                   // 1-based
-  double lr = 0;
+  double lr = 0;                   // NaN: the optimizer has none (newton_cg)
   double train_loss = 0, train_accuracy = 0;
   double test_loss = 0, test_accuracy = 0;  // NaN when there is no test set
   double seconds = 0;              // training loop only
@@ -54,7 +54,13 @@ struct fit_result {
 };
 
 // Trains `m` on `train` for opts.epochs epochs; evaluates on `test` (may be null) after each.
+// A full-batch model (info().full_batch) takes one full_batch_step over the whole of `train`
+// per epoch, in chunks of opts.batch, in order (no shuffling: the same function every epoch).
 fit_result fit(model& m, const dataset& train, const dataset* test, const fit_options& opts);
+
+// The dataset as consecutive batches of at most `batch` samples, in order: views into its
+// memory, nothing copied (what full_batch_step takes).
+std::vector<batch> chunks(const dataset& data, int batch);
 
 // Evaluation-mode pass over a dataset in batches of at most `batch` samples.
 eval_result evaluate(model& m, const dataset& data, int batch);

@@ -47,7 +47,9 @@ void add_duration(line& l, double seconds) {
 }
 
 void add_summary(line& l, const epoch_record& r, int epochs, bool classify) {
-  l.add("epoch %d/%d  lr %g  train_loss %.4f", r.epoch, epochs, r.lr, r.train_loss);
+  l.add("epoch %d/%d", r.epoch, epochs);
+  if (!std::isnan(r.lr)) l.add("  lr %g", r.lr);  // NaN: the optimizer has none (newton_cg)
+  l.add("  train_loss %.4f", r.train_loss);
   if (classify) l.add(" train_acc %.4f", r.train_accuracy);
   if (!std::isnan(r.test_loss)) {
     l.add("  test_loss %.4f", r.test_loss);

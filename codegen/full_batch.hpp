@@ -1,0 +1,84 @@
+// Full-batch training in the generated trainer: which solver a plan's optimizer selects, the
+// penalties a full-batch plan adds to its loss, and the trainer seen as a solver's objective —
+// the closure PyTorch's LBFGS.step re-evaluates, here over a whole dataset in chunks.
+#pragma once
+
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "kiln/codegen/second_order/lbfgs.hpp"
+#include "kiln/codegen/second_order/newton_cg.hpp"
+#include "kiln/dsl/schedule.hpp"
+#include "kiln/runtime/model.hpp"
+
+namespace kiln::codegen {
+
+// What a mini-batch plan holds in place of a solver.
+struct no_solver {
+  void reset() {}
+};
+
+template <class Optimizer>
+struct solver_for {
+  using type = no_solver;
+};
+template <>
+struct solver_for<dsl::lbfgs> {
+  using type = second_order::lbfgs_solver<float>;
+};
+template <>
+struct solver_for<dsl::newton_cg> {
+  using type = second_order::newton_cg_solver<float>;
+};
+
+// The plan's l2 and l1 strengths, summed per kind: a full-batch plan minimizes
+// mean loss + l2/2·‖w‖² + l1·‖w‖₁ over the tensors that decay (dsl::check_full_batch admits no
+// other regularizer), which is what the fused first-order update's gradient terms differentiate.
+template <auto Plan>
+struct penalties {
+  static constexpr auto regs = dsl::as_regs(Plan.regularizer);
+  static constexpr double strength(std::string_view kind) {
+    double sum = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      auto add = [&](const auto& r) {
+        if constexpr (requires { r.lambda; })
+          if (r.kind == kind) sum += r.lambda;
+      };
+      (add(dsl::at<I>(regs)), ...);
+    }
+    (dsl::index_for<regs.size>{});
+    return sum;
+  }
+  static constexpr double l2 = strength("l2"), l1 = strength("l1");
+  static constexpr bool any = l2 != 0 || l1 != 0;
+};
+
+// A trainer as the function a solver minimizes: the point is its parameter arena (padding
+// included: its gradient is zero there, so it never moves), and each evaluation is the trainer's
+// objective over the step's data. Keeps the data's loss at the first evaluation — where the step
+// started — for fit's epoch record.
+template <class Trainer>
+class full_batch_objective final : public second_order::objective<float> {
+ public:
+  full_batch_objective(Trainer& t, std::span<const rt::batch> data) : t_(t), data_(data) {}
+
+  std::span<float> point() override { return t_.parameters(); }
+  double evaluate(float* gradient) override {
+    const auto v = t_.objective(data_);
+    if (!evaluated_) start_ = v.data, evaluated_ = true;
+    std::memcpy(gradient, t_.gradients().data(), t_.gradients().size_bytes());
+    return v.value;
+  }
+  const rt::step_result& start() const { return start_; }
+
+ private:
+  Trainer& t_;
+  std::span<const rt::batch> data_;
+  rt::step_result start_{};
+  bool evaluated_ = false;
+};
+
+}  // namespace kiln::codegen

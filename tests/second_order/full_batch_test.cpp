@@ -1,0 +1,248 @@
+// The generated trainer in full-batch mode (plans with lbfgs or newton_cg): the objective over a
+// dataset in chunks, with the plan's penalties; fit taking one solver step per epoch; learning a
+// separable problem and a least-squares fit; determinism; no allocation in a step; a non-convex
+// network whose loss never rises; the subset a user trains on.
+#define BOOST_TEST_MODULE second_order_full_batch
+#include <boost/test/unit_test.hpp>
+
+#include <kiln/kiln.hpp>
+#include <kiln/runtime/data/subset.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "../codegen/support.hpp"
+#include "../support/allocations.hpp"
+
+using namespace kiln::dsl;
+namespace so = kiln::second_order;
+namespace tt = boost::test_tools;
+
+namespace {
+
+// Two classes in the plane split by the line x + y/2 = 0, with a margin of 0.1 around it.
+kiln::rt::dataset separable(int n) {
+  kiln::rt::dataset d;
+  d.name = "separable";
+  d.sample_shape = {2};
+  d.classes = 2;
+  kiln::rt::rng r(11, 0);
+  while (int(d.labels.size()) < n) {
+    const float x = r.uniform(-1, 1), y = r.uniform(-1, 1), side = x + y / 2;
+    if (std::abs(side) < 0.1f) continue;
+    d.x.insert(d.x.end(), {x, y});
+    d.labels.push_back(side > 0);
+  }
+  return d;
+}
+
+constexpr auto logistic = input<2> | dense{.units = 2} | softmax_cross_entropy{};
+constexpr auto lbfgs_plan =
+    schedule{.optimizer = lbfgs{.history = 10, .line_search = line_search::strong_wolfe},
+             .epochs = 5,
+             .batch = 64};
+constexpr auto newton_plan =
+    schedule{.optimizer = newton_cg{.max_iter = 5}, .epochs = 5, .batch = 64};
+
+constexpr auto mlp = input<1, 4, 4> | flatten{} | dense{.units = 8} | tanh_{} | dense{.units = 3} |
+                     softmax_cross_entropy{};
+
+kiln::rt::fit_options quiet(int epochs, int batch) {
+  return {.epochs = epochs, .batch = batch, .seed = 0, .progress = false};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_second_order_plan_selects_full_batch_mode) {
+  static_assert(kiln::trainer<logistic, lbfgs_plan>::full_batch);
+  static_assert(kiln::trainer<logistic, newton_plan>::full_batch);
+  auto t = kiln::compile<logistic, lbfgs_plan>();
+  BOOST_TEST(t.info().full_batch);
+  BOOST_TEST(t.current_lr() == 1.0);
+  BOOST_TEST(std::isnan(kiln::compile<logistic, newton_plan>().current_lr()));
+
+  constexpr auto sgd_plan = schedule{.optimizer = sgd{.lr = 0.1}};
+  static_assert(!kiln::trainer<logistic, sgd_plan>::full_batch);
+  auto s = kiln::compile<logistic, sgd_plan>();
+  BOOST_TEST(!s.info().full_batch);
+  const auto data = separable(8);
+  const auto b = kiln::test::first_batch(data, 8);
+  BOOST_CHECK_THROW(s.full_batch_step({&b, 1}), kiln::config_error);
+}
+
+BOOST_AUTO_TEST_CASE(logistic_regression_separates_separable_data) {
+  const auto data = separable(400);
+  {
+    auto t = kiln::compile<logistic, lbfgs_plan>();
+    const auto r = t.fit(data, &data, quiet(5, 64));
+    BOOST_TEST(r.test.accuracy == 1.0);
+    BOOST_TEST(r.epochs.back().train_loss < r.epochs.front().train_loss);
+  }
+  {
+    auto t = kiln::compile<logistic, newton_plan>();
+    const auto r = t.fit(data, &data, quiet(5, 64));
+    BOOST_TEST(r.test.accuracy == 1.0);
+    BOOST_TEST(r.epochs.back().train_loss < r.epochs.front().train_loss);
+  }
+}
+
+// Chunks of the compiled batch give the gradient of the whole set, as if it were one batch.
+BOOST_AUTO_TEST_CASE(the_gradient_over_chunks_is_the_gradient_of_the_whole) {
+  constexpr auto whole_plan = schedule{.optimizer = lbfgs{}, .batch = 100, .seed = 3};
+  constexpr auto chunk_plan = schedule{.optimizer = lbfgs{}, .batch = 30, .seed = 3};
+  auto whole = kiln::compile<mlp, whole_plan>();
+  auto chunked = kiln::compile<mlp, chunk_plan>();
+  const auto data = kiln::test::synthetic_classes(100, {1, 4, 4}, 3);
+  const auto b = kiln::test::first_batch(data, 100);
+  const auto r1 = whole.gradient({&b, 1});
+  const auto chunks = kiln::rt::chunks(data, 30);
+  BOOST_TEST(chunks.size() == 4u);
+  BOOST_TEST(chunks.back().n == 10);
+  const auto r2 = chunked.gradient(chunks);
+  BOOST_TEST(r1.loss_sum == r2.loss_sum, tt::tolerance(1e-9));
+  BOOST_TEST(r1.correct == r2.correct);
+  const auto g1 = whole.gradients(), g2 = chunked.gradients();
+  double scale = 0;
+  for (float v : g1) scale = std::max(scale, double(std::abs(v)));
+  for (std::size_t i = 0; i < g1.size(); ++i) BOOST_TEST(std::abs(g1[i] - g2[i]) <= 1e-6 * scale);
+  const auto l = chunked.loss(chunks, false);
+  BOOST_TEST(l.loss_sum == r1.loss_sum, tt::tolerance(1e-6));
+}
+
+// mean loss + l2/2·‖W‖² + l1·‖W‖₁ (weights only), and its gradient, against central differences.
+BOOST_AUTO_TEST_CASE(the_objective_adds_the_penalties_to_the_mean_loss) {
+  constexpr auto plan =
+      schedule{.optimizer = lbfgs{}, .regularizer = l2{0.1} + l1{0.01}, .batch = 25, .seed = 2};
+  auto t = kiln::compile<mlp, plan>();
+  const auto data = kiln::test::synthetic_classes(60, {1, 4, 4}, 3);
+  const auto chunks = kiln::rt::chunks(data, 25);
+  double penalty = 0;
+  for (const char* name : {"1.weight", "3.weight"})
+    for (float w : t.tensor(name)) penalty += 0.1 / 2 * double(w) * w + 0.01 * std::abs(w);
+  const auto v = t.objective(chunks);
+  BOOST_TEST(v.value == v.data.loss_sum / 60 + penalty, tt::tolerance(1e-6));
+
+  const std::vector<float> g(t.gradients().begin(), t.gradients().end());
+  auto p = t.parameters();
+  for (std::size_t i : {std::size_t(0), std::size_t(37), std::size_t(130)}) {  // weights, bias
+    const float keep = p[i], h = 1e-2f;
+    p[i] = keep + h;
+    const double up = t.objective(chunks).value;
+    p[i] = keep - h;
+    const double down = t.objective(chunks).value;
+    p[i] = keep;
+    BOOST_TEST((up - down) / (2 * h) == g[i], tt::tolerance(2e-2));
+  }
+}
+
+// Linear least squares is a convex quadratic: both methods reach its exact solution.
+BOOST_AUTO_TEST_CASE(least_squares_reaches_the_exact_fit) {
+  constexpr auto linear = input<6> | dense{.units = 2} | mse{};
+  constexpr auto lbfgs_fit = schedule{
+      .optimizer = lbfgs{.max_iter = 50, .line_search = line_search::strong_wolfe}, .batch = 50};
+  constexpr auto newton_fit =
+      schedule{.optimizer = newton_cg{.max_iter = 10, .max_cg_iters = 20}, .batch = 50};
+  const auto data = kiln::test::synthetic_regression(200, 6, 2);
+  const auto chunks = kiln::rt::chunks(data, 50);
+  auto a = kiln::compile<linear, lbfgs_fit>();
+  auto b = kiln::compile<linear, newton_fit>();
+  const double start = a.loss(chunks, false).loss_sum / 200;
+  a.full_batch_step(chunks);
+  b.full_batch_step(chunks);
+  BOOST_TEST(a.loss(chunks, false).loss_sum / 200 < 1e-8 * start);
+  BOOST_TEST(b.loss(chunks, false).loss_sum / 200 < 1e-8 * start);
+  // Inexact Newton: early CG solves stop at the forcing term (0.5·‖g‖), later ones tighten.
+  BOOST_TEST(b.last_step().iterations < 10);
+  BOOST_TEST((b.last_step().reason != so::stop::iterations));
+}
+
+// Tanh network, non-convex: every iteration of either method ends no higher than it began.
+BOOST_AUTO_TEST_CASE(the_loss_never_rises_on_a_non_convex_network) {
+  constexpr auto newton =
+      schedule{.optimizer = newton_cg{.max_iter = 30, .max_cg_iters = 20}, .batch = 64, .seed = 5};
+  constexpr auto wolfe = schedule{
+      .optimizer = lbfgs{.max_iter = 30, .history = 5, .line_search = line_search::strong_wolfe},
+      .batch = 64,
+      .seed = 5};
+  const auto data = kiln::test::synthetic_classes(256, {1, 4, 4}, 3);
+  const auto chunks = kiln::rt::chunks(data, 64);
+  auto check = [&](auto& t) {
+    std::vector<double> losses;
+    t.observe([&](const so::iteration& i) { losses.push_back(i.loss); });
+    const auto start = t.full_batch_step(chunks);
+    BOOST_REQUIRE(!losses.empty());
+    BOOST_TEST(losses.front() <= start.loss_sum / 256);
+    for (std::size_t i = 1; i < losses.size(); ++i) BOOST_TEST(losses[i] <= losses[i - 1]);
+    BOOST_TEST(losses.back() < 0.5 * start.loss_sum / 256);
+  };
+  auto a = kiln::compile<mlp, newton>();
+  check(a);
+  BOOST_TEST(a.last_step().evaluations > a.last_step().iterations);  // CG products count
+  auto b = kiln::compile<mlp, wolfe>();
+  check(b);
+}
+
+BOOST_AUTO_TEST_CASE(full_batch_training_is_deterministic) {
+  const auto data = kiln::test::synthetic_classes(200, {1, 4, 4}, 3);
+  constexpr auto plan = schedule{.optimizer = newton_cg{.max_iter = 3}, .batch = 64, .seed = 9};
+  auto a = kiln::compile<mlp, plan>(), b = kiln::compile<mlp, plan>();
+  a.fit(data, nullptr, quiet(3, 64));
+  b.fit(data, nullptr, quiet(3, 64));
+  BOOST_TEST(std::equal(a.parameters().begin(), a.parameters().end(), b.parameters().begin()));
+  BOOST_TEST(a.steps() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_batch_step_allocates_nothing) {
+  const auto data = kiln::test::synthetic_classes(128, {1, 4, 4}, 3);
+  const auto chunks = kiln::rt::chunks(data, 32);
+  constexpr auto wolfe = schedule{
+      .optimizer = lbfgs{.max_iter = 5, .history = 3, .line_search = line_search::strong_wolfe},
+      .regularizer = l2{1e-3},
+      .batch = 32};
+  constexpr auto newton = schedule{.optimizer = newton_cg{.max_iter = 2}, .batch = 32};
+  auto a = kiln::compile<mlp, wolfe>();
+  auto b = kiln::compile<mlp, newton>();
+  a.full_batch_step(chunks);  // the first may initialize libraries (dispatch tables, BLAS)
+  b.full_batch_step(chunks);
+  const long before = kiln::test::allocations.load();
+  for (int i = 0; i < 3; ++i) a.full_batch_step(chunks), b.full_batch_step(chunks);
+  BOOST_TEST(kiln::test::allocations.load() - before == 0);
+}
+
+// train_step of a full-batch plan is a full-batch step on that one batch; a schedule scales
+// lbfgs's lr.
+BOOST_AUTO_TEST_CASE(train_step_and_schedules) {
+  constexpr auto plan = schedule{.optimizer = lbfgs{.lr = 0.5},
+                                 .lr = step_decay{.every_epochs = 1, .gamma = 0.5},
+                                 .batch = 16};
+  auto t = kiln::compile<mlp, plan>();
+  const auto data = kiln::test::synthetic_classes(16, {1, 4, 4}, 3);
+  const auto b = kiln::test::first_batch(data, 16);
+  t.begin_epoch(2, 1);
+  BOOST_TEST(t.current_lr() == 0.125);
+  const auto r = t.train_step(b);
+  BOOST_TEST(t.last_step().iterations == 20);
+  BOOST_TEST(t.solver().options().history == 100);
+  BOOST_TEST(r.loss_sum > t.loss(b, false).loss_sum);
+}
+
+// A fixed random subset, in the original order, the same for the same seed.
+BOOST_AUTO_TEST_CASE(a_subset_is_fixed_by_its_seed) {
+  const auto data = kiln::test::synthetic_classes(50, {1, 2, 2}, 3);
+  const auto a = kiln::rt::subset(data, 20, 4), b = kiln::rt::subset(data, 20, 4),
+             c = kiln::rt::subset(data, 20, 5);
+  BOOST_TEST(a.size() == 20u);
+  BOOST_TEST(a.x == b.x);
+  BOOST_TEST(a.x != c.x);
+  BOOST_TEST(a.sample_shape == data.sample_shape, tt::per_element());
+  // Each chosen sample keeps its label, in data order.
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    while (!std::equal(data.x.begin() + long(at * 4), data.x.begin() + long(at * 4 + 4),
+                       a.x.begin() + long(i * 4)))
+      ++at;
+    BOOST_TEST(a.labels[i] == data.labels[at]);
+  }
+  BOOST_TEST(kiln::rt::subset(data, 50).x == data.x);
+  BOOST_CHECK_THROW(kiln::rt::subset(data, 51), kiln::config_error);
+}
