@@ -6,6 +6,7 @@
 // second_order.csv and plots loss against time to second_order.png (gnuplot).
 //
 //   second_order [--data DIR] [--samples 10000] [--evaluations 300] [--threads 1] [--out DIR]
+//                [--cpu-clock]
 //
 // The runs live in second_order_first.cpp and second_order_solvers.cpp (second_order.hpp): a
 // few trainers per translation unit keep each quick to compile.
@@ -49,8 +50,13 @@ options parse(int argc, char** argv) {
     if (name == "--help" || name == "-h") {
       std::printf(
           "second_order [--data DIR] [--samples N<=10000] [--evaluations N] [--threads N] "
-          "[--out DIR]\n");
+          "[--out DIR] [--cpu-clock]\n");
       std::exit(0);
+    }
+    if (name == "--cpu-clock") {
+      cpu_clock = true;
+      --i;  // a switch: no value follows
+      continue;
     }
     if (i + 1 >= argc) throw kiln::config_error(std::string(name), "needs a value");
     const char* value = argv[i + 1];

@@ -56,6 +56,8 @@ kiln::rt::fit_options quiet(int epochs, int batch) {
 BOOST_AUTO_TEST_CASE(a_second_order_plan_selects_full_batch_mode) {
   static_assert(kiln::trainer<logistic, lbfgs_plan>::full_batch);
   static_assert(kiln::trainer<logistic, newton_plan>::full_batch);
+  // kiln_add_trainer's main() works for them too (fit takes the full-batch path).
+  [[maybe_unused]] int (*main_of_a_trainer)(int, char**) = &kiln::run<logistic, lbfgs_plan>;
   auto t = kiln::compile<logistic, lbfgs_plan>();
   BOOST_TEST(t.info().full_batch);
   BOOST_TEST(t.current_lr() == 1.0);
