@@ -27,11 +27,12 @@ concept full_batch_optimizer = requires {
 template <class O>
 inline constexpr bool is_full_batch = full_batch_optimizer<O>;
 
-// The problem with (optimizer, regularizers, learning-rate schedule), or nullptr. Only the
-// penalties l2 and l1 enter the minimized function; a learning-rate schedule needs a learning
-// rate (newton_cg has none).
+// The problem with (optimizer, regularizers, learning-rate schedule, the ensemble's EMA decay),
+// or nullptr. Only the penalties l2 and l1 enter the minimized function; a learning-rate schedule
+// needs a learning rate (newton_cg has none); the moving average of the weights is kept by the
+// first-order update loop, which full-batch plans do not run.
 template <class O, class Regs, class Lr>
-constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&) {
+constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&, double ema) {
   if constexpr (!full_batch_optimizer<O>) {
     return nullptr;
   } else {
@@ -46,6 +47,7 @@ constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&) {
     if constexpr (!requires(O o) { o.lr; })
       if (Lr::kind != "constant")
         return "newton_cg has no learning rate: leave .lr as constant_lr{}";
+    if (ema != 0) return "full-batch plans (lbfgs, newton_cg) keep no moving average: no .ema";
     return nullptr;
   }
 }

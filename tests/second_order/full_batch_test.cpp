@@ -248,3 +248,20 @@ BOOST_AUTO_TEST_CASE(a_subset_is_fixed_by_its_seed) {
   BOOST_TEST(kiln::rt::subset(data, 50).x == data.x);
   BOOST_CHECK_THROW(kiln::rt::subset(data, 51), kiln::config_error);
 }
+
+// Transfer learning with a full-batch plan: a frozen layer gets a zero gradient in the objective,
+// so no solver moves it; per-layer learning rates have no meaning there and are refused.
+BOOST_AUTO_TEST_CASE(frozen_layers_stay_where_they_are) {
+  constexpr auto plan = schedule{
+      .optimizer = lbfgs{.max_iter = 5, .line_search = line_search::strong_wolfe}, .batch = 64};
+  const auto data = kiln::test::synthetic_classes(128, {1, 4, 4}, 3);
+  const auto chunks = kiln::rt::chunks(data, 64);
+  auto t = kiln::compile<mlp, plan>();
+  t.freeze("1");  // the first dense layer (nn.Sequential numbering: flatten is 0)
+  const auto w = t.tensor("1.weight"), head = t.tensor("3.weight");
+  const std::vector<float> w0(w.begin(), w.end()), head0(head.begin(), head.end());
+  t.full_batch_step(chunks);
+  BOOST_TEST(std::equal(w.begin(), w.end(), w0.begin()));
+  BOOST_TEST(!std::equal(head.begin(), head.end(), head0.begin()));
+  BOOST_CHECK_THROW(t.configure({"3", "", false, 0.5}), kiln::config_error);
+}
