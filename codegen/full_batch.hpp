@@ -21,17 +21,18 @@ struct no_solver {
   void reset() {}
 };
 
-template <class Optimizer>
+// The solver of a full-batch optimizer, for elements of type T (a trainer's are float).
+template <class Optimizer, class T = float>
 struct solver_for {
   using type = no_solver;
 };
-template <>
-struct solver_for<dsl::lbfgs> {
-  using type = second_order::lbfgs_solver<float>;
+template <class T>
+struct solver_for<dsl::lbfgs, T> {
+  using type = second_order::lbfgs_solver<T>;
 };
-template <>
-struct solver_for<dsl::newton_cg> {
-  using type = second_order::newton_cg_solver<float>;
+template <class T>
+struct solver_for<dsl::newton_cg, T> {
+  using type = second_order::newton_cg_solver<T>;
 };
 
 // The plan's l2 and l1 strengths, summed per kind: a full-batch plan minimizes

@@ -2,7 +2,11 @@
 // numerics can be compared with any other implementation (tests/optim compares with PyTorch).
 //
 //   optim_trace --optimizer adam --problem rosenbrock --steps 20 --lr 0.05 --beta1 0.9
+//   optim_trace --optimizer lbfgs --history_size 10 --line_search strong_wolfe --steps 3
+//   optim_trace --optimizer newton_cg --max_cg_iters 2 --max_iter 50
 //
+// A step of lbfgs or newton_cg is PyTorch's optimizer.step(closure): up to --max_iter
+// iterations, evaluating the function and its gradient as often as the method needs.
 // Hyperparameter flags carry PyTorch's names (booleans as 0/1); each optimizer accepts its own
 // (the field table of its DSL descriptor) and starts from PyTorch's defaults. stdout: one line
 // per step, the parameters after it as a JSON array with 17 significant digits. A bad flag or
@@ -33,16 +37,29 @@ void rosenbrock(const double* x, double* g) {  // f = (1 − x)² + 100 (y − x
   g[0] = -2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] * x[0]);
   g[1] = 200 * (x[1] - x[0] * x[0]);
 }
+double rosenbrock_loss(const double* x) {
+  const double a = 1 - x[0], b = x[1] - x[0] * x[0];
+  return a * a + 100 * b * b;
+}
+
+constexpr double A[4][4] = {{3, .5, 0, .2}, {.5, 2, .3, 0}, {0, .3, 1, -.4}, {.2, 0, -.4, .5}};
+constexpr double b[4] = {1, -2, .5, .25};
 
 void quadratic(const double* x, double* g) {  // f = ½ xᵀAx − bᵀx, ∇f = Ax − b (A symmetric)
-  static constexpr double A[4][4] = {
-      {3, .5, 0, .2}, {.5, 2, .3, 0}, {0, .3, 1, -.4}, {.2, 0, -.4, .5}};
-  static constexpr double b[4] = {1, -2, .5, .25};
   for (int i = 0; i < 4; ++i) {
     double ax = 0;
     for (int j = 0; j < 4; ++j) ax += A[i][j] * x[j];
     g[i] = ax - b[i];
   }
+}
+double quadratic_loss(const double* x) {
+  double f = 0;
+  for (int i = 0; i < 4; ++i) {
+    double ax = 0;
+    for (int j = 0; j < 4; ++j) ax += A[i][j] * x[j];
+    f += 0.5 * x[i] * ax - b[i] * x[i];
+  }
+  return f;
 }
 
 double parse_number(const std::string& flag, const std::string& text) {
@@ -58,6 +75,20 @@ bool parse_flag(const std::string& flag, const std::string& text) {
   throw usage_error{"--" + flag + ": expected 0 or 1, got '" + text + "'"};
 }
 
+int parse_count(const std::string& flag, const std::string& text) {
+  int v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw usage_error{"--" + flag + ": expected a whole number, got '" + text + "'"};
+  return v;
+}
+
+dsl::line_search parse_line_search(const std::string& flag, const std::string& text) {
+  if (text == "none") return dsl::line_search::none;
+  if (text == "strong_wolfe") return dsl::line_search::strong_wolfe;
+  throw usage_error{"--" + flag + ": expected none or strong_wolfe, got '" + text + "'"};
+}
+
 // O with PyTorch's defaults and the flags given, checked like a plan's constants are (the same
 // check() and message). A flag of another optimizer is an error.
 template <class O>
@@ -70,8 +101,12 @@ O configure(const std::map<std::string, std::string>& given) {
       known = true;
       if (f.number)
         h.*f.number = parse_number(name, text);
-      else
+      else if (f.flag)
         h.*f.flag = parse_flag(name, text);
+      else if (f.count)
+        h.*f.count = parse_count(name, text);
+      else
+        h.*f.search = parse_line_search(name, text);
     }
     if (!known) throw usage_error{"--" + name + " does not apply to " + std::string(O::kind)};
   }
@@ -87,7 +122,9 @@ int run(int argc, char** argv) {
       "(one JSON array per line).",
       "optim_trace");
   std::vector<std::string> names;
-  [&]<class... O>(dsl::type_list<O...>) { (names.emplace_back(O::kind), ...); }(dsl::optimizers{});
+  [&]<class... O>(dsl::type_list<O...>) {
+    (names.emplace_back(O::kind), ...);
+  }(optim_trace::all_optimizers{});
   app.add_option("--optimizer", optimizer, "Optimizer")->required()->check(CLI::IsMember(names));
   app.add_option("--problem", problem,
                  "rosenbrock: (1-x)^2 + 100(y-x^2)^2 from (-1.2, 1); "
@@ -113,7 +150,7 @@ int run(int argc, char** argv) {
       }
     };
     (add(O::fields(), O::kind), ...);
-  }(dsl::optimizers{});
+  }(optim_trace::all_optimizers{});
   std::map<std::string, CLI::Option*> flags;
   for (const auto& [name, who] : users)
     flags[name] = app.add_option("--" + name, values[name], "Hyperparameter of " + who);
@@ -134,13 +171,13 @@ int run(int argc, char** argv) {
   optim_trace::any_optimizer h;
   [&]<class... O>(dsl::type_list<O...>) {
     ((optimizer == O::kind ? void(h = configure<O>(given)) : void()), ...);
-  }(dsl::optimizers{});
+  }(optim_trace::all_optimizers{});
 
   optim_trace::options o;
   if (problem == "rosenbrock")
-    o.start = {-1.2, 1}, o.grad = rosenbrock;
+    o.start = {-1.2, 1}, o.grad = rosenbrock, o.loss = rosenbrock_loss;
   else
-    o.start = {1, 1, -1, 2}, o.grad = quadratic;
+    o.start = {1, 1, -1, 2}, o.grad = quadratic, o.loss = quadratic_loss;
   o.steps = steps;
   for (const auto& [name, t] : optim_trace::targets())
     if (name == target) o.target = t;

@@ -13,18 +13,22 @@
 
 namespace optim_trace {
 
-// Any optimizer the DSL offers, with its values (checked).
+// Every optimizer the DSL offers: first-order (a generated loop) and full batch (a solver).
+using all_optimizers = decltype(kiln::dsl::optimizers{} + kiln::dsl::full_batch_optimizers{});
+
+// Any of them, with its values (checked).
 template <class List>
 struct variant_of;
 template <class... O>
 struct variant_of<kiln::dsl::type_list<O...>> {
   using type = std::variant<O...>;
 };
-using any_optimizer = variant_of<kiln::dsl::optimizers>::type;
+using any_optimizer = variant_of<all_optimizers>::type;
 
 struct options {
   std::vector<double> start;
   void (*grad)(const double* x, double* g) = nullptr;  // in double, at the current point
+  double (*loss)(const double* x) = nullptr;           // the function (full-batch solvers)
   long steps = 0;
   std::int64_t target = 0;  // a Highway target, or 0: the best this CPU has
 };

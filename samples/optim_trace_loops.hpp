@@ -5,7 +5,9 @@
 // with each call instead of being folded in as a plan's constants.
 #pragma once
 
+#include <kiln/codegen/full_batch.hpp>
 #include <kiln/codegen/generate.hpp>
+#include <hwy/targets.h>
 
 #include <cmath>
 #include <cstdio>
@@ -63,18 +65,66 @@ void run(const decltype(F)& h, const options& o) {
   }
 }
 
+inline void print_point(const auto& p) {
+  std::fputc('[', stdout);
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (i) std::fputs(", ", stdout);
+    print_number(double(p[i]));
+  }
+  std::fputs("]\n", stdout);
+}
+
+// A test function as a full-batch solver sees it: the point in T; f and ∇f evaluated in double
+// at it (the gradient rounded to T, as the generated loops get it).
+template <class T>
+class test_function final : public kiln::second_order::objective<T> {
+ public:
+  explicit test_function(const options& o)
+      : o_(o), x_(o.start.begin(), o.start.end()), wide_(x_.size()), g_(x_.size()) {}
+  std::span<T> point() override { return x_; }
+  double evaluate(T* g) override {
+    for (std::size_t i = 0; i < x_.size(); ++i) wide_[i] = double(x_[i]);
+    o_.grad(wide_.data(), g_.data());
+    for (std::size_t i = 0; i < x_.size(); ++i) g[i] = T(g_[i]);
+    return o_.loss(wide_.data());
+  }
+
+ private:
+  const options& o_;
+  std::vector<T> x_;
+  std::vector<double> wide_, g_;
+};
+
+// Full-batch optimizers: their solver, one line per step (PyTorch's optimizer.step(closure)).
+// The solver's vector kernels dispatch like every kernel: --target restricts them to one.
+template <class O, class T>
+void solve(const O& h, const options& o) {
+  test_function<T> f(o);
+  typename cg::solver_for<O, T>::type solver(h, o.start.size());
+  if (o.target != 0) hwy::SetSupportedTargetsForTest(o.target);
+  for (long t = 1; t <= o.steps; ++t) {
+    solver.step(f);
+    print_point(f.point());
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
 template <class T>
 void trace(const any_optimizer& any, const options& o) {
   std::visit(
       [&]<class O>(const O& h) {
-        using traits = cg::optim<O{}>;
-        const auto form = traits::form(h);
-        const bool compiled = [&]<std::size_t... I>(std::index_sequence<I...>) {
-          return ((form == traits::forms[I] ? (run<traits::forms[I], T>(h, o), true) : false) ||
-                  ...);
+        if constexpr (kiln::dsl::full_batch_optimizer<O>) {
+          solve<O, T>(h, o);
+        } else {
+          using traits = cg::optim<O{}>;
+          const auto form = traits::form(h);
+          const bool compiled = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return ((form == traits::forms[I] ? (run<traits::forms[I], T>(h, o), true) : false) ||
+                    ...);
+          }
+          (std::make_index_sequence<traits::forms.size()>{});
+          if (!compiled) throw std::logic_error(std::string(O::kind) + ": form not compiled");
         }
-        (std::make_index_sequence<traits::forms.size()>{});
-        if (!compiled) throw std::logic_error(std::string(O::kind) + ": form not compiled");
       },
       any);
 }

@@ -4,13 +4,17 @@
 
 #include <string_view>
 
+#include "kiln/dsl/optim/second_order.hpp"
+
 namespace kiln::dsl {
 
 template <class O>
 struct field {
-  std::string_view name;        // PyTorch's keyword ("lr", "beta1", "amsgrad", ...)
-  double O::*number = nullptr;  // a real-valued hyperparameter, or
-  bool O::*flag = nullptr;      // a switch
+  std::string_view name;                  // PyTorch's keyword ("lr", "beta1", "amsgrad", ...)
+  double O::*number = nullptr;            // a real-valued hyperparameter, or
+  bool O::*flag = nullptr;                // a switch, or
+  int O::*count = nullptr;                // a whole number (iterations, history), or
+  dsl::line_search O::*search = nullptr;  // a line search: none or strong_wolfe
 };
 
 }  // namespace kiln::dsl

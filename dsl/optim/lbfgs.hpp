@@ -11,8 +11,10 @@
 // PyTorch's `history_size` and `line_search_fn` are `.history` and `.line_search` here.
 #pragma once
 
+#include <array>
 #include <string_view>
 
+#include "kiln/dsl/optim/fields.hpp"
 #include "kiln/dsl/optim/second_order.hpp"
 
 namespace kiln::dsl {
@@ -48,6 +50,18 @@ struct lbfgs {
   }
 
   friend constexpr bool operator==(const lbfgs&, const lbfgs&) = default;
+
+  // PyTorch's keywords; `line_search` takes none or strong_wolfe (PyTorch: line_search_fn).
+  static constexpr auto fields() {
+    return std::array<field<lbfgs>, 7>{
+        {{"lr", &lbfgs::lr},
+         {"max_iter", nullptr, nullptr, &lbfgs::max_iter},
+         {"max_eval", nullptr, nullptr, &lbfgs::max_eval},
+         {"tolerance_grad", &lbfgs::tolerance_grad},
+         {"tolerance_change", &lbfgs::tolerance_change},
+         {"history_size", nullptr, nullptr, &lbfgs::history},
+         {"line_search", nullptr, nullptr, nullptr, &lbfgs::line_search}}};
+  }
 };
 
 }  // namespace kiln::dsl

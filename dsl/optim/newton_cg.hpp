@@ -10,8 +10,10 @@
 // .max_iter iterations and stops early on the same tolerances as lbfgs.
 #pragma once
 
+#include <array>
 #include <string_view>
 
+#include "kiln/dsl/optim/fields.hpp"
 #include "kiln/dsl/optim/second_order.hpp"
 
 namespace kiln::dsl {
@@ -41,6 +43,16 @@ struct newton_cg {
   }
 
   friend constexpr bool operator==(const newton_cg&, const newton_cg&) = default;
+
+  static constexpr auto fields() {
+    return std::array<field<newton_cg>, 6>{
+        {{"max_iter", nullptr, nullptr, &newton_cg::max_iter},
+         {"max_cg_iters", nullptr, nullptr, &newton_cg::max_cg_iters},
+         {"cg_tolerance", &newton_cg::cg_tolerance},
+         {"damping", &newton_cg::damping},
+         {"tolerance_grad", &newton_cg::tolerance_grad},
+         {"tolerance_change", &newton_cg::tolerance_change}}};
+  }
 };
 
 }  // namespace kiln::dsl

@@ -21,6 +21,11 @@ struct type_list {
   static constexpr std::size_t size = sizeof...(T);
 };
 
+template <class... A, class... B>
+constexpr type_list<A..., B...> operator+(type_list<A...>, type_list<B...>) {
+  return {};
+}
+
 // First-order: a fused update per tensor, every step.
 using optimizers = type_list<sgd, adagrad, rmsprop, adam, adamw>;
 // Full batch (dsl/optim/second_order.hpp): a solver stepping over the whole training set.
