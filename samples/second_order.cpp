@@ -1,6 +1,6 @@
 // Second-order against first-order optimization, full batch, on a 10 000-image Fashion-MNIST
 // subset: softmax regression (convex) and a small MLP (784-64-10, not convex), each trained by
-// SGD with momentum, L-BFGS and Newton-CG for the same number of gradient evaluations (one
+// SGD with momentum, Adam, L-BFGS and Newton-CG for the same number of gradient evaluations (one
 // evaluation = loss and gradient over the whole subset). Prints the training loss after equal
 // numbers of evaluations and after equal wall time (Markdown tables), writes every point to
 // second_order.csv and plots loss against time to second_order.png (gnuplot).
@@ -8,8 +8,8 @@
 //   second_order [--data DIR] [--samples 10000] [--evaluations 300] [--threads 1] [--out DIR]
 //                [--cpu-clock]
 //
-// The runs live in second_order_first.cpp and second_order_solvers.cpp (second_order.hpp): a
-// few trainers per translation unit keep each quick to compile.
+// The runs live in second_order_sgd.cpp, second_order_adam.cpp and second_order_solvers.cpp
+// (second_order.hpp): a few trainers per translation unit keep each quick to compile.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
     fs::create_directories(o.out);
 
     std::vector<run> runs;
-    for (auto* make : {&first_order_runs, &second_order_runs})
+    for (auto* make : {&sgd_runs, &adam_runs, &solver_runs})
       for (run& r : make(b)) {
         const point& last = r.trace.back();
         std::fprintf(stderr, "%s, %s: loss %.4f after %ld evaluations, %.1f s\n", r.model.c_str(),

@@ -41,9 +41,10 @@ inline constexpr auto softmax_regression =
 inline constexpr auto small_mlp = input<1, 28, 28> | flatten{} | dense{.units = 64} | relu{} |
                                   dense{.units = 10} | softmax_cross_entropy{};
 
-// Defined in second_order_first.cpp and second_order_solvers.cpp.
-std::vector<run> first_order_runs(const budget& b);
-std::vector<run> second_order_runs(const budget& b);
+// Defined in second_order_sgd.cpp, second_order_adam.cpp and second_order_solvers.cpp.
+std::vector<run> sgd_runs(const budget& b);
+std::vector<run> adam_runs(const budget& b);
+std::vector<run> solver_runs(const budget& b);
 
 // Wall time, or with --cpu-clock the calling thread's CPU time: steadier on a busy machine with
 // one thread (it leaves out the time the thread waits for a core), wrong for several.

@@ -14,7 +14,7 @@ constexpr auto lbfgs_plan =
 constexpr auto newton_plan =
     schedule{.optimizer = newton_cg{.max_iter = 1, .max_cg_iters = 50}, .batch = most_samples};
 
-std::vector<run> second_order_runs(const budget& b) {
+std::vector<run> solver_runs(const budget& b) {
   return {second_order<softmax_regression, lbfgs_plan>(softmax_name, "L-BFGS", b),
           second_order<softmax_regression, newton_plan>(softmax_name, "Newton-CG", b),
           second_order<small_mlp, lbfgs_plan>(mlp_name, "L-BFGS", b),

@@ -1,4 +1,4 @@
-// The second_order sample's first-order runs: full-batch gradient descent with momentum.
+// The second_order sample's SGD runs: full-batch gradient descent with momentum.
 #include "second_order.hpp"
 
 namespace second_order_sample {
@@ -10,7 +10,7 @@ constexpr auto sgd_softmax =
 constexpr auto sgd_mlp =
     schedule{.optimizer = sgd{.lr = 0.2, .momentum = 0.9}, .batch = most_samples};
 
-std::vector<run> first_order_runs(const budget& b) {
+std::vector<run> sgd_runs(const budget& b) {
   return {first_order<softmax_regression, sgd_softmax>(softmax_name, "SGD momentum", b),
           first_order<small_mlp, sgd_mlp>(mlp_name, "SGD momentum", b)};
 }
