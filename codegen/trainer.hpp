@@ -123,8 +123,7 @@ class trainer final : public rt::model {
       }
     }
     if constexpr (S > 0)
-      for (int k = 0; k < S; ++k)
-        std::fill(s_[k], s_[k] + lay::params, float(opt.state_init(k)));
+      for (int k = 0; k < S; ++k) std::fill(s_[k], s_[k] + lay::params, float(opt.state_init(k)));
     std::fill(step_, step_ + lay::tensor_count, 0.0f);
     if constexpr (averaged) std::copy(p_, p_ + lay::params, ema_);  // the average starts at p
     solver_.reset();

@@ -79,7 +79,8 @@ constexpr bool report_plan() {
           : nullptr;
   if constexpr (snap != nullptr)
     static_assert(invalid_plan<Plan.ensemble, text_t(snap)>, "kiln: invalid plan (see the note)");
-  constexpr const char* full_batch = check_full_batch(Plan.optimizer, regs, Plan.lr, Plan.ensemble.ema);
+  constexpr const char* full_batch =
+      check_full_batch(Plan.optimizer, regs, Plan.lr, Plan.ensemble.ema);
   if constexpr (full_batch != nullptr)
     static_assert(invalid_plan<Plan.optimizer, text_t(full_batch)>,
                   "kiln: invalid plan (see the note)");

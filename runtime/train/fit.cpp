@@ -286,8 +286,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
         const long step = epoch * per_epoch + now.batch;  // of the whole run
         const bool mid_epoch = now.batch < per_epoch;     // the epoch's end checkpoints below
         const bool stop = opts.max_steps > 0 && step >= opts.max_steps && mid_epoch;
-        if (stop ||
-            (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
+        if (stop || (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
           now.seconds =
               seconds_before + std::chrono::duration<double>(clock::now() - start).count();
           save(now);
