@@ -106,6 +106,10 @@ class trainer final : public rt::model {
     }
     for (int k = 0; k < S; ++k) std::fill(s_[k], s_[k] + lay::params, opt.state_init(k));
     if constexpr (averaged) std::copy(p_, p_ + lay::params, ema_);  // the average starts at p
+    std::fill(b_, b_ + lay::buffer_floats, 0.0f);
+    for (const auto& t : lay::buffers)
+      if (t.spec.start == dsl::init::ones)
+        std::fill(b_ + t.offset, b_ + t.offset + std::size_t(t.spec.dims.size()), 1.0f);
     rng_ = rt::rng(seed_, rt::streams::dropout);
     steps_ = 0;
     clock_ = {};
@@ -131,7 +135,7 @@ class trainer final : public rt::model {
     check(b);
     const double lr = current_lr();
     ++steps_;
-    forward(b, true, L - 2);
+    forward(b, true, L - 2, true);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
     backward<true>(b, lr);
     return r;
@@ -189,7 +193,7 @@ class trainer final : public rt::model {
   void features(const rt::batch& b, std::string_view layer, float* out) {
     check(b);
     const std::size_t last = layer_index(layer);
-    forward(b, false, last);
+    forward(b, false, last, false);
     std::memcpy(out, out_[last], sizeof(float) * std::size_t(b.n) * out_size_[last]);
   }
   // The shape of one sample of `layer`'s output.
@@ -199,17 +203,21 @@ class trainer final : public rt::model {
   }
 
   // --- for users ------------------------------------------------------------------------------
-  // The loss of a batch (summed over samples), in training or evaluation mode; changes nothing.
+  // The loss of a batch (summed over samples), in training or evaluation mode; changes nothing
+  // (running statistics stay; random masks are those the next gradient() would draw).
   rt::step_result loss(const rt::batch& b, bool train) {
     check(b);
-    forward(b, train, L - 2);
+    forward(b, train, L - 2, false);
     return loss_op::loss_forward(loss_io(b), b);
   }
 
   // Forward and backward in training mode: gradients() receives d(mean loss)/d(parameters);
-  // no update, the step count unchanged. (Full-batch methods and gradient checks use this.)
+  // no update, the step count unchanged (so the random masks are the same on every call).
+  // Running statistics move as in a training step. (Full-batch methods and gradient checks.)
   rt::step_result gradient(const rt::batch& b) {
-    const rt::step_result r = loss(b, true);
+    check(b);
+    forward(b, true, L - 2, true);
+    const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
     backward<false>(b, 0);
     return r;
   }
@@ -233,6 +241,8 @@ class trainer final : public rt::model {
   // the gradient arena laid out the same way.
   std::span<float> parameters() { return {p_, lay::params}; }
   std::span<float> gradients() { return {g_, lay::params}; }
+  // The buffer arena (running statistics), laid out like the parameters.
+  std::span<float> buffers() { return {b_, lay::buffer_floats}; }
   long steps() const { return steps_; }
   int batch() const { return batch_; }
 
@@ -255,17 +265,20 @@ class trainer final : public rt::model {
     return c;
   }
 
-  // Runs layers 1..last (the loss is not one of them).
-  void forward(const rt::batch& b, bool train, std::size_t last) {
+  // Runs layers 1..last (the loss is not one of them). `commit`: running statistics move.
+  void forward(const rt::batch& b, bool train, std::size_t last, bool commit) {
     out_[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
+    // Draws depend on (seed, step) only: forward and backward of a step, and repeated
+    // loss()/gradient() calls at one step, see the same masks.
+    rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((I + 1 <= last ? forward_layer<I + 1>(b.n, train) : void()), ...);
+      ((I + 1 <= last ? forward_layer<I + 1>(b.n, train, commit) : void()), ...);
     }
     (dsl::index_for<L - 2>{});
   }
 
   template <std::size_t I>
-  void forward_layer(int n, bool train) {
+  void forward_layer(int n, bool train, bool commit) {
     using op_t = typename lay::template op_at<I>;
     if constexpr (op_t::view) {
       out_[I] = out_[I - 1];
@@ -279,6 +292,9 @@ class trainer final : public rt::model {
       c.w = p_ + lay::rows[I].param_base;
       c.aux = aux_[I];
       c.rng = &rng_;
+      c.work = work_[I];
+      c.buf = b_ + lay::rows[I].buffer_base;
+      c.commit = commit;
       op_t::forward(c);
     }
   }
@@ -313,6 +329,8 @@ class trainer final : public rt::model {
       c.gw = g_ + lay::rows[I].param_base;
       c.aux = aux_[I];
       c.rng = &rng_;
+      c.work = work_[I];
+      c.buf = b_ + lay::rows[I].buffer_base;
       op_t::backward(c);
       if constexpr (Update) {  // while its gradients are still in cache
         if (!frozen_[I]) update_layer<I>(lr * lr_mult_[I]);
@@ -352,7 +370,8 @@ class trainer final : public rt::model {
 
   void allocate() {
     const auto B = std::size_t(batch_);
-    std::size_t total = (2 + S + averaged) * lay::params + 2 * aligned(B * lay::widest);
+    std::size_t total = (2 + S + averaged) * lay::params + lay::buffer_floats + lay::work +
+                        2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
@@ -364,9 +383,11 @@ class trainer final : public rt::model {
     p_ = take(lay::params);
     g_ = take(lay::params);
     for (int k = 0; k < S; ++k) s_[k] = take(lay::params);
+    b_ = take(lay::buffer_floats);
     if constexpr (averaged) ema_ = take(lay::params);
     for (auto& g : grad_) g = take(aligned(B * lay::widest));
     for (std::size_t i = 0; i < L; ++i) {
+      work_[i] = take(lay::rows[i].work);
       aux_[i] = take(aligned(B * lay::rows[i].aux));
       act_[i] = lay::rows[i].view ? nullptr : take(aligned(B * lay::rows[i].out));
     }
@@ -419,6 +440,8 @@ class trainer final : public rt::model {
     if constexpr (averaged)
       for (const auto& t : lay::tensors)
         add(t, std::string(t.spec.name.view()) + ".ema", ema_, rt::tensor_role::state);
+    for (const auto& t : lay::buffers)
+      add(t, std::string(t.spec.name.view()), b_, rt::tensor_role::buffer);
     plan_backward();
   }
 
@@ -464,6 +487,8 @@ class trainer final : public rt::model {
   float* p_ = nullptr;         // parameters
   float* g_ = nullptr;         // their gradients
   float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
+  float* b_ = nullptr;         // buffers (running statistics)
+  float* work_[L]{};           // each layer's fixed scratch
   float* ema_ = nullptr;       // moving average of p_ (Polyak averaging), laid out like it
   float* act_[L]{};            // each non-view layer's output
   float* aux_[L]{};            // each layer's scratch

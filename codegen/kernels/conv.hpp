@@ -1,0 +1,31 @@
+// Kernels of conv2d in kiln's activation layout, NCHW (one sample: [channels][height][width],
+// planes contiguous). A convolution is im2col + one GEMM per sample: the sample's column matrix
+// (channels·k·k rows, out_h·out_w columns) stays in cache for the forward and backward GEMMs,
+// which measured faster than one GEMM over the batch (README, "Convolution layout").
+#pragma once
+
+#include <cstddef>
+
+namespace kiln::kernels {
+
+// A k × k window over one sample's planes.
+struct window {
+  int channels = 0, height = 0, width = 0;
+  int kernel = 1, stride = 1, pad = 0;
+  int out_h = 0, out_w = 0;
+};
+
+// col[(c·k + ki)·k + kj][i·out_w + j] = x[c][i·stride + ki − pad][j·stride + kj − pad], 0 outside.
+void im2col(const window& g, const float* x, float* col);
+// The adjoint: dx[c][h][w] = Σ of the col entries im2col took from there. Overwrites dx;
+// col is used as scratch (its entries for padding positions are zeroed).
+void col2im(const window& g, float* col, float* dx);
+
+// y[s][c][p] += b[c] for s < n, c < channels, p < plane.
+void add_channel_bias(float* y, const float* b, std::size_t n, std::size_t channels,
+                      std::size_t plane);
+// out[c] = Σ_s Σ_p a[s][c][p]: the bias gradient of a conv layer (overwrites out).
+void channel_sums(const float* a, std::size_t n, std::size_t channels, std::size_t plane,
+                  float* out);
+
+}  // namespace kiln::kernels
