@@ -17,9 +17,11 @@
 #include <string_view>
 #include <vector>
 
+#include "kiln/codegen/augment.hpp"
 #include "kiln/codegen/generate.hpp"
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/layout.hpp"
+#include "kiln/dsl/lr/plateau.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/error.hpp"
@@ -113,6 +115,7 @@ class trainer final : public rt::model {
     rng_ = rt::rng(seed_, rt::streams::dropout);
     steps_ = 0;
     clock_ = {};
+    plateau_ = {};
   }
 
   // --- rt::model ------------------------------------------------------------------------------
@@ -128,8 +131,17 @@ class trainer final : public rt::model {
     clock_.steps_per_epoch = std::max(steps_per_epoch, 1L);
   }
   double current_lr() const override {
-    return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch});
+    return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch, clock_.plateau});
   }
+  // Schedules that react to the epoch's metrics (reduce_on_plateau) see them here.
+  void end_epoch(const rt::epoch_metrics& m) override {
+    const dsl::epoch_report r{m.train_loss, m.train_accuracy, m.test_loss, m.test_accuracy};
+    if constexpr (requires(dsl::plateau_state& s) { Plan.lr.observe(s, r); }) {
+      Plan.lr.observe(plateau_, r);
+      clock_.plateau = plateau_.factor;
+    }
+  }
+  rt::augment_plan augmentation() const override { return runtime_plan<Plan.augment>(); }
 
   rt::step_result train_step(const rt::batch& b) override {
     check(b);
@@ -498,6 +510,7 @@ class trainer final : public rt::model {
   std::uint64_t seed_ = 0;
   long steps_ = 0;
   dsl::lr_clock clock_{};
+  dsl::plateau_state plateau_{};
   rt::rng rng_;
   rt::model_info info_;
   std::vector<rt::tensor> tensors_;

@@ -197,6 +197,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
   loader_options batching;
   batching.batch = opts.batch;
   batching.seed = opts.seed;
+  if (augment_plan plan = m.augmentation(); !plan.empty()) batching.augment = augmenter(plan);
   batch_loader loader(train, std::move(batching));
   const long per_epoch = loader.batches_per_epoch();
 
@@ -272,6 +273,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
       rec.test_loss = result.test.loss;
       rec.test_accuracy = result.test.accuracy;
     }
+    m.end_epoch({rec.train_loss, rec.train_accuracy, rec.test_loss, rec.test_accuracy});
     csv.write(rec);
     progress.end_epoch(rec);
     result.epochs.push_back(rec);
