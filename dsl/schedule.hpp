@@ -1,4 +1,5 @@
-// The training plan: optimizer, regularizers, learning-rate schedule, epochs, batch and seed.
+// The training plan: optimizer, regularizers, learning-rate schedule, data augmentation,
+// epochs, batch and seed.
 // A literal aggregate: `schedule{.optimizer = sgd{.lr = 0.05}, .epochs = 10}` deduces its type.
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "kiln/dsl/augment/augment.hpp"
 #include "kiln/dsl/ensemble.hpp"
 #include "kiln/dsl/lr/cyclic_cosine.hpp"
 #include "kiln/dsl/lr/schedules.hpp"
@@ -22,11 +24,13 @@ concept optimizer = requires(const O& o) {
   { o.check() } -> std::same_as<const char*>;
 };
 
-template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr>
+template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr,
+          class Aug = no_augment>
 struct schedule {
   Opt optimizer;
   Reg regularizer{};
   Lr lr{};
+  Aug augment{};  // one augmentation, or several joined with |
   int epochs = 10;
   int batch = 64;
   std::uint64_t seed = 0;
@@ -69,7 +73,15 @@ constexpr bool report_plan() {
           : nullptr;
   if constexpr (snap != nullptr)
     static_assert(invalid_plan<Plan.ensemble, text_t(snap)>, "kiln: invalid plan (see the note)");
-  return !general && !opt && !lr && !reg && !ens && !snap;
+  constexpr auto augs = as_augments(Plan.augment);
+  constexpr const char* aug = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const char* first = nullptr;
+    ((first = first ? first : at<I>(augs).check()), ...);
+    return first;
+  }(index_for<augs.size>{});
+  if constexpr (aug != nullptr)
+    static_assert(invalid_plan<Plan.augment, text_t(aug)>, "kiln: invalid plan (see the note)");
+  return !general && !opt && !lr && !reg && !ens && !snap && !aug;
 }
 
 }  // namespace kiln::dsl
