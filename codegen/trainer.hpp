@@ -223,6 +223,14 @@ class trainer final : public rt::model {
     return loss_op::loss_forward(loss_io(b), b);
   }
 
+  // The network's outputs (what the loss sees) for a batch, n × outputs floats, valid until the
+  // next call; in training mode with this step's draws (masks, drops, regions). Changes nothing.
+  std::span<const float> outputs(const rt::batch& b, bool train) {
+    check(b);
+    forward(b, train, false);
+    return {out_[L - 2], std::size_t(b.n) * std::size_t(info_.outputs)};
+  }
+
   // Forward and backward in training mode: gradients() receives d(mean loss)/d(parameters);
   // no update, the step count unchanged (so the random masks are the same on every call).
   // Running statistics move as in a training step. (Full-batch methods and gradient checks.)

@@ -3,7 +3,8 @@
 // shrink an image gently. Pooling regions follow Graham's pseudo-random sequence
 // a_i = ceil(α(i + u)) − ceil(αu) (α = n_in / n_out): disjoint regions [a_i, a_(i+1)) or, with
 // .overlapping, [a_i, a_(i+1)] — their sizes mix ⌊α⌋ and ⌈α⌉. In training u is drawn per batch
-// (one for rows, one for columns); at evaluation u = 0.5, a fixed set of regions.
+// (one for rows, one for columns); evaluation uses one fixed set of regions, the boundaries
+// nearest their expectation over u (so the fixed regions are the average training ones).
 #pragma once
 
 #include "kiln/dsl/core.hpp"
