@@ -1,4 +1,5 @@
-// Per-target bodies of conv.hpp's arithmetic (the data movement of im2col is in conv.cpp).
+// Per-target bodies of conv.hpp: the stride-1 shifted-plane copies of im2col and col2im (the
+// common case, run for every sample twice per step) and the per-channel bias and sums.
 #if defined(KILN_CODEGEN_KERNELS_CONV_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef KILN_CODEGEN_KERNELS_CONV_INL_H_
 #undef KILN_CODEGEN_KERNELS_CONV_INL_H_
@@ -7,6 +8,8 @@
 #endif
 
 #include <hwy/highway.h>
+
+#include <algorithm>
 
 HWY_BEFORE_NAMESPACE();
 namespace kiln::kernels::HWY_NAMESPACE {
@@ -34,6 +37,63 @@ HWY_INLINE float sum(const float* a, std::size_t n) {
   float s = hn::GetLane(hn::SumOfLanes(d, acc));
   for (; i < n; ++i) s += a[i];
   return s;
+}
+
+// A few floats (the edges of a row). conv.cpp is compiled with -fno-tree-loop-distribute-patterns:
+// otherwise GCC turns these loops into memset calls, whose call overhead dominated (measured).
+HWY_INLINE void zero_few(float* o, long n) {
+  for (long i = 0; i < n; ++i) o[i] = 0;
+}
+
+// o[q] = x[q + s] for q in [lo, hi), 0 elsewhere in [0, n): one plane row of im2col.
+HWY_INLINE void shifted_copy(const float* x, long s, long lo, long hi, long n, float* o) {
+  const hn::ScalableTag<float> d;
+  const long lanes = long(hn::Lanes(d));
+  long q = 0;
+  for (; q + lanes <= lo; q += lanes) hn::StoreU(hn::Zero(d), d, o + q);
+  zero_few(o + q, lo - q);
+  q = lo;
+  for (; q + lanes <= hi; q += lanes) hn::StoreU(hn::LoadU(d, x + q + s), d, o + q);
+  for (; q < hi; ++q) o[q] = x[q + s];
+  for (; q + lanes <= n; q += lanes) hn::StoreU(hn::Zero(d), d, o + q);
+  zero_few(o + q, n - q);
+}
+
+// Zeroes the columns [0, j0) and [j1, width) of each row.
+HWY_INLINE void zero_columns(float* o, int height, int width, int j0, int j1) {
+  if (j0 == 0 && j1 == width) return;
+  for (int i = 0; i < height; ++i) {
+    float* row = o + long(i) * width;
+    zero_few(row, j0);
+    zero_few(row + j1, width - j1);
+  }
+}
+
+// The row of kernel offset (di, dj) for a stride-1 convolution whose output plane is its input
+// plane (H × W): the plane shifted by s = di·W + dj. One flat copy moves every valid value;
+// what wraps around a row edge lands in a column whose source column j + dj is outside [0, W),
+// zeroed afterwards. (Valid source rows follow from the flat range.)
+void ShiftedPlane(const float* x, int height, int width, int di, int dj, float* o) {
+  const long P = long(height) * width, s = long(di) * width + dj;
+  shifted_copy(x, s, std::clamp(-s, 0L, P), std::clamp(P - s, 0L, P), P, o);
+  zero_columns(o, height, width, std::max(0, -dj), std::min(width, width - dj));
+}
+
+// Its adjoint, accumulated: dx[q + s] += o[q] over the valid positions (o's wrapped columns are
+// zeroed first; o is scratch). With `first`, dx = instead of += (the centre offset s = 0 of a
+// same-padded kernel covers every position, so col2im starts with it and needs no zeroing).
+void UnshiftAdd(float* o, int height, int width, int di, int dj, bool first, float* dx) {
+  const long P = long(height) * width, s = long(di) * width + dj;
+  zero_columns(o, height, width, std::max(0, -dj), std::min(width, width - dj));
+  const long lo = std::clamp(-s, 0L, P), hi = std::clamp(P - s, 0L, P);
+  if (first) {
+    shifted_copy(o, -s, lo + s, hi + s, P, dx);
+    return;
+  }
+  if (hi > lo)
+    update2(o + lo, dx + lo + s, std::size_t(hi - lo), [](auto, auto v, auto acc) HWY_ATTR {
+      return hn::Add(acc, v);
+    });
 }
 
 void AddChannelBias(float* y, const float* b, std::size_t n, std::size_t channels,

@@ -1,9 +1,10 @@
 // conv2d: per sample, im2col into the layer's scratch and one GEMM with the weight
 // [filters, channels·k·k] (PyTorch's layout read as a matrix); a 1×1 convolution with stride 1
 // and no padding multiplies the sample itself. Backward recomputes each sample's column matrix
-// (cheaper than keeping the batch's: it stays in cache) for dW += dy·colᵀ, and dx through
-// dcol = Wᵀ·dy and col2im. Wᵀ is copied once per step: OpenBLAS runs NN products of these
-// shapes through its unpacked small-matrix kernels, a transposed operand through the packing path.
+// (cheaper than keeping the batch's: it stays in cache) for dWᵀ += col·dyᵀ, and dx through
+// dcol = Wᵀ·dy and col2im. Both products are in the forms OpenBLAS ran fastest for these shapes
+// (measured: NN through its unpacked small-matrix kernels, and the transposed weight gradient
+// accumulated as [k, filters]); Wᵀ is copied once per step, dWᵀ transposed back once.
 #pragma once
 
 #include "kiln/codegen/gemm.hpp"
@@ -22,7 +23,7 @@ struct op<L, In> {
   static constexpr int P = out.height() * out.width(), in_size = In.size();
   static constexpr bool pointwise = L.kernel == 1 && L.stride == 1 && L.pad == 0;
   static constexpr std::size_t cols = pointwise ? 0 : aligned(std::size_t(K) * P);
-  static constexpr std::size_t work = cols + std::size_t(K) * F;  // a column matrix, Wᵀ
+  static constexpr std::size_t work = cols + 2 * aligned(std::size_t(K) * F);  // col, Wᵀ, dWᵀ
   static constexpr std::size_t bias = param_offsets(L, In)[1];
   static constexpr kernels::window g{C,        In.height(), In.width(),   L.kernel,
                                      L.stride, L.pad,       out.height(), out.width()};
@@ -44,15 +45,16 @@ struct op<L, In> {
 
   static void backward(const io& c) {
     float* wt = c.work + cols;
+    float* gwt = wt + aligned(std::size_t(K) * F);
     if (c.dx)
       for (int f = 0; f < F; ++f)
         for (int k = 0; k < K; ++k) wt[k * F + f] = c.w[f * K + k];
     for (int s = 0; s < c.n; ++s) {
       const float* dy = c.dy + std::size_t(s) * F * P;
       if (s == 0)
-        gemm_nt(F, K, P, dy, columns(c, s), c.gw);
+        gemm_nt(K, F, P, columns(c, s), dy, gwt);
       else
-        gemm_nt_add(F, K, P, dy, columns(c, s), c.gw);
+        gemm_nt_add(K, F, P, columns(c, s), dy, gwt);
       if (!c.dx) continue;
       float* dx = c.dx + std::size_t(s) * in_size;
       if constexpr (pointwise) {
@@ -62,6 +64,8 @@ struct op<L, In> {
         kernels::col2im(g, c.work, dx);
       }
     }
+    for (int f = 0; f < F; ++f)
+      for (int k = 0; k < K; ++k) c.gw[f * K + k] = gwt[k * F + f];
     kernels::channel_sums(c.dy, std::size_t(c.n), F, P, c.gw + bias);
   }
 };
