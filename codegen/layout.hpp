@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "kiln/codegen/layers/layers.hpp"
+#include "kiln/codegen/lower.hpp"
 #include "kiln/dsl/model.hpp"
 
 namespace kiln::codegen {
@@ -22,11 +23,12 @@ struct layout {
     else
       return dsl::in_shapes(Model, Start);
   }();
-  // The layers with what depends on their place filled in (stochastic depth's survival).
-  static constexpr auto resolved = dsl::resolve(Model);
+  // The layers as the generated code runs them: with what depends on their place filled in
+  // (stochastic depth's survival), and fused where an op can do its successor's work (lower.hpp).
+  static constexpr auto lowered = lower(dsl::resolve(Model));
 
   template <std::size_t I>
-  using op_at = op<dsl::at<I>(resolved), in[I]>;
+  using op_at = op<dsl::at<I>(lowered), in[I]>;
 
   // Per-layer tables, filled by one fold over the layers.
   struct layer_row {

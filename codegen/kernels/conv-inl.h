@@ -91,9 +91,8 @@ void UnshiftAdd(float* o, int height, int width, int di, int dj, bool first, flo
     return;
   }
   if (hi > lo)
-    update2(o + lo, dx + lo + s, std::size_t(hi - lo), [](auto, auto v, auto acc) HWY_ATTR {
-      return hn::Add(acc, v);
-    });
+    update2(o + lo, dx + lo + s, std::size_t(hi - lo),
+            [](auto, auto v, auto acc) HWY_ATTR { return hn::Add(acc, v); });
 }
 
 void AddChannelBias(float* y, const float* b, std::size_t n, std::size_t channels,
@@ -105,6 +104,43 @@ void AddChannelBias(float* y, const float* b, std::size_t n, std::size_t channel
       update2(p, p, plane,
               [bias](auto d, auto v, auto) HWY_ATTR { return hn::Add(v, hn::Set(d, bias)); });
     }
+}
+
+void AddChannelBiasRelu(float* y, const float* b, std::size_t channels, std::size_t plane) {
+  for (std::size_t c = 0; c < channels; ++c) {
+    float* p = y + c * plane;
+    const float bias = b[c];
+    update2(p, p, plane, [bias](auto d, auto v, auto) HWY_ATTR {
+      return hn::Max(hn::Add(v, hn::Set(d, bias)), hn::Zero(d));
+    });
+  }
+}
+
+void ReluMaskSums(const float* y, const float* dy, std::size_t channels, std::size_t plane,
+                  float* out, float* sums) {
+  const hn::ScalableTag<float> d;
+  const hn::CappedTag<float, 1> d1;
+  const std::size_t lanes = hn::Lanes(d);
+  for (std::size_t c = 0; c < channels; ++c) {
+    const float *a = y + c * plane, *g = dy + c * plane;
+    float* o = out + c * plane;
+    auto acc = hn::Zero(d);
+    std::size_t i = 0;
+    for (; i + lanes <= plane; i += lanes) {
+      const auto v =
+          hn::IfThenElseZero(hn::Gt(hn::LoadU(d, a + i), hn::Zero(d)), hn::LoadU(d, g + i));
+      hn::StoreU(v, d, o + i);
+      acc = hn::Add(acc, v);
+    }
+    float s = hn::GetLane(hn::SumOfLanes(d, acc));
+    for (; i < plane; ++i) {
+      const auto v =
+          hn::IfThenElseZero(hn::Gt(hn::LoadU(d1, a + i), hn::Zero(d1)), hn::LoadU(d1, g + i));
+      hn::StoreU(v, d1, o + i);
+      s += hn::GetLane(v);
+    }
+    sums[c] += s;
+  }
 }
 
 void ChannelSums(const float* a, std::size_t n, std::size_t channels, std::size_t plane,

@@ -2,7 +2,6 @@
 // conv-inl.h behind run-time dispatch.
 #include "kiln/codegen/kernels/conv.hpp"
 
-
 #include <algorithm>
 #include <cstring>
 
@@ -19,11 +18,20 @@ namespace kiln::kernels {
 HWY_EXPORT(ShiftedPlane);
 HWY_EXPORT(UnshiftAdd);
 HWY_EXPORT(AddChannelBias);
+HWY_EXPORT(AddChannelBiasRelu);
+HWY_EXPORT(ReluMaskSums);
 HWY_EXPORT(ChannelSums);
 
 void add_channel_bias(float* y, const float* b, std::size_t n, std::size_t channels,
                       std::size_t plane) {
   HWY_DYNAMIC_DISPATCH(AddChannelBias)(y, b, n, channels, plane);
+}
+void add_channel_bias_relu(float* y, const float* b, std::size_t channels, std::size_t plane) {
+  HWY_DYNAMIC_DISPATCH(AddChannelBiasRelu)(y, b, channels, plane);
+}
+void relu_mask_sums(const float* y, const float* dy, std::size_t channels, std::size_t plane,
+                    float* out, float* sums) {
+  HWY_DYNAMIC_DISPATCH(ReluMaskSums)(y, dy, channels, plane, out, sums);
 }
 void channel_sums(const float* a, std::size_t n, std::size_t channels, std::size_t plane,
                   float* out) {
@@ -94,8 +102,8 @@ void col2im(const window& g, float* col, float* dx) {
       for (int ki = 0; ki < g.kernel; ++ki)
         for (int kj = 0; kj < g.kernel; ++kj)
           if (ki != g.pad || kj != g.pad)
-            HWY_DYNAMIC_DISPATCH(UnshiftAdd)(row_of(c, ki, kj), g.height, g.width, ki - g.pad,
-                                             kj - g.pad, false, xc);
+            HWY_DYNAMIC_DISPATCH(UnshiftAdd)
+            (row_of(c, ki, kj), g.height, g.width, ki - g.pad, kj - g.pad, false, xc);
     }
     return;
   }

@@ -152,3 +152,28 @@ BOOST_AUTO_TEST_CASE(stochastic_depth_with_the_steps_drops) {
                      head;
   BOOST_TEST(max_gradient_error<m>(images) < 2e-3);
 }
+
+BOOST_AUTO_TEST_CASE(conv2d_with_relu_fused) {
+  // conv2d | relu runs as one op (codegen/lower.hpp). 1×1 kernels and a smaller step: a wider
+  // kernel smooths its output, and pre-activations near 0 would cross the kink within the step.
+  constexpr auto m = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 1} | relu{} |
+                     conv2d{.filters = 2, .kernel = 1} | relu{} | head;
+  BOOST_TEST(max_gradient_error<m>(images, 3e-4f) < 2e-3);
+}
+
+BOOST_AUTO_TEST_CASE(fused_conv_relu_matches_the_unfused_layers) {
+  // leaky_relu with slope 0 is ReLU, but is not fused into the convolution.
+  constexpr auto fused = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} | relu{} |
+                         conv2d{.filters = 2, .kernel = 3, .pad = 1} | relu{} | head;
+  constexpr auto plain = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} |
+                         leaky_relu{.slope = 0} | conv2d{.filters = 2, .kernel = 3, .pad = 1} |
+                         leaky_relu{.slope = 0} | head;
+  auto a = kiln::compile<fused, plan>();
+  auto b = kiln::compile<plain, plan>();
+  const auto batch = kiln::test::first_batch(images, 8);
+  BOOST_TEST(a.gradient(batch).loss_sum == b.gradient(batch).loss_sum,
+             boost::test_tools::tolerance(1e-6));
+  const auto ga = a.gradients(), gb = b.gradients();
+  for (std::size_t i = 0; i < ga.size(); ++i)
+    BOOST_TEST(ga[i] == gb[i], boost::test_tools::tolerance(1e-4f));
+}
