@@ -25,7 +25,7 @@ struct layout {
   }();
   // The layers as the generated code runs them: with what depends on their place filled in
   // (stochastic depth's survival), and fused where an op can do its successor's work (lower.hpp).
-  static constexpr auto lowered = lower(dsl::resolve(Model));
+  static constexpr auto lowered = lower<dsl::resolve(Model)>();
 
   template <std::size_t I>
   using op_at = op<dsl::at<I>(lowered), in[I]>;

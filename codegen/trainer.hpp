@@ -437,7 +437,7 @@ class trainer final : public rt::model {
       ((out_shape_[I] = lay::template op_at<I>::out, out_size_[I] = out_shape_[I].size()), ...);
       ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
                          (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
-                         to_string(lay::in[I]) + " -> " + to_string(lay::template op_at<I>::out) +
+                         to_string(lay::in[I]) + " -> " + to_string(dsl::at<I>(Model).out(lay::in[I])) +
                          "\n"),
        ...);
     }

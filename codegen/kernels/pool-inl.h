@@ -83,6 +83,31 @@ void MaxPool2x2Backward(const float* which, const float* dy, std::size_t planes,
   zero_uncovered(planes, height, width, dx);
 }
 
+void MaxPool2x2BackwardRelu(const float* which, const float* y, const float* dy, std::size_t planes,
+                            int height, int width, float* dx, float* sums) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  for (std::size_t p = 0; p < planes; ++p) {
+    float total = 0;
+    for (std::size_t i = 0; i < ho; ++i) {
+      float* top = dx + (p * height + 2 * i) * width;
+      float* bottom = top + width;
+      const std::size_t at = (p * ho + i) * wo;
+      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+        const auto live = hn::Gt(hn::LoadU(d, y + at + j), hn::Zero(d));  // the ReLU's mask
+        const auto v = hn::IfThenElseZero(live, hn::LoadU(d, dy + at + j));
+        const auto k = hn::LoadU(d, which + at + j);
+        auto pick = [&](float id)
+                        HWY_ATTR { return hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v); };
+        hn::StoreInterleaved2(pick(0), pick(1), d, top + 2 * j);
+        hn::StoreInterleaved2(pick(2), pick(3), d, bottom + 2 * j);
+        total += hn::GetLane(hn::SumOfLanes(d, v));
+      });
+    }
+    sums[p] += total;
+  }
+  zero_uncovered(planes, height, width, dx);
+}
+
 void AvgPool2x2(const float* x, std::size_t planes, int height, int width, float* y) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
   for (std::size_t p = 0; p < planes; ++p)

@@ -16,6 +16,7 @@ namespace kiln::kernels {
 
 HWY_EXPORT(MaxPool2x2);
 HWY_EXPORT(MaxPool2x2Backward);
+HWY_EXPORT(MaxPool2x2BackwardRelu);
 HWY_EXPORT(AvgPool2x2);
 HWY_EXPORT(AvgPool2x2Backward);
 HWY_EXPORT(GlobalAvgPool);
@@ -28,6 +29,10 @@ void max_pool_2x2(const float* x, std::size_t planes, int height, int width, flo
 void max_pool_2x2_backward(const float* which, const float* dy, std::size_t planes, int height,
                            int width, float* dx) {
   HWY_DYNAMIC_DISPATCH(MaxPool2x2Backward)(which, dy, planes, height, width, dx);
+}
+void max_pool_2x2_backward_relu(const float* which, const float* y, const float* dy,
+                                std::size_t planes, int height, int width, float* dx, float* sums) {
+  HWY_DYNAMIC_DISPATCH(MaxPool2x2BackwardRelu)(which, y, dy, planes, height, width, dx, sums);
 }
 void avg_pool_2x2(const float* x, std::size_t planes, int height, int width, float* y) {
   HWY_DYNAMIC_DISPATCH(AvgPool2x2)(x, planes, height, width, y);

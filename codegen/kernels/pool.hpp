@@ -25,6 +25,11 @@ void max_pool_2x2(const float* x, std::size_t planes, int height, int width, flo
 // dx = dy at each window's max, 0 elsewhere (overwrites dx).
 void max_pool_2x2_backward(const float* which, const float* dy, std::size_t planes, int height,
                            int width, float* dx);
+// The backward of ReLU then 2×2 max pool (y: the pooled output, so the ReLU let a window's max
+// through when y > 0): dx at each window's max = dy where y > 0; sums[k] += Σ of plane k's
+// surviving dy (the bias gradient of the conv before).
+void max_pool_2x2_backward_relu(const float* which, const float* y, const float* dy,
+                                std::size_t planes, int height, int width, float* dx, float* sums);
 void avg_pool_2x2(const float* x, std::size_t planes, int height, int width, float* y);
 void avg_pool_2x2_backward(const float* dy, std::size_t planes, int height, int width, float* dx);
 

@@ -5,32 +5,40 @@
 // dcol = Wᵀ·dy and col2im. Both products are in the forms OpenBLAS ran fastest for these shapes
 // (measured: NN through its unpacked small-matrix kernels, and the transposed weight gradient
 // accumulated as [k, filters]); Wᵀ is copied once per step, dWᵀ transposed back once.
-// conv2d_relu (codegen/lower.hpp) is the same op with the following ReLU applied per sample.
+// conv2d_relu and conv2d_relu_pool (codegen/lower.hpp) are the same op with the following ReLU
+// (and 2×2 max pool) applied per sample, while its output is in cache.
 #pragma once
 
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/kernels/conv.hpp"
+#include "kiln/codegen/kernels/pool.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/codegen/lower.hpp"
 #include "kiln/dsl/layers/conv.hpp"
 
 namespace kiln::codegen {
 
-template <dsl::conv2d L, dsl::shape In, bool Relu>
+// Then: what follows the convolution inside the op.
+enum class then { nothing, relu, relu_pool };
+
+template <dsl::conv2d L, dsl::shape In, then Then>
 struct conv_op {
-  static constexpr dsl::shape out = L.out(In);
-  static constexpr int aux = 0;
+  static constexpr bool relu = Then != then::nothing, pool = Then == then::relu_pool;
+  static constexpr dsl::shape conv_out = L.out(In);
+  static constexpr dsl::shape out =
+      pool ? dsl::image(L.filters, conv_out.height() / 2, conv_out.width() / 2) : conv_out;
+  static constexpr int aux = pool ? out.size() : 0;  // where each window's max came from
   static constexpr bool view = false;
   static constexpr int C = In.channels(), F = L.filters, K = C * L.kernel * L.kernel;
-  static constexpr int P = out.height() * out.width(), in_size = In.size();
+  static constexpr int P = conv_out.height() * conv_out.width(), in_size = In.size();
   static constexpr bool pointwise = L.kernel == 1 && L.stride == 1 && L.pad == 0;
   static constexpr std::size_t cols = pointwise ? 0 : aligned(std::size_t(K) * P);
   static constexpr std::size_t weights = aligned(std::size_t(K) * F);
-  static constexpr std::size_t masked = Relu ? aligned(std::size_t(F) * P) : 0;
-  static constexpr std::size_t work = cols + 2 * weights + masked;  // col, Wᵀ, dWᵀ, masked dy
+  static constexpr std::size_t full = relu ? aligned(std::size_t(F) * P) : 0;
+  static constexpr std::size_t work = cols + 2 * weights + full;  // col, Wᵀ, dWᵀ, one output
   static constexpr std::size_t bias = param_offsets(L, In)[1];
-  static constexpr kernels::window g{C,        In.height(), In.width(),   L.kernel,
-                                     L.stride, L.pad,       out.height(), out.width()};
+  static constexpr kernels::window g{C,        In.height(), In.width(),        L.kernel,
+                                     L.stride, L.pad,       conv_out.height(), conv_out.width()};
 
   static const float* columns(const io& c, int s) {
     const float* x = c.x + std::size_t(s) * in_size;
@@ -38,15 +46,24 @@ struct conv_op {
     kernels::im2col(g, x, c.work);
     return c.work;
   }
+  // This sample's full conv output: its own place in y, or (pooled) the scratch.
+  static float* conv_output(const io& c, int s) {
+    if constexpr (pool) return c.work + cols + 2 * weights;
+    return c.y + std::size_t(s) * F * P;
+  }
 
   static void forward(const io& c) {
     for (int s = 0; s < c.n; ++s) {
-      float* y = c.y + std::size_t(s) * F * P;
+      float* y = conv_output(c, s);
       gemm_nn(F, P, K, c.w, columns(c, s), y);
-      if constexpr (Relu)  // while y is in cache
+      if constexpr (relu)  // while y is in cache
         kernels::add_channel_bias_relu(y, c.w + bias, F, P);
       else
         kernels::add_channel_bias(y, c.w + bias, 1, F, P);
+      if constexpr (pool) {
+        const std::size_t at = std::size_t(s) * out.size();
+        kernels::max_pool_2x2(y, F, conv_out.height(), conv_out.width(), c.y + at, c.aux + at);
+      }
     }
   }
 
@@ -56,14 +73,20 @@ struct conv_op {
     if (c.dx)
       for (int f = 0; f < F; ++f)
         for (int k = 0; k < K; ++k) wt[k * F + f] = c.w[f * K + k];
-    if constexpr (Relu)
+    if constexpr (relu)
       for (int f = 0; f < F; ++f) c.gw[bias + f] = 0;
     for (int s = 0; s < c.n; ++s) {
-      const float* dy = c.dy + std::size_t(s) * F * P;
-      if constexpr (Relu) {  // the ReLU's backward and the bias gradient, in cache
-        float* m = gwt + weights;
-        kernels::relu_mask_sums(c.y + std::size_t(s) * F * P, dy, F, P, m, c.gw + bias);
-        dy = m;
+      const float* dy = c.dy + std::size_t(s) * out.size();
+      if constexpr (pool) {  // unpool, the ReLU's mask, the bias gradient: in cache
+        float* d = gwt + weights;
+        const std::size_t at = std::size_t(s) * out.size();
+        kernels::max_pool_2x2_backward_relu(c.aux + at, c.y + at, dy, F, conv_out.height(),
+                                            conv_out.width(), d, c.gw + bias);
+        dy = d;
+      } else if constexpr (relu) {
+        float* d = gwt + weights;
+        kernels::relu_mask_sums(c.y + std::size_t(s) * F * P, dy, F, P, d, c.gw + bias);
+        dy = d;
       }
       if (s == 0)
         gemm_nt(K, F, P, columns(c, s), dy, gwt);
@@ -80,17 +103,20 @@ struct conv_op {
     }
     for (int f = 0; f < F; ++f)
       for (int k = 0; k < K; ++k) c.gw[f * K + k] = gwt[k * F + f];
-    if constexpr (!Relu) kernels::channel_sums(c.dy, std::size_t(c.n), F, P, c.gw + bias);
+    if constexpr (!relu) kernels::channel_sums(c.dy, std::size_t(c.n), F, P, c.gw + bias);
   }
 };
 
 template <dsl::conv2d L, dsl::shape In>
-struct op<L, In> : conv_op<L, In, false> {};
+struct op<L, In> : conv_op<L, In, then::nothing> {};
 
 template <conv2d_relu L, dsl::shape In>
-struct op<L, In> : conv_op<L.conv, In, true> {};
+struct op<L, In> : conv_op<L.conv, In, then::relu> {};
 
-// The ReLU a conv2d_relu already applied: its output is the conv's.
+template <conv2d_relu_pool L, dsl::shape In>
+struct op<L, In> : conv_op<L.conv, In, then::relu_pool> {};
+
+// A layer a fused op already did (the ReLU, the pool): its output is that op's.
 template <absorbed L, dsl::shape In>
 struct op<L, In> {
   static constexpr dsl::shape out = In;

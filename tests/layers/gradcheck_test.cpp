@@ -177,3 +177,34 @@ BOOST_AUTO_TEST_CASE(fused_conv_relu_matches_the_unfused_layers) {
   for (std::size_t i = 0; i < ga.size(); ++i)
     BOOST_TEST(ga[i] == gb[i], boost::test_tools::tolerance(1e-4f));
 }
+
+BOOST_AUTO_TEST_CASE(conv2d_relu_max_pool_fused) {
+  // conv2d | relu | max_pool{2} runs as one op; odd sizes leave a row and a column uncovered.
+  constexpr auto m = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 1} | relu{} |
+                     max_pool{.size = 2} | conv2d{.filters = 2, .kernel = 1} | relu{} |
+                     max_pool{.size = 2} | head;
+  BOOST_TEST(max_gradient_error<m>(images, 3e-4f) < 2e-3);
+}
+
+BOOST_AUTO_TEST_CASE(fused_conv_relu_pool_matches_the_unfused_layers) {
+  constexpr auto fused = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} | relu{} |
+                         max_pool{.size = 2} | conv2d{.filters = 2, .kernel = 3, .pad = 1} |
+                         relu{} | max_pool{.size = 2} | head;
+  constexpr auto plain = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} |
+                         leaky_relu{.slope = 0} | max_pool{.size = 2} |
+                         conv2d{.filters = 2, .kernel = 3, .pad = 1} | leaky_relu{.slope = 0} |
+                         max_pool{.size = 2} | head;
+  auto a = kiln::compile<fused, plan>();
+  auto b = kiln::compile<plain, plan>();
+  const auto batch = kiln::test::first_batch(images, 8);
+  BOOST_TEST(a.gradient(batch).loss_sum == b.gradient(batch).loss_sum,
+             boost::test_tools::tolerance(1e-6));
+  const auto ga = a.gradients(), gb = b.gradients();
+  for (std::size_t i = 0; i < ga.size(); ++i)
+    BOOST_TEST(ga[i] == gb[i], boost::test_tools::tolerance(1e-4f));
+  const auto ya = a.outputs(batch, false);
+  const std::vector<float> first(ya.begin(), ya.end());
+  const auto yb = b.outputs(batch, false);
+  for (std::size_t i = 0; i < first.size(); ++i)
+    BOOST_TEST(first[i] == yb[i], boost::test_tools::tolerance(1e-5f));
+}
