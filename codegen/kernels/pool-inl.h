@@ -1,5 +1,5 @@
 // Per-target bodies of pool.hpp's 2×2 kernels. A row of outputs runs in vectors as wide as fit
-// (full, 8, 4 lanes), then single lanes: rows of 14 or 7 outputs stay vectorized on AVX-512.
+// (full, 8, 4, 2 lanes), then single lanes: rows of 14 or 7 outputs stay vectorized on AVX-512.
 #if defined(KILN_CODEGEN_KERNELS_POOL_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef KILN_CODEGEN_KERNELS_POOL_INL_H_
 #undef KILN_CODEGEN_KERNELS_POOL_INL_H_
@@ -23,6 +23,8 @@ HWY_INLINE void ladder(std::size_t n, F f) {
   for (; j + hn::Lanes(d8) <= n; j += hn::Lanes(d8)) f(d8, j);
   const hn::CappedTag<float, 4> d4;
   for (; j + hn::Lanes(d4) <= n; j += hn::Lanes(d4)) f(d4, j);
+  const hn::CappedTag<float, 2> d2;
+  for (; j + hn::Lanes(d2) <= n; j += hn::Lanes(d2)) f(d2, j);
   const hn::CappedTag<float, 1> d1;
   for (; j < n; ++j) f(d1, j);
 }
