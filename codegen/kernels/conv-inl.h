@@ -95,6 +95,31 @@ void UnshiftAdd(float* o, int height, int width, int di, int dj, bool first, flo
             [](auto, auto v, auto acc) HWY_ATTR { return hn::Add(acc, v); });
 }
 
+// One channel of col2im_same: dx[q] = Σ_k row_k[q − s_k] over the k² kernel offsets, the rows'
+// wrapped columns zeroed first (their margins are zero already).
+void GatherPlane(float* rows, long stride, int kernel, int pad, int height, int width, float* dx) {
+  const long P = long(height) * width;
+  const int taps = kernel * kernel;
+  long shift[64];  // kernels up to 8 × 8 here; larger ones take the generic path
+  for (int k = 0; k < taps; ++k) {
+    const int di = k / kernel - pad, dj = k % kernel - pad;
+    shift[k] = long(di) * width + dj;
+    zero_columns(rows + k * stride, height, width, std::max(0, -dj), std::min(width, width - dj));
+  }
+  const hn::ScalableTag<float> d;
+  const hn::CappedTag<float, 1> d1;
+  const long lanes = long(hn::Lanes(d));
+  auto at = [&](auto tag, long q) HWY_ATTR {
+    auto acc = hn::LoadU(tag, rows + q - shift[0]);
+    for (int k = 1; k < taps; ++k)
+      acc = hn::Add(acc, hn::LoadU(tag, rows + k * stride + q - shift[k]));
+    hn::StoreU(acc, tag, dx + q);
+  };
+  long q = 0;
+  for (; q + lanes <= P; q += lanes) at(d, q);
+  for (; q < P; ++q) at(d1, q);
+}
+
 void AddChannelBias(float* y, const float* b, std::size_t n, std::size_t channels,
                     std::size_t plane) {
   for (std::size_t s = 0; s < n; ++s)

@@ -17,6 +17,7 @@ namespace kiln::kernels {
 
 HWY_EXPORT(ShiftedPlane);
 HWY_EXPORT(UnshiftAdd);
+HWY_EXPORT(GatherPlane);
 HWY_EXPORT(AddChannelBias);
 HWY_EXPORT(AddChannelBiasRelu);
 HWY_EXPORT(ReluMaskSums);
@@ -57,10 +58,6 @@ void shifted_rows(const window& g, const float* x, int di, int dj, float* o) {
   }
 }
 
-bool same_plane(const window& g) {
-  return g.stride == 1 && g.out_h == g.height && g.out_w == g.width;
-}
-
 }  // namespace
 
 void im2col(const window& g, const float* x, float* col) {
@@ -90,6 +87,15 @@ void im2col(const window& g, const float* x, float* col) {
       }
 }
 
+void col2im_same(const window& g, float* col, long stride, float* dx) {
+  const int taps = g.kernel * g.kernel;
+  const long plane = long(g.height) * g.width;
+  for (int c = 0; c < g.channels; ++c)
+    HWY_DYNAMIC_DISPATCH(GatherPlane)
+    (col + margin(g) + c * taps * stride, stride, g.kernel, g.pad, g.height, g.width,
+     dx + c * plane);
+}
+
 void col2im(const window& g, float* col, float* dx) {
   const long P = long(g.out_h) * g.out_w, plane = long(g.height) * g.width;
   auto row_of = [&](int c, int ki, int kj) {
@@ -101,9 +107,8 @@ void col2im(const window& g, float* col, float* dx) {
       HWY_DYNAMIC_DISPATCH(UnshiftAdd)(row_of(c, g.pad, g.pad), g.height, g.width, 0, 0, true, xc);
       for (int ki = 0; ki < g.kernel; ++ki)
         for (int kj = 0; kj < g.kernel; ++kj)
-          if (ki != g.pad || kj != g.pad)
-            HWY_DYNAMIC_DISPATCH(UnshiftAdd)
-            (row_of(c, ki, kj), g.height, g.width, ki - g.pad, kj - g.pad, false, xc);
+          if (ki != g.pad || kj != g.pad) HWY_DYNAMIC_DISPATCH(UnshiftAdd)
+      (row_of(c, ki, kj), g.height, g.width, ki - g.pad, kj - g.pad, false, xc);
     }
     return;
   }

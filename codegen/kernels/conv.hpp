@@ -21,6 +21,17 @@ void im2col(const window& g, const float* x, float* col);
 // col is used as scratch (its entries for padding positions are zeroed).
 void col2im(const window& g, float* col, float* dx);
 
+// Same-padded stride-1 windows (k = 2·pad + 1: the output plane is the input plane) have a
+// faster adjoint: col2im_same reads rows `stride` floats apart, each with `margin(g)` zeros on
+// both sides, so every output value gathers its k² terms in one vector pass.
+inline bool same_plane(const window& g) {
+  return g.stride == 1 && g.out_h == g.height && g.out_w == g.width;
+}
+inline long margin(const window& g) { return long(g.pad) * g.width + g.pad; }
+// dx (one sample) from rows starting at col + margin(g), row r at col + margin + r·stride; the
+// margins must be zero, the rows are used as scratch. Overwrites dx.
+void col2im_same(const window& g, float* col, long stride, float* dx);
+
 // y[s][c][p] += b[c] for s < n, c < channels, p < plane.
 void add_channel_bias(float* y, const float* b, std::size_t n, std::size_t channels,
                       std::size_t plane);

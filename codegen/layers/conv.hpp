@@ -9,6 +9,8 @@
 // (and 2×2 max pool) applied per sample, while its output is in cache.
 #pragma once
 
+#include <algorithm>
+
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/kernels/conv.hpp"
 #include "kiln/codegen/kernels/pool.hpp"
@@ -35,7 +37,12 @@ struct conv_op {
   static constexpr std::size_t cols = pointwise ? 0 : aligned(std::size_t(K) * P);
   static constexpr std::size_t weights = aligned(std::size_t(K) * F);
   static constexpr std::size_t full = relu ? aligned(std::size_t(F) * P) : 0;
-  static constexpr std::size_t work = cols + 2 * weights + full;  // col, Wᵀ, dWᵀ, one output
+  // Same-padded stride-1 kernels gather dx from a column matrix with zero margins (col2im_same).
+  static constexpr bool gather =
+      !pointwise && L.stride == 1 && 2 * L.pad + 1 == L.kernel && L.kernel <= 8;
+  static constexpr long margin = long(L.pad) * In.width() + L.pad, row = P + 2 * margin;
+  static constexpr std::size_t dcols = gather ? aligned(std::size_t(K) * row) : 0;
+  static constexpr std::size_t work = cols + 2 * weights + full + dcols;  // col, Wᵀ, dWᵀ, ...
   static constexpr std::size_t bias = param_offsets(L, In)[1];
   static constexpr kernels::window g{C,        In.height(), In.width(),        L.kernel,
                                      L.stride, L.pad,       conv_out.height(), conv_out.width()};
@@ -75,6 +82,9 @@ struct conv_op {
         for (int k = 0; k < K; ++k) wt[k * F + f] = c.w[f * K + k];
     if constexpr (relu)
       for (int f = 0; f < F; ++f) c.gw[bias + f] = 0;
+    float* dcol = gwt + weights + full;
+    if constexpr (gather)
+      if (c.dx) std::fill(dcol, dcol + dcols, 0.0f);  // the margins; GEMMs write the rows
     for (int s = 0; s < c.n; ++s) {
       const float* dy = c.dy + std::size_t(s) * out.size();
       if constexpr (pool) {  // unpool, the ReLU's mask, the bias gradient: in cache
@@ -96,6 +106,9 @@ struct conv_op {
       float* dx = c.dx + std::size_t(s) * in_size;
       if constexpr (pointwise) {
         gemm_nn(K, P, F, wt, dy, dx);
+      } else if constexpr (gather) {
+        gemm_nn(K, P, F, wt, F, dy, P, dcol + margin, int(row));
+        kernels::col2im_same(g, dcol, row, dx);
       } else {
         gemm_nn(K, P, F, wt, dy, c.work);
         kernels::col2im(g, c.work, dx);
