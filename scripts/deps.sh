@@ -7,6 +7,7 @@ packages=(
   libhwy-dev libboost-dev libboost-test-dev libopenblas-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libzip-dev
+  gnuplot-nox  # the regularizer tour's plots (optional: the tour runs without)
   dataset-fashion-mnist
   "$@"
 )
