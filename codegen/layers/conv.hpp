@@ -42,81 +42,119 @@ struct conv_op {
       !pointwise && L.stride == 1 && 2 * L.pad + 1 == L.kernel && L.kernel <= 8;
   static constexpr long margin = long(L.pad) * In.width() + L.pad, row = P + 2 * margin;
   static constexpr std::size_t dcols = gather ? aligned(std::size_t(K) * row) : 0;
-  static constexpr std::size_t work = cols + 2 * weights + full + dcols;  // col, Wᵀ, dWᵀ, ...
+  static constexpr std::size_t biases = aligned(std::size_t(F));
+  // Samples are split across the team (up to `members` threads, each with its own scratch: a
+  // column matrix, a full output, the column matrix for dx, its part of dWᵀ and of the bias
+  // gradient); Wᵀ is shared. Partial gradients are summed in member order: deterministic.
+  static constexpr int members = 4;
+  static constexpr std::size_t per_member = cols + full + dcols + weights + biases;
+  static constexpr std::size_t work = weights + members * per_member;
   static constexpr std::size_t bias = param_offsets(L, In)[1];
   static constexpr kernels::window g{C,        In.height(), In.width(),        L.kernel,
                                      L.stride, L.pad,       conv_out.height(), conv_out.width()};
 
-  static const float* columns(const io& c, int s) {
+  struct scratch {
+    float *col, *full, *dcol, *gwt, *db;
+  };
+  static scratch mine(const io& c, int m) {
+    float* at = c.work + weights + std::size_t(m) * per_member;
+    return {at, at + cols, at + cols + full, at + cols + full + dcols,
+            at + cols + full + dcols + weights};
+  }
+
+  // Runs f(scratch, first sample, end) on each member's share of the batch; returns how many
+  // members took part.
+  template <class F>
+  static int split(const io& c, F&& f) {
+    const int used = std::min(c.team ? c.team->size() : 1, members);
+    auto part = [&](int m) {
+      if (m >= used) return;
+      const auto r = rt::split(std::size_t(c.n), used, m);
+      f(mine(c, m), int(r.lo), int(r.hi));
+    };
+    if (c.team)
+      c.team->run(part);
+    else
+      part(0);
+    return used;
+  }
+
+  static const float* columns(const io& c, const scratch& w, int s) {
     const float* x = c.x + std::size_t(s) * in_size;
     if constexpr (pointwise) return x;
-    kernels::im2col(g, x, c.work);
-    return c.work;
-  }
-  // This sample's full conv output: its own place in y, or (pooled) the scratch.
-  static float* conv_output(const io& c, int s) {
-    if constexpr (pool) return c.work + cols + 2 * weights;
-    return c.y + std::size_t(s) * F * P;
+    kernels::im2col(g, x, w.col);
+    return w.col;
   }
 
   static void forward(const io& c) {
-    for (int s = 0; s < c.n; ++s) {
-      float* y = conv_output(c, s);
-      gemm_nn(F, P, K, c.w, columns(c, s), y);
-      if constexpr (relu)  // while y is in cache
-        kernels::add_channel_bias_relu(y, c.w + bias, F, P);
-      else
-        kernels::add_channel_bias(y, c.w + bias, 1, F, P);
-      if constexpr (pool) {
-        const std::size_t at = std::size_t(s) * out.size();
-        kernels::max_pool_2x2(y, F, conv_out.height(), conv_out.width(), c.y + at, c.aux + at);
+    split(c, [&](const scratch& w, int first, int end) {
+      for (int s = first; s < end; ++s) {
+        // This sample's full conv output: its own place in y, or (pooled) the scratch.
+        float* y = pool ? w.full : c.y + std::size_t(s) * F * P;
+        gemm_nn(F, P, K, c.w, columns(c, w, s), y);
+        if constexpr (relu)  // while y is in cache
+          kernels::add_channel_bias_relu(y, c.w + bias, F, P);
+        else
+          kernels::add_channel_bias(y, c.w + bias, 1, F, P);
+        if constexpr (pool) {
+          const std::size_t at = std::size_t(s) * out.size();
+          kernels::max_pool_2x2(y, F, conv_out.height(), conv_out.width(), c.y + at, c.aux + at);
+        }
       }
-    }
+    });
   }
 
   static void backward(const io& c) {
-    float* wt = c.work + cols;
-    float* gwt = wt + weights;
+    float* wt = c.work;
     if (c.dx)
       for (int f = 0; f < F; ++f)
         for (int k = 0; k < K; ++k) wt[k * F + f] = c.w[f * K + k];
-    if constexpr (relu)
-      for (int f = 0; f < F; ++f) c.gw[bias + f] = 0;
-    float* dcol = gwt + weights + full;
-    if constexpr (gather)
-      if (c.dx) std::fill(dcol, dcol + dcols, 0.0f);  // the margins; GEMMs write the rows
-    for (int s = 0; s < c.n; ++s) {
-      const float* dy = c.dy + std::size_t(s) * out.size();
-      if constexpr (pool) {  // unpool, the ReLU's mask, the bias gradient: in cache
-        float* d = gwt + weights;
-        const std::size_t at = std::size_t(s) * out.size();
-        kernels::max_pool_2x2_backward_relu(c.aux + at, c.y + at, dy, F, conv_out.height(),
-                                            conv_out.width(), d, c.gw + bias);
-        dy = d;
-      } else if constexpr (relu) {
-        float* d = gwt + weights;
-        kernels::relu_mask_sums(c.y + std::size_t(s) * F * P, dy, F, P, d, c.gw + bias);
-        dy = d;
+    const int used = split(c, [&](const scratch& w, int first, int end) {
+      std::fill(w.gwt, w.gwt + std::size_t(K) * F, 0.0f);
+      std::fill(w.db, w.db + F, 0.0f);
+      if constexpr (gather)
+        if (c.dx) std::fill(w.dcol, w.dcol + dcols, 0.0f);  // the margins; GEMMs write the rows
+      for (int s = first; s < end; ++s) {
+        const float* dy = c.dy + std::size_t(s) * out.size();
+        if constexpr (pool) {  // unpool, the ReLU's mask, the bias gradient: in cache
+          const std::size_t at = std::size_t(s) * out.size();
+          kernels::max_pool_2x2_backward_relu(c.aux + at, c.y + at, dy, F, conv_out.height(),
+                                              conv_out.width(), w.full, w.db);
+          dy = w.full;
+        } else if constexpr (relu) {
+          kernels::relu_mask_sums(c.y + std::size_t(s) * F * P, dy, F, P, w.full, w.db);
+          dy = w.full;
+        }
+        gemm_nt_add(K, F, P, columns(c, w, s), dy, w.gwt);
+        if (!c.dx) continue;
+        float* dx = c.dx + std::size_t(s) * in_size;
+        if constexpr (pointwise) {
+          gemm_nn(K, P, F, wt, dy, dx);
+        } else if constexpr (gather) {
+          gemm_nn(K, P, F, wt, F, dy, P, w.dcol + margin, int(row));
+          kernels::col2im_same(g, w.dcol, row, dx);
+        } else {
+          gemm_nn(K, P, F, wt, dy, w.col);
+          kernels::col2im(g, w.col, dx);
+        }
       }
-      if (s == 0)
-        gemm_nt(K, F, P, columns(c, s), dy, gwt);
-      else
-        gemm_nt_add(K, F, P, columns(c, s), dy, gwt);
-      if (!c.dx) continue;
-      float* dx = c.dx + std::size_t(s) * in_size;
-      if constexpr (pointwise) {
-        gemm_nn(K, P, F, wt, dy, dx);
-      } else if constexpr (gather) {
-        gemm_nn(K, P, F, wt, F, dy, P, dcol + margin, int(row));
-        kernels::col2im_same(g, dcol, row, dx);
-      } else {
-        gemm_nn(K, P, F, wt, dy, c.work);
-        kernels::col2im(g, c.work, dx);
-      }
-    }
+    });
+    // The members' parts, in order; dWᵀ back to PyTorch's [filters, k].
     for (int f = 0; f < F; ++f)
-      for (int k = 0; k < K; ++k) c.gw[f * K + k] = gwt[k * F + f];
-    if constexpr (!relu) kernels::channel_sums(c.dy, std::size_t(c.n), F, P, c.gw + bias);
+      for (int k = 0; k < K; ++k) {
+        float sum = 0;
+        for (int m = 0; m < used; ++m) sum += mine(c, m).gwt[k * F + f];
+        c.gw[f * K + k] = sum;
+      }
+    if constexpr (relu) {
+      for (int f = 0; f < F; ++f) {
+        float sum = 0;
+        for (int m = 0; m < used; ++m) sum += mine(c, m).db[f];
+        c.gw[bias + f] = sum;
+      }
+    } else {
+      kernels::channel_sums(c.dy, std::size_t(c.n), F, P, c.gw + bias);
+    }
   }
 };
 

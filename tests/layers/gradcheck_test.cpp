@@ -208,3 +208,17 @@ BOOST_AUTO_TEST_CASE(fused_conv_relu_pool_matches_the_unfused_layers) {
   for (std::size_t i = 0; i < first.size(); ++i)
     BOOST_TEST(first[i] == yb[i], boost::test_tools::tolerance(1e-5f));
 }
+
+BOOST_AUTO_TEST_CASE(conv_gradients_split_across_threads_match_one_thread) {
+  constexpr auto m = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} | relu{}
+                     | max_pool{.size = 2} | conv2d{.filters = 2, .kernel = 3, .pad = 1}
+                     | batch_norm{} | relu{} | head;
+  auto one = kiln::compile<m, plan>({.threads = 1});
+  auto two = kiln::compile<m, plan>({.threads = 2});
+  const auto batch = kiln::test::first_batch(images, 8);
+  BOOST_TEST(one.gradient(batch).loss_sum == two.gradient(batch).loss_sum,
+             boost::test_tools::tolerance(1e-9));
+  const auto a = one.gradients(), b = two.gradients();
+  for (std::size_t i = 0; i < a.size(); ++i)
+    BOOST_TEST(a[i] == b[i], boost::test_tools::tolerance(1e-4f));
+}
