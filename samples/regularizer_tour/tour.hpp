@@ -6,6 +6,7 @@
 #pragma once
 
 #include <kiln/runtime/data/dataset.hpp>
+#include <kiln/runtime/model.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -25,7 +26,7 @@ struct settings {
 struct result {
   std::string name, what;
   double train_accuracy = 0, test_accuracy = 0;  // after training, evaluation mode
-  double seconds_per_epoch = 0;
+  double seconds_per_epoch = 0;                  // training loop, CPU time of the training thread
 };
 
 // One variant: a name, what it changes, and how to train it.
@@ -35,6 +36,13 @@ struct variant {
                        const kiln::rt::dataset& test, const settings&)>
       run;
 };
+
+// The epochs of one variant: training (with the plan's augmentation, in the loader thread) and
+// evaluation on the test set after each; <out>/<name>/metrics.csv gets a row per epoch (fit's
+// columns). The epoch time is the training thread's CPU time: the tour runs on shared machines,
+// where wall time measures the neighbours too.
+result run(kiln::rt::model& m, const std::string& name, const kiln::rt::dataset& train,
+           const kiln::rt::dataset& test, const settings& s);
 
 // The variants, one per translation unit (<name>.cpp), in the table's order.
 variant variant_none();
