@@ -95,24 +95,47 @@ void UnshiftAdd(float* o, int height, int width, int di, int dj, bool first, flo
             [](auto, auto v, auto acc) HWY_ATTR { return hn::Add(acc, v); });
 }
 
-// One channel of col2im_same: dx[q] = Σ_k row_k[q − s_k] over the k² kernel offsets, the rows'
-// wrapped columns zeroed first (their margins are zero already).
-void GatherPlane(float* rows, long stride, int kernel, int pad, int height, int width, float* dx) {
+// One channel of im2col_same: xp = the middle of a zero-margined copy of the plane; row k =
+// xp shifted by s_k, masked by its column mask. Rows are written in whole vectors (up to a
+// vector past their end: the next row, or the caller's slack, takes it).
+void ShiftRows(const float* x, float* xp, const float* masks, long mask_stride, int kernel, int pad,
+               int height, int width, float* rows) {
   const long P = long(height) * width;
-  const int taps = kernel * kernel;
-  long shift[64];  // kernels up to 8 × 8 here; larger ones take the generic path
-  for (int k = 0; k < taps; ++k) {
+  const hn::ScalableTag<float> d;
+  const hn::CappedTag<float, 1> d1;
+  const long lanes = long(hn::Lanes(d));
+  long q = 0;
+  for (; q + lanes <= P; q += lanes) hn::StoreU(hn::LoadU(d, x + q), d, xp + q);
+  for (; q < P; ++q) hn::StoreU(hn::LoadU(d1, x + q), d1, xp + q);  // the margin stays zero
+  for (int k = 0; k < kernel * kernel; ++k) {
     const int di = k / kernel - pad, dj = k % kernel - pad;
-    shift[k] = long(di) * width + dj;
-    zero_columns(rows + k * stride, height, width, std::max(0, -dj), std::min(width, width - dj));
+    const float* src = xp + long(di) * width + dj;
+    const float* mask = masks + (dj + pad) * mask_stride;
+    float* o = rows + k * P;
+    for (q = 0; q < P; q += lanes)
+      hn::StoreU(hn::Mul(hn::LoadU(d, src + q), hn::LoadU(d, mask + q)), d, o + q);
   }
+}
+
+// One channel of col2im_same: dx[q] = Σ_dj mask'_dj[q] · Σ_di row_(di,dj)[q − s], where a row
+// value counts only if it did not wrap around a row edge: column(q) − dj inside the row, which is
+// the mask of −dj. Exact length: dx is the caller's.
+void GatherRows(const float* rows, long stride, const float* masks, long mask_stride, int kernel,
+                int pad, int height, int width, float* dx) {
+  const long P = long(height) * width;
   const hn::ScalableTag<float> d;
   const hn::CappedTag<float, 1> d1;
   const long lanes = long(hn::Lanes(d));
   auto at = [&](auto tag, long q) HWY_ATTR {
-    auto acc = hn::LoadU(tag, rows + q - shift[0]);
-    for (int k = 1; k < taps; ++k)
-      acc = hn::Add(acc, hn::LoadU(tag, rows + k * stride + q - shift[k]));
+    auto acc = hn::Zero(tag);
+    for (int dj = -pad; dj <= pad; ++dj) {
+      auto part = hn::Zero(tag);
+      for (int di = -pad; di <= pad; ++di) {
+        const int k = (di + pad) * kernel + dj + pad;
+        part = hn::Add(part, hn::LoadU(tag, rows + k * stride + q - (long(di) * width + dj)));
+      }
+      acc = hn::MulAdd(part, hn::LoadU(tag, masks + (pad - dj) * mask_stride + q), acc);
+    }
     hn::StoreU(acc, tag, dx + q);
   };
   long q = 0;

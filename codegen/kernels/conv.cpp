@@ -17,7 +17,8 @@ namespace kiln::kernels {
 
 HWY_EXPORT(ShiftedPlane);
 HWY_EXPORT(UnshiftAdd);
-HWY_EXPORT(GatherPlane);
+HWY_EXPORT(ShiftRows);
+HWY_EXPORT(GatherRows);
 HWY_EXPORT(AddChannelBias);
 HWY_EXPORT(AddChannelBiasRelu);
 HWY_EXPORT(ReluMaskSums);
@@ -68,7 +69,7 @@ void im2col(const window& g, const float* x, float* col) {
         float* o = col + ((long(c) * g.kernel + ki) * g.kernel + kj) * P;
         const float* xc = x + c * plane;
         const int di = ki - g.pad, dj = kj - g.pad;
-        if (same_plane(g)) {
+        if (g.stride == 1 && g.out_h == g.height && g.out_w == g.width) {
           HWY_DYNAMIC_DISPATCH(ShiftedPlane)(xc, g.height, g.width, di, dj, o);
           continue;
         }
@@ -87,13 +88,30 @@ void im2col(const window& g, const float* x, float* col) {
       }
 }
 
-void col2im_same(const window& g, float* col, long stride, float* dx) {
-  const int taps = g.kernel * g.kernel;
-  const long plane = long(g.height) * g.width;
+void column_masks(const window& g, float* masks) {
+  const long P = long(g.height) * g.width, n = mask_floats(g);
+  for (int d = 0; d < g.kernel; ++d)
+    for (long q = 0; q < n; ++q) {
+      const long j = q % g.width + d - g.pad;
+      masks[d * n + q] = q < P && j >= 0 && j < g.width ? 1.0f : 0.0f;
+    }
+}
+
+void im2col_same(const window& g, const float* x, float* pad_buf, const float* masks, float* col) {
+  const long P = long(g.height) * g.width;
   for (int c = 0; c < g.channels; ++c)
-    HWY_DYNAMIC_DISPATCH(GatherPlane)
-    (col + margin(g) + c * taps * stride, stride, g.kernel, g.pad, g.height, g.width,
-     dx + c * plane);
+    HWY_DYNAMIC_DISPATCH(ShiftRows)
+    (x + c * P, pad_buf + margin(g), masks, mask_floats(g), g.kernel, g.pad, g.height, g.width,
+     col + c * g.kernel * g.kernel * P);
+}
+
+void col2im_same(const window& g, const float* col, long stride, const float* masks, float* dx) {
+  const int taps = g.kernel * g.kernel;
+  const long P = long(g.height) * g.width;
+  for (int c = 0; c < g.channels; ++c)
+    HWY_DYNAMIC_DISPATCH(GatherRows)
+    (col + margin(g) + c * taps * stride, stride, masks, mask_floats(g), g.kernel, g.pad, g.height,
+     g.width, dx + c * P);
 }
 
 void col2im(const window& g, float* col, float* dx) {
@@ -101,7 +119,7 @@ void col2im(const window& g, float* col, float* dx) {
   auto row_of = [&](int c, int ki, int kj) {
     return col + ((long(c) * g.kernel + ki) * g.kernel + kj) * P;
   };
-  if (same_plane(g)) {  // k = 2·pad + 1: the centre offset covers the plane and goes first
+  if (g.stride == 1 && g.out_h == g.height && g.out_w == g.width) {  // the centre goes first
     for (int c = 0; c < g.channels; ++c) {
       float* xc = dx + c * plane;
       HWY_DYNAMIC_DISPATCH(UnshiftAdd)(row_of(c, g.pad, g.pad), g.height, g.width, 0, 0, true, xc);

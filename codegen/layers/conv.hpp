@@ -34,43 +34,55 @@ struct conv_op {
   static constexpr int C = In.channels(), F = L.filters, K = C * L.kernel * L.kernel;
   static constexpr int P = conv_out.height() * conv_out.width(), in_size = In.size();
   static constexpr bool pointwise = L.kernel == 1 && L.stride == 1 && L.pad == 0;
-  static constexpr std::size_t cols = pointwise ? 0 : aligned(std::size_t(K) * P);
+  // Same-padded stride-1 kernels (k = 2·pad + 1) run im2col and col2im without scalar edge
+  // handling (kernels/conv.hpp: a zero-margined copy of each plane, column masks).
+  static constexpr bool same = !pointwise && L.stride == 1 && 2 * L.pad + 1 == L.kernel;
+  static constexpr long margin = long(L.pad) * In.width() + L.pad + kernels::slack;
+  static constexpr long row = P + 2 * margin;
+  static constexpr std::size_t cols = pointwise ? 0 : aligned(std::size_t(K) * P + kernels::slack);
   static constexpr std::size_t weights = aligned(std::size_t(K) * F);
   static constexpr std::size_t full = relu ? aligned(std::size_t(F) * P) : 0;
-  // Same-padded stride-1 kernels gather dx from a column matrix with zero margins (col2im_same).
-  static constexpr bool gather =
-      !pointwise && L.stride == 1 && 2 * L.pad + 1 == L.kernel && L.kernel <= 8;
-  static constexpr long margin = long(L.pad) * In.width() + L.pad, row = P + 2 * margin;
-  static constexpr std::size_t dcols = gather ? aligned(std::size_t(K) * row) : 0;
+  static constexpr std::size_t dcols = same ? aligned(std::size_t(K) * row) : 0;
+  static constexpr std::size_t padded = same ? aligned(std::size_t(P + 2 * margin)) : 0;
+  static constexpr std::size_t masks =
+      same ? aligned(std::size_t(L.kernel) * (P + kernels::slack)) : 0;
   static constexpr std::size_t biases = aligned(std::size_t(F));
   // Samples are split across the team (up to `members` threads, each with its own scratch: a
-  // column matrix, a full output, the column matrix for dx, its part of dWᵀ and of the bias
-  // gradient); Wᵀ is shared. Partial gradients are summed in member order: deterministic.
+  // column matrix, a padded plane, a full output, the column matrix for dx, its part of dWᵀ and of
+  // the bias gradient); Wᵀ and the column masks are shared. Partial gradients are summed in
+  // member order: deterministic.
   static constexpr int members = 4;
-  static constexpr std::size_t per_member = cols + full + dcols + weights + biases;
-  static constexpr std::size_t work = weights + members * per_member;
+  static constexpr std::size_t per_member = cols + padded + full + dcols + weights + biases;
+  static constexpr std::size_t work = weights + masks + members * per_member;
   static constexpr std::size_t bias = param_offsets(L, In)[1];
   static constexpr kernels::window g{C,        In.height(), In.width(),        L.kernel,
                                      L.stride, L.pad,       conv_out.height(), conv_out.width()};
 
   struct scratch {
-    float *col, *full, *dcol, *gwt, *db;
+    float *col, *padded, *full, *dcol, *gwt, *db;
   };
   static scratch mine(const io& c, int m) {
-    float* at = c.work + weights + std::size_t(m) * per_member;
-    return {at, at + cols, at + cols + full, at + cols + full + dcols,
-            at + cols + full + dcols + weights};
+    float* at = c.work + weights + masks + std::size_t(m) * per_member;
+    float* padded_at = at + cols;
+    float* full_at = padded_at + padded;
+    float* dcol_at = full_at + full;
+    float* gwt_at = dcol_at + dcols;
+    return {at, padded_at, full_at, dcol_at, gwt_at, gwt_at + weights};
   }
+  static const float* column_masks(const io& c) { return c.work + weights; }
 
   // Runs f(scratch, first sample, end) on each member's share of the batch; returns how many
   // members took part.
   template <class F>
   static int split(const io& c, F&& f) {
     const int used = std::min(c.team ? c.team->size() : 1, members);
+    if constexpr (same) kernels::column_masks(g, c.work + weights);
     auto part = [&](int m) {
       if (m >= used) return;
       const auto r = rt::split(std::size_t(c.n), used, m);
-      f(mine(c, m), int(r.lo), int(r.hi));
+      const scratch w = mine(c, m);
+      if constexpr (same) std::fill(w.padded, w.padded + padded, 0.0f);  // the margins
+      f(w, int(r.lo), int(r.hi));
     };
     if (c.team)
       c.team->run(part);
@@ -82,7 +94,10 @@ struct conv_op {
   static const float* columns(const io& c, const scratch& w, int s) {
     const float* x = c.x + std::size_t(s) * in_size;
     if constexpr (pointwise) return x;
-    kernels::im2col(g, x, w.col);
+    if constexpr (same)
+      kernels::im2col_same(g, x, w.padded, column_masks(c), w.col);
+    else
+      kernels::im2col(g, x, w.col);
     return w.col;
   }
 
@@ -112,7 +127,7 @@ struct conv_op {
     const int used = split(c, [&](const scratch& w, int first, int end) {
       std::fill(w.gwt, w.gwt + std::size_t(K) * F, 0.0f);
       std::fill(w.db, w.db + F, 0.0f);
-      if constexpr (gather)
+      if constexpr (same)
         if (c.dx) std::fill(w.dcol, w.dcol + dcols, 0.0f);  // the margins; GEMMs write the rows
       for (int s = first; s < end; ++s) {
         const float* dy = c.dy + std::size_t(s) * out.size();
@@ -130,9 +145,9 @@ struct conv_op {
         float* dx = c.dx + std::size_t(s) * in_size;
         if constexpr (pointwise) {
           gemm_nn(K, P, F, wt, dy, dx);
-        } else if constexpr (gather) {
+        } else if constexpr (same) {
           gemm_nn(K, P, F, wt, F, dy, P, w.dcol + margin, int(row));
-          kernels::col2im_same(g, w.dcol, row, dx);
+          kernels::col2im_same(g, w.dcol, row, column_masks(c), dx);
         } else {
           gemm_nn(K, P, F, wt, dy, w.col);
           kernels::col2im(g, w.col, dx);
