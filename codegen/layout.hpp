@@ -29,6 +29,8 @@ struct layout {
 
   template <std::size_t I>
   using op_at = op<dsl::at<I>(lowered), in[I]>;
+  // Whether each layer's own output is stored (not for the first layers of a fused chain).
+  static constexpr auto materialized = codegen::materialized<dsl::resolve(Model)>();
 
   // Per-layer tables, filled by one fold over the layers.
   struct layer_row {

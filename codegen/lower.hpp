@@ -11,6 +11,7 @@
 // 6.5 s per epoch unfused, 5.7 s with conv2d_relu, 5.2 s with conv2d_relu_pool.
 #pragma once
 
+#include <array>
 #include <type_traits>
 
 #include "kiln/dsl/layers/activation.hpp"
@@ -80,6 +81,20 @@ constexpr auto lowered_layer() {
     return absorbed{};
   else
     return dsl::at<J>(Model);
+}
+
+// Whether layer J's output, as the model defines it, is stored (feature extraction reads it):
+// not for a fused conv (its buffer holds the ReLU's or the pool's output) nor for a ReLU whose
+// pool was fused too.
+template <auto Model>
+constexpr auto materialized() {
+  std::array<bool, Model.size> r{};
+  [&]<std::size_t... J>(std::index_sequence<J...>) {
+    ((r[J] = lowering<Model, J>() == 0 ||
+             (lowering<Model, J>() == 3 && (J == 0 || lowering<Model, (J > 0 ? J - 1 : 0)>() != 2))),
+     ...);
+  }(dsl::index_for<Model.size>{});
+  return r;
 }
 
 template <auto Model>

@@ -205,6 +205,11 @@ class trainer final : public rt::model {
   void features(const rt::batch& b, std::string_view layer, float* out) {
     check(b);
     const std::size_t last = layer_index(layer);
+    if (!lay::materialized[last])
+      throw config_error("layer", "'" + std::string(layer) +
+                                      "' runs fused with the layers after it (conv2d | relu, "
+                                      "| max_pool 2x2): its own output is never stored; take the "
+                                      "features after that chain");
     forward(b, false, last, false);
     std::memcpy(out, out_[last], sizeof(float) * std::size_t(b.n) * out_size_[last]);
   }
@@ -227,7 +232,7 @@ class trainer final : public rt::model {
   // next call; in training mode with this step's draws (masks, drops, regions). Changes nothing.
   std::span<const float> outputs(const rt::batch& b, bool train) {
     check(b);
-    forward(b, train, false);
+    forward(b, train, L - 2, false);
     return {out_[L - 2], std::size_t(b.n) * std::size_t(info_.outputs)};
   }
 
@@ -434,7 +439,8 @@ class trainer final : public rt::model {
     names.resize(L);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((names[I] = layer_name<I>()), ...);
-      ((out_shape_[I] = lay::template op_at<I>::out, out_size_[I] = out_shape_[I].size()), ...);
+      ((out_shape_[I] = dsl::at<I>(Model).out(lay::in[I]), out_size_[I] = out_shape_[I].size()),
+       ...);
       ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
                          (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
                          to_string(lay::in[I]) + " -> " + to_string(dsl::at<I>(Model).out(lay::in[I])) +

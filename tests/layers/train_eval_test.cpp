@@ -210,3 +210,24 @@ BOOST_AUTO_TEST_CASE(a_dropped_block_has_zero_gradients) {
   }
   BOOST_TEST(seen_drop == 1);
 }
+
+BOOST_AUTO_TEST_CASE(features_after_a_fused_chain_and_a_clear_refusal_inside_it) {
+  // conv2d | relu | max_pool runs as one op (codegen/lower.hpp): the pool's output is stored,
+  // the conv's and the ReLU's are not.
+  constexpr auto fused = input<1, 6, 6> | conv2d{.filters = 2, .kernel = 3, .pad = 1} | relu{}
+                         | max_pool{.size = 2} | flatten{} | dense{.units = 3} | mse{};
+  constexpr auto plain = input<1, 6, 6> | conv2d{.filters = 2, .kernel = 3, .pad = 1}
+                         | leaky_relu{.slope = 0} | max_pool{.size = 2} | flatten{}
+                         | dense{.units = 3} | mse{};
+  auto a = kiln::compile<fused, still>();
+  auto b = kiln::compile<plain, still>();
+  const auto x = values(4 * 36, -1.0f, 1.0f), zero = std::vector<float>(12);
+  const kiln::rt::batch batch{4, x.data(), nullptr, zero.data()};
+  BOOST_TEST(a.output_shape("2") == std::vector<int>({2, 3, 3}), tt::per_element());
+  std::vector<float> fa(4 * 18), fb(4 * 18);
+  a.features(batch, "2", fa.data());
+  b.features(batch, "2", fb.data());
+  for (std::size_t i = 0; i < fa.size(); ++i) BOOST_TEST(fa[i] == fb[i], tt::tolerance(1e-6f));
+  BOOST_CHECK_THROW(a.features(batch, "0", fa.data()), kiln::config_error);
+  BOOST_CHECK_THROW(a.features(batch, "1", fa.data()), kiln::config_error);
+}
