@@ -35,6 +35,11 @@ inline void gemm_nn(int m, int n, int k, const float* a, const float* b, float* 
   gemm_nn(m, n, k, a, k, b, n, c, n);
 }
 
+// C[m×n] += A[m×k] · B[n×k]ᵀ: sums over samples (conv2d's weight gradient).
+inline void gemm_nt_add(int m, int n, int k, const float* a, const float* b, float* c) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, 1.0f, c, n);
+}
+
 // OpenBLAS keeps a process-wide pool; kiln calls it from its own threads, one GEMM each.
 inline void single_threaded_blas() { openblas_set_num_threads(1); }
 

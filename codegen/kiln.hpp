@@ -49,7 +49,8 @@ struct invalid_trainer {
 };
 
 template <auto Model, auto Plan>
-inline constexpr bool valid = dsl::report_model<Model>() && dsl::report_plan<Plan>();
+inline constexpr bool valid =
+    dsl::report_model<Model>() && dsl::report_plan<Plan>() && dsl::report_pairing<Model, Plan>();
 
 // The trainer generated for (Model, Plan). A wrong model or plan stops compilation with one
 // static_assert whose note names the layer (or plan entry), its input shape and the problem.

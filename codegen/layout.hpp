@@ -1,23 +1,36 @@
 // Everything about a model's memory that the compiler can work out: where each parameter
-// tensor lives in the flat parameter arena, how many floats each layer's output and scratch
-// take per sample, and which layers need the gradient of their input.
+// tensor lives in the flat parameter arena (and each buffer in the buffer arena), how many
+// floats each layer's output and scratch take per sample, its fixed scratch, and which layers
+// need the gradient of their input. The same works for a residual block's body (a chain that
+// starts from the shape Start instead of input<...>).
 #pragma once
 
 #include <array>
 #include <cstddef>
 
 #include "kiln/codegen/layers/layers.hpp"
+#include "kiln/codegen/lower.hpp"
 #include "kiln/dsl/model.hpp"
 
 namespace kiln::codegen {
 
-template <auto Model>
+template <auto Model, dsl::shape Start>
 struct layout {
   static constexpr std::size_t layers = Model.size;
-  static constexpr auto in = dsl::in_shapes(Model);
+  static constexpr auto in = [] {
+    if constexpr (Start.rank == 0)
+      return dsl::in_shapes(Model);
+    else
+      return dsl::in_shapes(Model, Start);
+  }();
+  // The layers as the generated code runs them: with what depends on their place filled in
+  // (stochastic depth's survival), and fused where an op can do its successor's work (lower.hpp).
+  static constexpr auto lowered = lower<dsl::resolve(Model)>();
 
   template <std::size_t I>
-  using op_at = op<dsl::at<I>(Model), in[I]>;
+  using op_at = op<dsl::at<I>(lowered), in[I]>;
+  // Whether each layer's own output is stored (not for the first layers of a fused chain).
+  static constexpr auto materialized = codegen::materialized<dsl::resolve(Model)>();
 
   // Per-layer tables, filled by one fold over the layers.
   struct layer_row {
@@ -27,15 +40,20 @@ struct layout {
     int out = 0;                 // floats per sample of its output
     int aux = 0;                 // floats per sample of its scratch
     bool view = false;           // output aliases input
+    std::size_t work = 0;        // fixed scratch floats (aligned)
+    std::size_t buffer_base = 0; // offset of its first buffer in the buffer arena
+    std::size_t buffer_size = 0; // aligned floats of all its buffers
   };
   static constexpr std::array<layer_row, layers> rows = [] {
     std::array<layer_row, layers> r{};
-    std::size_t base = 0;
+    std::size_t base = 0, buffer_base = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((r[I] = {base, param_offsets(dsl::at<I>(Model), in[I]).back(),
                 dsl::param_count_of<std::remove_cvref_t<decltype(dsl::at<I>(Model))>>(),
-                op_at<I>::out.size(), op_at<I>::aux, op_at<I>::view},
-        base += r[I].param_size),
+                op_at<I>::out.size(), op_at<I>::aux, op_at<I>::view,
+                aligned(work_of<op_at<I>>()), buffer_base,
+                buffer_offsets(dsl::at<I>(Model), in[I]).back()},
+        base += r[I].param_size, buffer_base += r[I].buffer_size),
        ...);
     }
     (dsl::index_for<layers>{});
@@ -43,6 +61,13 @@ struct layout {
   }();
 
   static constexpr std::size_t params = rows[layers - 1].param_base + rows[layers - 1].param_size;
+  static constexpr std::size_t buffer_floats =
+      rows[layers - 1].buffer_base + rows[layers - 1].buffer_size;
+  static constexpr std::size_t work = [] {
+    std::size_t w = 0;
+    for (const auto& r : rows) w += r.work;
+    return w;
+  }();
 
   // A layer computes dx only if a layer before it has parameters to train.
   static constexpr std::array<bool, layers> needs_dx = [] {
@@ -74,6 +99,27 @@ struct layout {
        ...);
     }
     (dsl::index_for<layers>{});
+    return t;
+  }();
+
+  // Every buffer (running statistics), in declaration order, in the buffer arena.
+  static constexpr std::size_t buffer_count = [] {
+    return []<class... L>(const dsl::net<L...>&) {
+      return (dsl::buffer_count_of<L>() + ... + 0);
+    }(Model);
+  }();
+  static constexpr std::array<tensor_row, buffer_count> buffers = [] {
+    std::array<tensor_row, buffer_count> t{};
+    std::size_t k = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      auto add = [&](std::size_t layer, const auto& specs, const auto& offsets) {
+        for (std::size_t j = 0; j < specs.size(); ++j)
+          t[k++] = {layer, specs[j], rows[layer].buffer_base + offsets[j]};
+      };
+      (add(I, dsl::buffers_of(dsl::at<I>(Model), in[I]),
+           buffer_offsets(dsl::at<I>(Model), in[I])),
+       ...);
+    }(dsl::index_for<layers>{});
     return t;
   }();
 

@@ -22,11 +22,13 @@
 #include <vector>
 
 #include "kiln/codegen/full_batch.hpp"
+#include "kiln/codegen/augment.hpp"
 #include "kiln/codegen/generate.hpp"
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/codegen/layout.hpp"
+#include "kiln/dsl/lr/plateau.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/error.hpp"
@@ -127,9 +129,14 @@ class trainer final : public rt::model {
     std::fill(step_, step_ + lay::tensor_count, 0.0f);
     if constexpr (averaged) std::copy(p_, p_ + lay::params, ema_);  // the average starts at p
     solver_.reset();
+    std::fill(b_, b_ + lay::buffer_floats, 0.0f);
+    for (const auto& t : lay::buffers)
+      if (t.spec.start == dsl::init::ones)
+        std::fill(b_ + t.offset, b_ + t.offset + std::size_t(t.spec.dims.size()), 1.0f);
     rng_ = rt::rng(seed_, rt::streams::dropout);
     steps_ = 0;
     clock_ = {};
+    plateau_ = {};
   }
 
   // --- rt::model ------------------------------------------------------------------------------
@@ -146,10 +153,19 @@ class trainer final : public rt::model {
   }
   double current_lr() const override {
     if constexpr (requires { opt.lr; })
-      return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch});
+      return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch, clock_.plateau});
     else
       return std::numeric_limits<double>::quiet_NaN();  // newton_cg has no learning rate
   }
+  // Schedules that react to the epoch's metrics (reduce_on_plateau) see them here.
+  void end_epoch(const rt::epoch_metrics& m) override {
+    const dsl::epoch_report r{m.train_loss, m.train_accuracy, m.test_loss, m.test_accuracy};
+    if constexpr (requires(dsl::plateau_state& s) { Plan.lr.observe(s, r); }) {
+      Plan.lr.observe(plateau_, r);
+      clock_.plateau = plateau_.factor;
+    }
+  }
+  rt::augment_plan augmentation() const override { return runtime_plan<Plan.augment>(); }
 
   // A full-batch plan takes one full-batch step on this batch alone.
   rt::step_result train_step(const rt::batch& b) override {
@@ -157,7 +173,7 @@ class trainer final : public rt::model {
     check(b);
     const double lr = current_lr();
     ++steps_;
-    forward(b, true, L - 2);
+    forward(b, true, L - 2, true);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
     if constexpr (per_layer) {
       backward<true>(b, lr);
@@ -223,7 +239,12 @@ class trainer final : public rt::model {
   void features(const rt::batch& b, std::string_view layer, float* out) {
     check(b);
     const std::size_t last = layer_index(layer);
-    forward(b, false, last);
+    if (!lay::materialized[last])
+      throw config_error("layer", "'" + std::string(layer) +
+                                      "' runs fused with the layers after it (conv2d | relu, "
+                                      "| max_pool 2x2): its own output is never stored; take the "
+                                      "features after that chain");
+    forward(b, false, last, false);
     std::memcpy(out, out_[last], sizeof(float) * std::size_t(b.n) * out_size_[last]);
   }
   // The shape of one sample of `layer`'s output.
@@ -233,17 +254,29 @@ class trainer final : public rt::model {
   }
 
   // --- for users ------------------------------------------------------------------------------
-  // The loss of a batch (summed over samples), in training or evaluation mode; changes nothing.
+  // The loss of a batch (summed over samples), in training or evaluation mode; changes nothing
+  // (running statistics stay; random masks are those the next gradient() would draw).
   rt::step_result loss(const rt::batch& b, bool train) {
     check(b);
-    forward(b, train, L - 2);
+    forward(b, train, L - 2, false);
     return loss_op::loss_forward(loss_io(b), b);
   }
 
+  // The network's outputs (what the loss sees) for a batch, n × outputs floats, valid until the
+  // next call; in training mode with this step's draws (masks, drops, regions). Changes nothing.
+  std::span<const float> outputs(const rt::batch& b, bool train) {
+    check(b);
+    forward(b, train, L - 2, false);
+    return {out_[L - 2], std::size_t(b.n) * std::size_t(info_.outputs)};
+  }
+
   // Forward and backward in training mode: gradients() receives d(mean loss)/d(parameters);
-  // no update, the step count unchanged. (Full-batch methods and gradient checks use this.)
+  // no update, the step count unchanged (so the random masks are the same on every call).
+  // Running statistics move as in a training step. (Full-batch methods and gradient checks.)
   rt::step_result gradient(const rt::batch& b) {
-    const rt::step_result r = loss(b, true);
+    check(b);
+    forward(b, true, L - 2, true);
+    const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
     backward<false>(b, 0);
     return r;
   }
@@ -339,6 +372,8 @@ class trainer final : public rt::model {
   // the gradient arena laid out the same way.
   std::span<float> parameters() { return {p_, lay::params}; }
   std::span<float> gradients() { return {g_, lay::params}; }
+  // The buffer arena (running statistics), laid out like the parameters.
+  std::span<float> buffers() { return {b_, lay::buffer_floats}; }
   long steps() const { return steps_; }
   int batch() const { return batch_; }
 
@@ -377,17 +412,20 @@ class trainer final : public rt::model {
     return c;
   }
 
-  // Runs layers 1..last (the loss is not one of them).
-  void forward(const rt::batch& b, bool train, std::size_t last) {
+  // Runs layers 1..last (the loss is not one of them). `commit`: running statistics move.
+  void forward(const rt::batch& b, bool train, std::size_t last, bool commit) {
     out_[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
+    // Draws depend on (seed, step) only: forward and backward of a step, and repeated
+    // loss()/gradient() calls at one step, see the same masks.
+    rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((I + 1 <= last ? forward_layer<I + 1>(b.n, train) : void()), ...);
+      ((I + 1 <= last ? forward_layer<I + 1>(b.n, train, commit) : void()), ...);
     }
     (dsl::index_for<L - 2>{});
   }
 
   template <std::size_t I>
-  void forward_layer(int n, bool train) {
+  void forward_layer(int n, bool train, bool commit) {
     using op_t = typename lay::template op_at<I>;
     if constexpr (op_t::view) {
       out_[I] = out_[I - 1];
@@ -401,6 +439,9 @@ class trainer final : public rt::model {
       c.w = p_ + lay::rows[I].param_base;
       c.aux = aux_[I];
       c.rng = &rng_;
+      c.work = work_[I];
+      c.buf = b_ + lay::rows[I].buffer_base;
+      c.commit = commit;
       op_t::forward(c);
     }
   }
@@ -435,6 +476,8 @@ class trainer final : public rt::model {
       c.gw = g_ + lay::rows[I].param_base;
       c.aux = aux_[I];
       c.rng = &rng_;
+      c.work = work_[I];
+      c.buf = b_ + lay::rows[I].buffer_base;
       op_t::backward(c);
       // While its gradients are still in cache. (Full-batch plans never get here: their solver
       // moves the parameters.)
@@ -528,6 +571,7 @@ class trainer final : public rt::model {
   void allocate() {
     const auto B = std::size_t(batch_);
     std::size_t total = (3 + S + averaged) * lay::params + aligned(lay::tensor_count) +
+                        lay::buffer_floats + lay::work +
                         2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
       total +=
@@ -542,9 +586,11 @@ class trainer final : public rt::model {
     sum_ = take(lay::params);
     for (int k = 0; k < S; ++k) s_[k] = take(lay::params);
     step_ = take(aligned(lay::tensor_count));
+    b_ = take(lay::buffer_floats);
     if constexpr (averaged) ema_ = take(lay::params);
     for (auto& g : grad_) g = take(aligned(B * lay::widest));
     for (std::size_t i = 0; i < L; ++i) {
+      work_[i] = take(lay::rows[i].work);
       aux_[i] = take(aligned(B * lay::rows[i].aux));
       act_[i] = lay::rows[i].view ? nullptr : take(aligned(B * lay::rows[i].out));
     }
@@ -572,10 +618,11 @@ class trainer final : public rt::model {
     names.resize(L);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((names[I] = layer_name<I>()), ...);
-      ((out_shape_[I] = lay::template op_at<I>::out, out_size_[I] = out_shape_[I].size()), ...);
+      ((out_shape_[I] = dsl::at<I>(Model).out(lay::in[I]), out_size_[I] = out_shape_[I].size()),
+       ...);
       ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
                          (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
-                         to_string(lay::in[I]) + " -> " + to_string(lay::template op_at<I>::out) +
+                         to_string(lay::in[I]) + " -> " + to_string(dsl::at<I>(Model).out(lay::in[I])) +
                          "\n"),
        ...);
     }
@@ -609,6 +656,8 @@ class trainer final : public rt::model {
     if constexpr (averaged)
       for (const auto& t : lay::tensors)
         add(t, std::string(t.spec.name.view()) + ".ema", ema_, rt::tensor_role::state);
+    for (const auto& t : lay::buffers)
+      add(t, std::string(t.spec.name.view()), b_, rt::tensor_role::buffer);
     plan_backward();
   }
 
@@ -656,6 +705,8 @@ class trainer final : public rt::model {
   float* sum_ = nullptr;       // the gradient of several batches, summed before it goes to g_
   float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
   float* step_ = nullptr;      // optimizer steps taken by each tensor (bias correction)
+  float* b_ = nullptr;         // buffers (running statistics)
+  float* work_[L]{};           // each layer's fixed scratch
   float* ema_ = nullptr;       // moving average of p_ (Polyak averaging), laid out like it
   float* act_[L]{};            // each non-view layer's output
   float* aux_[L]{};            // each layer's scratch
@@ -665,6 +716,7 @@ class trainer final : public rt::model {
   std::uint64_t seed_ = 0;
   long steps_ = 0;
   dsl::lr_clock clock_{};
+  dsl::plateau_state plateau_{};
   rt::rng rng_;
   rt::model_info info_;
   std::vector<rt::tensor> tensors_;

@@ -40,8 +40,9 @@ struct shape {
   int rank = 0;
   int d[4]{};
 
+  // Rank 0 is a scalar (one value), as a 0-d tensor in PyTorch (num_batches_tracked).
   constexpr int size() const {
-    int n = rank > 0 ? 1 : 0;
+    int n = 1;
     for (int i = 0; i < rank; ++i) n *= d[i];
     return n;
   }
@@ -61,7 +62,8 @@ constexpr shape matrix(int rows, int cols) { return {2, {rows, cols}}; }
 // the same bound), so a kiln model starts from the distribution its PyTorch twin would.
 enum class init { zeros, ones, fan_in_uniform };
 
-// One parameter tensor a layer declares.
+// One parameter tensor a layer declares (also used for buffers: non-learned state such as
+// batch-norm running statistics, declared by `n_buffers` + `buffers(shape)`).
 struct param {
   name_t name;  // suffix after the layer's name: "weight", "bias"
   shape dims;
@@ -116,6 +118,15 @@ template <class L>
 constexpr std::size_t param_count_of() {
   if constexpr (requires { L::n_params; })
     return L::n_params;
+  else
+    return 0;
+}
+
+// Layers with non-learned state (running statistics) declare it like parameters.
+template <class L>
+constexpr std::size_t buffer_count_of() {
+  if constexpr (requires { L::n_buffers; })
+    return L::n_buffers;
   else
     return 0;
 }

@@ -27,6 +27,27 @@ constexpr std::array<shape, sizeof...(L)> in_shapes(const net<L...>& m) {
   return in;
 }
 
+// The same for a chain that starts from a given shape (the body of a residual block): in[0] is
+// `start`, the input of the chain's first layer.
+template <class... L>
+constexpr std::array<shape, sizeof...(L)> in_shapes(const net<L...>& m, shape start) {
+  std::array<shape, sizeof...(L)> in{};
+  shape cur = start;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((in[I] = cur, cur = at<I>(m).out(in[I])), ...);
+  }(std::index_sequence_for<L...>{});
+  return in;
+}
+
+// What a chain starting from `start` produces.
+template <class... L>
+constexpr shape out_shape(const net<L...>& m, shape start) {
+  if constexpr (sizeof...(L) == 0)
+    return start;
+  else
+    return at<sizeof...(L) - 1>(m).out(in_shapes(m, start)[sizeof...(L) - 1]);
+}
+
 // The shape a model's last non-loss layer produces (what the loss sees).
 template <class... L>
 constexpr shape output_shape(const net<L...>& m) {
@@ -34,17 +55,60 @@ constexpr shape output_shape(const net<L...>& m) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation. diag names the first offending layer; layer < 0 means the model is valid.
+// Validation. diag names the first offending layer; layer < 0 means the model is valid. When the
+// problem is inside a block (residual), `inner` is the layer's index in the block's chain and
+// `inner_in` the shape reaching it.
 
 struct diag {
   int layer = -1;
   const char* problem = nullptr;
   shape in{};
+  int inner = -1;
+  shape inner_in{};
   constexpr bool ok() const { return layer < 0; }
 };
 
 template <class L>
 inline constexpr bool is_input = std::is_same_v<L, input_layer>;
+
+// Layers made of a chain of layers (residual blocks) expose it as `body`.
+template <class L>
+concept block_layer = requires(const L& l) { l.body; };
+
+template <class... L>
+constexpr diag validate_chain(const net<L...>& m, shape start);
+
+// One layer's problem with input `in` (the block's inside first), or an ok diag.
+template <class L>
+constexpr diag check_layer(const L& l, int index, shape in) {
+  if constexpr (block_layer<L>) {
+    const diag inside = validate_chain(l.body, in);
+    if (!inside.ok()) return {index, inside.problem, in, inside.layer, inside.in};
+  }
+  if (const char* problem = l.check(in)) return {index, problem, in};
+  return {};
+}
+
+// A block's chain: every layer checked from `start`; no input or loss inside.
+template <class... L>
+constexpr diag validate_chain(const net<L...>& m, shape start) {
+  const auto in = in_shapes(m, start);
+  diag d{};
+  auto visit = [&]<std::size_t I>(index_c<I>) {
+    using T = std::remove_cvref_t<decltype(at<I>(m))>;
+    if constexpr (is_input<T>)
+      d = {int(I), "input<...> cannot be inside a block", in[I]};
+    else if constexpr (loss<T>)
+      d = {int(I), "a loss cannot be inside a block", in[I]};
+    else
+      d = check_layer(at<I>(m), int(I), in[I]);
+    return d.ok();
+  };
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (visit(index_c<I>{}) && ...);  // stops at the first problem
+  }(std::index_sequence_for<L...>{});
+  return d;
+}
 
 template <class... L>
 constexpr diag validate(const net<L...>& m) {
@@ -65,10 +129,11 @@ constexpr diag validate(const net<L...>& m) {
         problem = "the model must end with a loss: softmax_cross_entropy{} or mse{}";
       else if constexpr (I + 1 < n && loss<T>)
         problem = "a loss may only be the last layer";
+      if (problem)
+        d = {int(I), problem, in[I]};
       else
-        problem = at<I>(m).check(in[I]);
-      if (problem) d = {int(I), problem, in[I]};
-      return problem == nullptr;
+        d = check_layer(at<I>(m), int(I), in[I]);
+      return d.ok();
     };
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (visit(index_c<I>{}) && ...);  // stops at the first problem
@@ -76,6 +141,28 @@ constexpr diag validate(const net<L...>& m) {
     (std::index_sequence_for<L...>{});
     return d;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolution: properties that depend on a layer's place in the model. A layer with
+// `depth_ordered` (a residual block with stochastic depth) gets its position k (1-based) among
+// the chain's such layers and their count through `at_depth(k, count)`.
+
+template <class L>
+concept depth_ordered = requires(const L& l) { l.at_depth(1, 1); };
+
+template <class... L>
+constexpr net<L...> resolve(const net<L...>& m) {
+  constexpr int count = (int(depth_ordered<L>) + ... + 0);
+  net<L...> r = m;
+  int k = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    auto one = [&](auto& l) {
+      if constexpr (depth_ordered<std::remove_cvref_t<decltype(l)>>) l = l.at_depth(++k, count);
+    };
+    (one(static_cast<slot<I, L>&>(r).value), ...);
+  }(std::index_sequence_for<L...>{});
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,6 +177,14 @@ template <class L>
 constexpr auto params_of(const L& l, shape in) {
   if constexpr (param_count_of<L>() > 0)
     return l.params(in);
+  else
+    return std::array<param, 0>{};
+}
+
+template <class L>
+constexpr auto buffers_of(const L& l, shape in) {
+  if constexpr (buffer_count_of<L>() > 0)
+    return l.buffers(in);
   else
     return std::array<param, 0>{};
 }
@@ -125,14 +220,27 @@ struct text_t {
 template <int Layer, auto Descriptor, shape Input, text_t Problem>
 inline constexpr bool invalid_layer = false;
 
+// A problem inside a block: the block's index in the model, the layer's index in the block's
+// chain, that layer's descriptor, the shape reaching it and the problem.
+template <int Layer, int Inner, auto Descriptor, shape Input, text_t Problem>
+inline constexpr bool invalid_layer_in_block = false;
+
 template <auto Model>
 constexpr bool report_model() {
   constexpr diag d = validate(Model);
   if constexpr (!d.ok()) {
     constexpr auto bad = at<std::size_t(d.layer)>(Model);
-    static_assert(
-        invalid_layer<d.layer, bad, d.in, text_t(d.problem)>,
-        "kiln: invalid model (the note names the layer, its input shape and the problem)");
+    if constexpr (d.inner >= 0) {
+      if constexpr (block_layer<decltype(bad)>) {
+        constexpr auto inner = at<std::size_t(d.inner)>(bad.body);
+        static_assert(invalid_layer_in_block<d.layer, d.inner, inner, d.inner_in, text_t(d.problem)>,
+                      "kiln: invalid model (the note names the block, the layer inside it, its "
+                      "input shape and the problem)");
+      }
+    } else {
+      static_assert(invalid_layer<d.layer, bad, d.in, text_t(d.problem)>,
+                    "kiln: invalid model (the note names the layer, its input shape and the problem)");
+    }
   }
   return d.ok();
 }

@@ -1,6 +1,6 @@
 // The training plan: optimizer, regularizers, which tensors decay, learning-rate schedule,
-// epochs, batch and seed. A literal aggregate: `schedule{.optimizer = sgd{.lr = 0.05}, .epochs =
-// 10}` deduces its type.
+// data augmentation, epochs, batch and seed. A literal aggregate: `schedule{.optimizer =
+// sgd{.lr = 0.05}, .epochs = 10}` deduces its type.
 #pragma once
 
 #include <concepts>
@@ -8,8 +8,10 @@
 #include <string_view>
 #include <type_traits>
 
+#include "kiln/dsl/augment/augment.hpp"
 #include "kiln/dsl/ensemble.hpp"
 #include "kiln/dsl/lr/cyclic_cosine.hpp"
+#include "kiln/dsl/layers/residual.hpp"
 #include "kiln/dsl/lr/schedules.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/optim/optimizers.hpp"
@@ -31,12 +33,14 @@ concept optimizer = requires(const O& o) {
 // PyTorch's behaviour when every parameter is in one group.
 enum class decay_on { weights, all };
 
-template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr>
+template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr,
+          class Aug = no_augment>
 struct schedule {
   Opt optimizer;
   Reg regularizer{};
   decay_on decay = decay_on::weights;
   Lr lr{};
+  Aug augment{};  // one augmentation, or several joined with |
   int epochs = 10;
   int batch = 64;
   std::uint64_t seed = 0;
@@ -80,11 +84,53 @@ constexpr bool report_plan() {
   if constexpr (snap != nullptr)
     static_assert(invalid_plan<Plan.ensemble, text_t(snap)>, "kiln: invalid plan (see the note)");
   constexpr const char* full_batch =
-      check_full_batch(Plan.optimizer, regs, Plan.lr, Plan.ensemble.ema);
+      check_full_batch(Plan.optimizer, regs, Plan.lr, Plan.ensemble.ema,
+                       as_augments(Plan.augment).size);
   if constexpr (full_batch != nullptr)
     static_assert(invalid_plan<Plan.optimizer, text_t(full_batch)>,
                   "kiln: invalid plan (see the note)");
-  return !general && !opt && !lr && !reg && !ens && !snap && !full_batch;
+  constexpr auto augs = as_augments(Plan.augment);
+  constexpr const char* aug = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    const char* first = nullptr;
+    ((first = first ? first : at<I>(augs).check()), ...);
+    return first;
+  }(index_for<augs.size>{});
+  if constexpr (aug != nullptr)
+    static_assert(invalid_plan<Plan.augment, text_t(aug)>, "kiln: invalid plan (see the note)");
+  return !general && !opt && !lr && !reg && !ens && !snap && !full_batch && !aug;
+}
+
+// Whether a layer draws at random in training (masks, regions, skipped blocks), looking one level
+// into residual blocks.
+template <class L>
+constexpr bool draws_at_random(const L& l) {
+  if constexpr (requires { l.body; l.depth; }) {
+    if (!std::is_same_v<std::remove_cvref_t<decltype(l.depth)>, no_stochastic_depth>) return true;
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return (draws_at_random(at<I>(l.body)) || ... || false);
+    }(index_for<std::remove_cvref_t<decltype(l.body)>::size>{});
+  } else {
+    return L::kind == "dropout" || L::kind == "dropconnect" || L::kind == "fractional_max_pool";
+  }
+}
+
+// What neither the model nor the plan can say alone: a full-batch solver's line search compares
+// the objective at several points, so the objective must not change between evaluations.
+template <auto Model, auto Plan>
+constexpr bool report_pairing() {
+  if constexpr (full_batch_optimizer<std::remove_cvref_t<decltype(Plan.optimizer)>>) {
+    constexpr bool random = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return (draws_at_random(at<I>(Model)) || ... || false);
+    }(index_for<Model.size>{});
+    if constexpr (random)
+      static_assert(invalid_plan<Plan.optimizer,
+                                 text_t("full-batch plans (lbfgs, newton_cg) need a deterministic "
+                                        "objective: no dropout, dropconnect, "
+                                        "fractional_max_pool or stochastic_depth in the model")>,
+                    "kiln: invalid plan (see the note)");
+    return !random;
+  }
+  return true;
 }
 
 }  // namespace kiln::dsl

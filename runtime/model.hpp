@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/runtime/data/augment.hpp"
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/tensor.hpp"
 
@@ -56,6 +57,13 @@ struct resume_state {
   std::array<std::uint64_t, 4> rng{};  // the generator of dropout masks and other training noise
 };
 
+// What an epoch measured, reported to the model after it (NaN: not measured). Schedules that
+// react to it (reduce-on-plateau) use it.
+struct epoch_metrics {
+  double train_loss = 0, train_accuracy = 0;
+  double test_loss = 0, test_accuracy = 0;
+};
+
 class model {
  public:
   virtual ~model() = default;
@@ -70,6 +78,10 @@ class model {
   // Learning rate the next step will use (after schedule), for logs; NaN when the optimizer has
   // none (newton_cg).
   virtual double current_lr() const = 0;
+  // Called after each epoch's evaluation with what it measured.
+  virtual void end_epoch(const epoch_metrics&) {}
+  // The augmentation its plan declares for training samples (fit runs it in the loader thread).
+  virtual augment_plan augmentation() const { return {}; }
   // Forward, backward and the fused update. n <= the batch size the model was built for.
   virtual step_result train_step(const batch& b) = 0;
   // Forward in evaluation mode. When outputs is not null it receives n * info().outputs floats.

@@ -7,7 +7,7 @@ packages=(
   libhwy-dev libboost-dev libboost-test-dev libopenblas-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libzip-dev
-  gnuplot-nox  # simd_bench --png, samples/second_order's loss curves
+  gnuplot-nox  # simd_bench --png, second_order's loss curves, the regularizer tour's plots
   dataset-fashion-mnist
   "$@"
 )

@@ -3,10 +3,14 @@
 //   static constexpr dsl::shape out;         // shape of one output sample
 //   static constexpr int aux = 0;            // scratch floats per sample (masks, probabilities)
 //   static constexpr bool view = false;      // true: output aliases the input (flatten)
+//   static constexpr std::size_t work = 0;   // optional: scratch floats per batch, any n
 //   static void forward(const io&);
 //   static void backward(const io&);         // writes gw (overwrites) and dx when dx != nullptr
 // Kernels split their work across io::team (parallel_for) with a static partition.
 // Losses instead provide `loss_forward` / `loss_backward` (see loss.hpp).
+// Forward and backward of one step see the same aux, work and rng draws; io::train selects the
+// training behaviour (batch statistics, random masks), io::commit says the forward belongs to
+// a step whose side effects count (running statistics move).
 #pragma once
 
 #include <array>
@@ -28,8 +32,11 @@ struct io {
   const float* w = nullptr;   // this layer's parameters, at param_offsets()
   float* gw = nullptr;        // their gradients, same layout
   float* aux = nullptr;       // n × op::aux floats, kept from forward to backward
-  rt::rng* rng = nullptr;
-  rt::team* team = nullptr;  // the threads a kernel may split its work across
+  rt::rng* rng = nullptr;     // this step's draws (masks, regions), reseeded every forward
+  rt::team* team = nullptr;   // the threads a kernel may split its work across
+  float* work = nullptr;      // op::work floats, kept from forward to backward
+  float* buf = nullptr;       // this layer's buffers (running statistics), at buffer_offsets()
+  bool commit = false;        // train_step or gradient(): update running statistics
 };
 
 // Runs f(part) on every member of the team, each with its static part of [0, total).
@@ -43,6 +50,19 @@ void parallel_for(const io& c, std::size_t total, std::size_t align, F&& f) {
 
 template <auto Layer, dsl::shape In>
 struct op;
+
+// Layouts of chains: the model (Start = {}: it begins with input<...>) or a residual block's
+// body (Start: the shape entering it). Defined in codegen/layout.hpp.
+template <auto Chain, dsl::shape Start = dsl::shape{}>
+struct layout;
+
+template <class Op>
+constexpr std::size_t work_of() {
+  if constexpr (requires { Op::work; })
+    return Op::work;
+  else
+    return 0;
+}
 
 // Parameter tensors are 64-byte aligned inside the arenas.
 inline constexpr std::size_t align_floats = 16;
@@ -58,6 +78,16 @@ constexpr auto param_offsets(const L& layer, dsl::shape in) {
   std::array<std::size_t, ps.size() + 1> off{};
   for (std::size_t i = 0; i < ps.size(); ++i)
     off[i + 1] = off[i] + aligned(std::size_t(ps[i].dims.size()));
+  return off;
+}
+
+// The same for a layer's buffers, in the buffer arena.
+template <class L>
+constexpr auto buffer_offsets(const L& layer, dsl::shape in) {
+  const auto bs = dsl::buffers_of(layer, in);
+  std::array<std::size_t, bs.size() + 1> off{};
+  for (std::size_t i = 0; i < bs.size(); ++i)
+    off[i + 1] = off[i] + aligned(std::size_t(bs[i].dims.size()));
   return off;
 }
 

@@ -7,7 +7,7 @@ namespace kiln::dsl {
 
 struct flatten {
   static constexpr std::string_view kind = "flatten";
-  constexpr shape out(shape in) const { return vec(in.size()); }
+  constexpr shape out(shape in) const { return vec(in.rank > 0 ? in.size() : 0); }
   constexpr const char* check(shape) const { return nullptr; }
 };
 

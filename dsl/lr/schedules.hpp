@@ -12,6 +12,20 @@ struct lr_clock {
   int epoch = 0;  // 0-based
   long step = 0;  // steps taken before this one, over the whole run
   long steps_per_epoch = 1;
+  double plateau = 1;  // reduce_on_plateau's factor so far (from the epochs' metrics)
+
+  // Epochs done, with the fraction of the current one: what PyTorch's per-batch
+  // scheduler.step(epoch + i / iters) receives.
+  constexpr double epochs() const {
+    const long in_epoch = step - long(epoch) * steps_per_epoch;
+    return epoch + double(in_epoch < 0 ? 0 : in_epoch) / double(steps_per_epoch);
+  }
+};
+
+// What the runtime measured in the epoch that ended (NaN: not measured, e.g. no test set), for
+// schedules that react to it (reduce_on_plateau).
+struct epoch_report {
+  double train_loss = 0, train_accuracy = 0, test_loss = 0, test_accuracy = 0;
 };
 
 template <class S>
@@ -28,7 +42,7 @@ struct constant_lr {
   constexpr const char* check() const { return nullptr; }
 };
 
-// lr · gamma^(epoch / every_epochs): PyTorch's StepLR stepped once per epoch.
+// lr · gamma^⌊epoch / every_epochs⌋: PyTorch's StepLR stepped once per epoch.
 struct step_decay {
   static constexpr std::string_view kind = "step_decay";
   int every_epochs = 1;

@@ -32,7 +32,8 @@ inline constexpr bool is_full_batch = full_batch_optimizer<O>;
 // needs a learning rate (newton_cg has none); the moving average of the weights is kept by the
 // first-order update loop, which full-batch plans do not run.
 template <class O, class Regs, class Lr>
-constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&, double ema) {
+constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&, double ema,
+                                       std::size_t augmentations) {
   if constexpr (!full_batch_optimizer<O>) {
     return nullptr;
   } else {
@@ -48,6 +49,8 @@ constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&, do
       if (Lr::kind != "constant")
         return "newton_cg has no learning rate: leave .lr as constant_lr{}";
     if (ema != 0) return "full-batch plans (lbfgs, newton_cg) keep no moving average: no .ema";
+    if (augmentations != 0)
+      return "full-batch plans (lbfgs, newton_cg) see the data as it is: no .augment";
     return nullptr;
   }
 }

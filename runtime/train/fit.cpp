@@ -214,7 +214,8 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
 
   const bool classify = m.info().kind == task::classify;
   // Full batch: the whole training set every epoch, in order, as views (no loader thread), in
-  // one step. Otherwise shuffled mini-batches from the loader.
+  // one step. Otherwise shuffled (and augmented, if the plan says so) mini-batches from the
+  // loader.
   const bool full_batch = m.info().full_batch;
   const std::vector<batch> whole = full_batch ? chunks(train, opts.batch) : std::vector<batch>{};
   std::optional<batch_loader> loader;
@@ -222,6 +223,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     loader_options batching;
     batching.batch = opts.batch;
     batching.seed = opts.seed;
+    if (augment_plan plan = m.augmentation(); !plan.empty()) batching.augment = augmenter(plan);
     loader.emplace(train, std::move(batching));
   }
   const long per_epoch = full_batch ? 1 : loader->batches_per_epoch();
@@ -309,6 +311,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
       rec.test_loss = result.test.loss;
       rec.test_accuracy = result.test.accuracy;
     }
+    m.end_epoch({rec.train_loss, rec.train_accuracy, rec.test_loss, rec.test_accuracy});
     csv.write(rec);
     progress.end_epoch(rec);
     result.epochs.push_back(rec);

@@ -1,0 +1,175 @@
+// Per-target bodies of pool.hpp's 2×2 kernels. A row of outputs runs in vectors as wide as fit
+// (full, 8, 4, 2 lanes), then single lanes: rows of 14 or 7 outputs stay vectorized on AVX-512.
+#if defined(KILN_CODEGEN_KERNELS_POOL_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef KILN_CODEGEN_KERNELS_POOL_INL_H_
+#undef KILN_CODEGEN_KERNELS_POOL_INL_H_
+#else
+#define KILN_CODEGEN_KERNELS_POOL_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace kiln::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// f(d, j) for j = 0, then j += Lanes(d), over [0, n): widest vectors first.
+template <class F>
+HWY_INLINE void ladder(std::size_t n, F f) {
+  std::size_t j = 0;
+  const hn::ScalableTag<float> d;
+  for (; j + hn::Lanes(d) <= n; j += hn::Lanes(d)) f(d, j);
+  const hn::CappedTag<float, 8> d8;
+  for (; j + hn::Lanes(d8) <= n; j += hn::Lanes(d8)) f(d8, j);
+  const hn::CappedTag<float, 4> d4;
+  for (; j + hn::Lanes(d4) <= n; j += hn::Lanes(d4)) f(d4, j);
+  const hn::CappedTag<float, 2> d2;
+  for (; j + hn::Lanes(d2) <= n; j += hn::Lanes(d2)) f(d2, j);
+  const hn::CappedTag<float, 1> d1;
+  for (; j < n; ++j) f(d1, j);
+}
+
+void MaxPool2x2(const float* x, std::size_t planes, int height, int width, float* y, float* which) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  for (std::size_t p = 0; p < planes; ++p)
+    for (std::size_t i = 0; i < ho; ++i) {
+      const float* top = x + (p * height + 2 * i) * width;
+      const float* bottom = top + width;
+      float* out = y + (p * ho + i) * wo;
+      float* code = which + (p * ho + i) * wo;
+      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+        hn::Vec<decltype(d)> a, b, c, e;
+        hn::LoadInterleaved2(d, top + 2 * j, a, b);
+        hn::LoadInterleaved2(d, bottom + 2 * j, c, e);
+        auto m = a, k = hn::Zero(d);
+        auto take = [&](auto v, float id) HWY_ATTR {
+          const auto more = hn::Gt(v, m);
+          m = hn::IfThenElse(more, v, m);
+          k = hn::IfThenElse(more, hn::Set(d, id), k);
+        };
+        take(b, 1), take(c, 2), take(e, 3);
+        hn::StoreU(m, d, out + j);
+        hn::StoreU(k, d, code + j);
+      });
+    }
+}
+
+// Rows and columns no window covers (odd sizes) get zeros.
+HWY_INLINE void zero_uncovered(std::size_t planes, int height, int width, float* dx) {
+  if (width % 2)
+    for (std::size_t r = 0; r < planes * std::size_t(height); ++r) dx[r * width + width - 1] = 0;
+  if (height % 2)
+    for (std::size_t p = 0; p < planes; ++p) {
+      float* last = dx + (p * height + height - 1) * width;
+      for (int j = 0; j < width; ++j) last[j] = 0;
+    }
+}
+
+void MaxPool2x2Backward(const float* which, const float* dy, std::size_t planes, int height,
+                        int width, float* dx) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  for (std::size_t p = 0; p < planes; ++p)
+    for (std::size_t i = 0; i < ho; ++i) {
+      float* top = dx + (p * height + 2 * i) * width;
+      float* bottom = top + width;
+      const float* g = dy + (p * ho + i) * wo;
+      const float* code = which + (p * ho + i) * wo;
+      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+        const auto v = hn::LoadU(d, g + j), k = hn::LoadU(d, code + j);
+        auto at = [&](float id)
+                      HWY_ATTR { return hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v); };
+        hn::StoreInterleaved2(at(0), at(1), d, top + 2 * j);
+        hn::StoreInterleaved2(at(2), at(3), d, bottom + 2 * j);
+      });
+    }
+  zero_uncovered(planes, height, width, dx);
+}
+
+void MaxPool2x2BackwardRelu(const float* which, const float* y, const float* dy, std::size_t planes,
+                            int height, int width, float* dx, float* sums) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  for (std::size_t p = 0; p < planes; ++p) {
+    float total = 0;
+    for (std::size_t i = 0; i < ho; ++i) {
+      float* top = dx + (p * height + 2 * i) * width;
+      float* bottom = top + width;
+      const std::size_t at = (p * ho + i) * wo;
+      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+        const auto live = hn::Gt(hn::LoadU(d, y + at + j), hn::Zero(d));  // the ReLU's mask
+        const auto v = hn::IfThenElseZero(live, hn::LoadU(d, dy + at + j));
+        const auto k = hn::LoadU(d, which + at + j);
+        auto pick = [&](float id)
+                        HWY_ATTR { return hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v); };
+        hn::StoreInterleaved2(pick(0), pick(1), d, top + 2 * j);
+        hn::StoreInterleaved2(pick(2), pick(3), d, bottom + 2 * j);
+        total += hn::GetLane(hn::SumOfLanes(d, v));
+      });
+    }
+    sums[p] += total;
+  }
+  zero_uncovered(planes, height, width, dx);
+}
+
+void AvgPool2x2(const float* x, std::size_t planes, int height, int width, float* y) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  for (std::size_t p = 0; p < planes; ++p)
+    for (std::size_t i = 0; i < ho; ++i) {
+      const float* top = x + (p * height + 2 * i) * width;
+      const float* bottom = top + width;
+      float* out = y + (p * ho + i) * wo;
+      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+        hn::Vec<decltype(d)> a, b, c, e;
+        hn::LoadInterleaved2(d, top + 2 * j, a, b);
+        hn::LoadInterleaved2(d, bottom + 2 * j, c, e);
+        const auto s = hn::Add(hn::Add(a, b), hn::Add(c, e));
+        hn::StoreU(hn::Mul(s, hn::Set(d, 0.25f)), d, out + j);
+      });
+    }
+}
+
+void AvgPool2x2Backward(const float* dy, std::size_t planes, int height, int width, float* dx) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  for (std::size_t p = 0; p < planes; ++p)
+    for (std::size_t i = 0; i < ho; ++i) {
+      float* top = dx + (p * height + 2 * i) * width;
+      float* bottom = top + width;
+      const float* g = dy + (p * ho + i) * wo;
+      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+        const auto v = hn::Mul(hn::LoadU(d, g + j), hn::Set(d, 0.25f));
+        hn::StoreInterleaved2(v, v, d, top + 2 * j);
+        hn::StoreInterleaved2(v, v, d, bottom + 2 * j);
+      });
+    }
+  zero_uncovered(planes, height, width, dx);
+}
+
+void GlobalAvgPool(const float* x, std::size_t planes, std::size_t plane, float* y) {
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  for (std::size_t p = 0; p < planes; ++p) {
+    const float* a = x + p * plane;
+    auto acc = hn::Zero(d);
+    std::size_t i = 0;
+    for (; i + lanes <= plane; i += lanes) acc = hn::Add(acc, hn::LoadU(d, a + i));
+    float s = hn::GetLane(hn::SumOfLanes(d, acc));
+    for (; i < plane; ++i) s += a[i];
+    y[p] = s / float(plane);
+  }
+}
+
+void GlobalAvgPoolBackward(const float* dy, std::size_t planes, std::size_t plane, float* dx) {
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  for (std::size_t p = 0; p < planes; ++p) {
+    float* a = dx + p * plane;
+    const float g = dy[p] / float(plane);
+    std::size_t i = 0;
+    for (; i + lanes <= plane; i += lanes) hn::StoreU(hn::Set(d, g), d, a + i);
+    for (; i < plane; ++i) a[i] = g;
+  }
+}
+
+}  // namespace kiln::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif
