@@ -4,7 +4,11 @@
 //   torch_import --arch mlp --weights tests/data/torch/mlp.safetensors [--count N] [--data DIR]
 //
 // The PyTorch side (scripts/make_torch_fixtures.py):
-//   mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+//   mlp    = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+//   cnn    = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+//                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+//                          nn.Flatten(), nn.Linear(784, 10))
+//   cnn_bn = cnn with nn.BatchNorm2d(8) right after the first conv (evaluated in eval mode)
 // and its state dict names tensors by module position: "1.weight", "1.bias", "3.weight", ...
 // kiln names the same tensors by the DSL's .name ("hidden.weight") and knows their
 // nn.Sequential names too, so naming::sequential maps one onto the other.
@@ -29,6 +33,20 @@ namespace {
 constexpr auto mlp = input<1, 28, 28> | flatten{}                     //
                      | dense{.units = 64, .name = "hidden"} | relu{}  //
                      | dense{.units = 10, .name = "logits"} | softmax_cross_entropy{};
+
+constexpr auto cnn = input<1, 28, 28>                                                          //
+                     | conv2d{.filters = 8, .kernel = 3, .pad = 1, .name = "conv1"} | relu{}   //
+                     | max_pool{.size = 2}                                                     //
+                     | conv2d{.filters = 16, .kernel = 3, .pad = 1, .name = "conv2"} | relu{}  //
+                     | max_pool{.size = 2} | flatten{}                                         //
+                     | dense{.units = 10, .name = "logits"} | softmax_cross_entropy{};
+
+constexpr auto cnn_bn = input<1, 28, 28>                                                 //
+                        | conv2d{.filters = 8, .kernel = 3, .pad = 1, .name = "conv1"}   //
+                        | batch_norm{.name = "bn1"} | relu{} | max_pool{.size = 2}       //
+                        | conv2d{.filters = 16, .kernel = 3, .pad = 1, .name = "conv2"}  //
+                        | relu{} | max_pool{.size = 2} | flatten{}                       //
+                        | dense{.units = 10, .name = "logits"} | softmax_cross_entropy{};
 
 // Inference only: the plan's optimizer is never used; the batch is the evaluation batch.
 constexpr auto inference = schedule{.optimizer = sgd{}, .batch = 500};
@@ -78,7 +96,7 @@ int main(int argc, char** argv) {
       "torch_import");
   app.add_option("--arch", a.arch, "The architecture (see the top of torch_import.cpp)")
       ->required()
-      ->check(CLI::IsMember({"mlp"}));
+      ->check(CLI::IsMember({"mlp", "cnn", "cnn_bn"}));
   app.add_option("--weights", a.weights, "State dict: .safetensors, .npz or .onnx")->required();
   app.add_option("--count", a.count, "Test images whose logits are printed")
       ->check(CLI::NonNegativeNumber)
@@ -86,6 +104,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", a.data, "Fashion-MNIST folder")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
+    if (a.arch == "cnn") return run<cnn>(a);
+    if (a.arch == "cnn_bn") return run<cnn_bn>(a);
     return run<mlp>(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
