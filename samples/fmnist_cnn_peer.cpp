@@ -1,6 +1,7 @@
 // The CNN of the PyTorch peer (../shared/peers/torch_fmnist_mlp.py --runs cnn), for the speed
 // comparison in the README: conv3x3(1→16, pad 1)-ReLU-maxpool2-conv3x3(16→32, pad 1)-ReLU-
-// maxpool2-fc(1568→10), batch 64, no augmentation. Built by kiln_add_trainer.
+// maxpool2-fc(1568→10), batch 64, no augmentation, Adam lr 1e-3 (the peer's own optimizer).
+// Built by kiln_add_trainer.
 #include <kiln/kiln.hpp>
 
 using namespace kiln::dsl;
@@ -13,7 +14,7 @@ constexpr auto model = input<1, 28, 28>                                         
                        | flatten{} | dense{.units = 10} | softmax_cross_entropy{};
 
 constexpr auto plan = schedule{
-    .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+    .optimizer = adam{.lr = 1e-3},
     .epochs = 2,
     .batch = 64,
 };
