@@ -153,14 +153,15 @@ class trainer final : public rt::model {
   }
   double current_lr() const override {
     if constexpr (requires { opt.lr; })
-      return opt.lr * Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch, clock_.plateau});
+      return opt.lr *
+             Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch, clock_.plateau});
     else
       return std::numeric_limits<double>::quiet_NaN();  // newton_cg has no learning rate
   }
   // Schedules that react to the epoch's metrics (reduce_on_plateau) see them here.
   void end_epoch(const rt::epoch_metrics& m) override {
     const dsl::epoch_report r{m.train_loss, m.train_accuracy, m.test_loss, m.test_accuracy};
-    if constexpr (requires(dsl::plateau_state& s) { Plan.lr.observe(s, r); }) {
+    if constexpr (requires(dsl::plateau_state & s) { Plan.lr.observe(s, r); }) {
       Plan.lr.observe(plateau_, r);
       clock_.plateau = plateau_.factor;
     }
@@ -571,8 +572,7 @@ class trainer final : public rt::model {
   void allocate() {
     const auto B = std::size_t(batch_);
     std::size_t total = (3 + S + averaged) * lay::params + aligned(lay::tensor_count) +
-                        lay::buffer_floats + lay::work +
-                        2 * aligned(B * lay::widest);
+                        lay::buffer_floats + lay::work + 2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
@@ -622,8 +622,8 @@ class trainer final : public rt::model {
        ...);
       ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
                          (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
-                         to_string(lay::in[I]) + " -> " + to_string(dsl::at<I>(Model).out(lay::in[I])) +
-                         "\n"),
+                         to_string(lay::in[I]) + " -> " +
+                         to_string(dsl::at<I>(Model).out(lay::in[I])) + "\n"),
        ...);
     }
     (dsl::index_for<L>{});

@@ -83,9 +83,8 @@ constexpr bool report_plan() {
           : nullptr;
   if constexpr (snap != nullptr)
     static_assert(invalid_plan<Plan.ensemble, text_t(snap)>, "kiln: invalid plan (see the note)");
-  constexpr const char* full_batch =
-      check_full_batch(Plan.optimizer, regs, Plan.lr, Plan.ensemble.ema,
-                       as_augments(Plan.augment).size);
+  constexpr const char* full_batch = check_full_batch(
+      Plan.optimizer, regs, Plan.lr, Plan.ensemble.ema, as_augments(Plan.augment).size);
   if constexpr (full_batch != nullptr)
     static_assert(invalid_plan<Plan.optimizer, text_t(full_batch)>,
                   "kiln: invalid plan (see the note)");
@@ -94,7 +93,8 @@ constexpr bool report_plan() {
     const char* first = nullptr;
     ((first = first ? first : at<I>(augs).check()), ...);
     return first;
-  }(index_for<augs.size>{});
+  }
+  (index_for<augs.size>{});
   if constexpr (aug != nullptr)
     static_assert(invalid_plan<Plan.augment, text_t(aug)>, "kiln: invalid plan (see the note)");
   return !general && !opt && !lr && !reg && !ens && !snap && !full_batch && !aug;
@@ -104,11 +104,15 @@ constexpr bool report_plan() {
 // into residual blocks.
 template <class L>
 constexpr bool draws_at_random(const L& l) {
-  if constexpr (requires { l.body; l.depth; }) {
+  if constexpr (requires {
+                  l.body;
+                  l.depth;
+                }) {
     if (!std::is_same_v<std::remove_cvref_t<decltype(l.depth)>, no_stochastic_depth>) return true;
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       return (draws_at_random(at<I>(l.body)) || ... || false);
-    }(index_for<std::remove_cvref_t<decltype(l.body)>::size>{});
+    }
+    (index_for<std::remove_cvref_t<decltype(l.body)>::size>{});
   } else {
     return L::kind == "dropout" || L::kind == "dropconnect" || L::kind == "fractional_max_pool";
   }
@@ -121,13 +125,14 @@ constexpr bool report_pairing() {
   if constexpr (full_batch_optimizer<std::remove_cvref_t<decltype(Plan.optimizer)>>) {
     constexpr bool random = [&]<std::size_t... I>(std::index_sequence<I...>) {
       return (draws_at_random(at<I>(Model)) || ... || false);
-    }(index_for<Model.size>{});
+    }
+    (index_for<Model.size>{});
     if constexpr (random)
-      static_assert(invalid_plan<Plan.optimizer,
-                                 text_t("full-batch plans (lbfgs, newton_cg) need a deterministic "
-                                        "objective: no dropout, dropconnect, "
-                                        "fractional_max_pool or stochastic_depth in the model")>,
-                    "kiln: invalid plan (see the note)");
+      static_assert(
+          invalid_plan<Plan.optimizer,
+                       text_t("lbfgs, newton_cg: the objective must be fixed (no dropout, "
+                              "DropConnect, FMP, stochastic depth)")>,
+          "kiln: invalid plan (see the note)");
     return !random;
   }
   return true;

@@ -18,13 +18,13 @@ enum class task { classify, regress };
 
 // What a model consumes and produces, and the defaults its plan declares.
 struct model_info {
-  std::vector<int> input;   // shape of one sample: {784} or {1, 28, 28}
-  int outputs = 0;          // logits (classify) or regression targets per sample
+  std::vector<int> input;  // shape of one sample: {784} or {1, 28, 28}
+  int outputs = 0;         // logits (classify) or regression targets per sample
   task kind = task::classify;
-  int batch = 64;           // plan defaults; the command line may override them
+  int batch = 64;  // plan defaults; the command line may override them
   int epochs = 1;
   std::uint64_t seed = 0;
-  std::string summary;      // one line per layer, for logs
+  std::string summary;  // one line per layer, for logs
   // The plan's ensemble entry (dsl/ensemble.hpp), for the runtime that trains and combines.
   int members = 1;          // models from the seeds seed, seed+1, ...
   bool vote = false;        // majority vote instead of averaged probabilities

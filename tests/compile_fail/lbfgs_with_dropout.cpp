@@ -1,4 +1,4 @@
-// expect: text_t\{"full-batch plans \(lbfgs, newton_cg\) need a deterministic objective: no dropout, dropconnect, fractional_max_pool or stochastic_depth in the model"\}>
+// expect: text_t\{"lbfgs, newton_cg: the objective must be fixed \(no dropout, DropConnect, FMP, stochastic depth\)"\}>
 #include <kiln/kiln.hpp>
 using namespace kiln::dsl;
 
