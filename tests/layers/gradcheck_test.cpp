@@ -12,7 +12,7 @@
 
 #include <cmath>
 
-#include "support.hpp"
+#include "gradcheck.hpp"
 
 using namespace kiln::dsl;
 
@@ -20,26 +20,9 @@ namespace {
 
 constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .batch = 8};
 
-// Checks every parameter; returns the largest error relative to max(|numeric|, 0.1).
 template <auto Model>
 double max_gradient_error(const kiln::rt::dataset& data, float eps = 1e-3f) {
-  auto t = kiln::compile<Model, plan>();
-  const auto b = kiln::test::first_batch(data, 8);
-  t.gradient(b);
-  const std::vector<float> analytic(t.gradients().begin(), t.gradients().end());
-  auto p = t.parameters();
-  double worst = 0;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    const float keep = p[i];
-    p[i] = keep + eps;
-    const double up = t.loss(b, true).loss_sum;
-    p[i] = keep - eps;
-    const double down = t.loss(b, true).loss_sum;
-    p[i] = keep;
-    const double numeric = (up - down) / (2.0 * eps) / b.n;
-    worst = std::max(worst, std::abs(numeric - analytic[i]) / std::max(std::abs(numeric), 0.1));
-  }
-  return worst;
+  return kiln::test::max_gradient_error<Model, plan>(data, eps);
 }
 
 const auto images = kiln::test::synthetic_classes(8, {2, 7, 7}, 3);
@@ -210,9 +193,9 @@ BOOST_AUTO_TEST_CASE(fused_conv_relu_pool_matches_the_unfused_layers) {
 }
 
 BOOST_AUTO_TEST_CASE(conv_gradients_split_across_threads_match_one_thread) {
-  constexpr auto m = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} | relu{}
-                     | max_pool{.size = 2} | conv2d{.filters = 2, .kernel = 3, .pad = 1}
-                     | batch_norm{} | relu{} | head;
+  constexpr auto m = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} | relu{} |
+                     max_pool{.size = 2} | conv2d{.filters = 2, .kernel = 3, .pad = 1} |
+                     batch_norm{} | relu{} | head;
   auto one = kiln::compile<m, plan>({.threads = 1});
   auto two = kiln::compile<m, plan>({.threads = 2});
   const auto batch = kiln::test::first_batch(images, 8);

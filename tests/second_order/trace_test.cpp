@@ -8,7 +8,7 @@
 #include <kiln/codegen/dispatch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
+#include "../support/program.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -18,23 +18,10 @@
 
 namespace {
 
-struct result {
-  int code = -1;
-  std::vector<std::string> out, err;
-};
-
-std::vector<std::string> lines_of(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  return lines;
-}
+using result = kiln::test::program_result;
 
 result trace(const std::string& args) {
-  const std::string out = "second_order_trace.out", err = "second_order_trace.err";
-  const int status =
-      std::system((std::string(KILN_OPTIM_TRACE) + " " + args + " >" + out + " 2>" + err).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, lines_of(out), lines_of(err)};
+  return kiln::test::run_program(std::string(KILN_OPTIM_TRACE) + " " + args, "second_order_trace");
 }
 
 double distance(const std::vector<double>& a, const std::vector<double>& b) {
