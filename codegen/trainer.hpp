@@ -159,9 +159,13 @@ class trainer final : public rt::model {
       return std::numeric_limits<double>::quiet_NaN();  // newton_cg has no learning rate
   }
   // Schedules that react to the epoch's metrics (reduce_on_plateau) see them here.
+  static constexpr bool reacts_to_metrics =
+      requires(dsl::plateau_state & s, const dsl::epoch_report& r) {
+    Plan.lr.observe(s, r);
+  };
   void end_epoch(const rt::epoch_metrics& m) override {
     const dsl::epoch_report r{m.train_loss, m.train_accuracy, m.test_loss, m.test_accuracy};
-    if constexpr (requires(dsl::plateau_state & s) { Plan.lr.observe(s, r); }) {
+    if constexpr (reacts_to_metrics) {
       Plan.lr.observe(plateau_, r);
       clock_.plateau = plateau_.factor;
     }
@@ -207,6 +211,9 @@ class trainer final : public rt::model {
     rt::resume_state s;
     s.steps = steps_;
     std::copy(rng_.state(), rng_.state() + 4, s.rng.begin());
+    if constexpr (reacts_to_metrics)
+      s.schedule = {double(plateau_.started), plateau_.best, double(plateau_.bad_epochs),
+                    double(plateau_.cooldown), plateau_.factor};
     return s;
   }
   void load_resume_state(const rt::resume_state& s) override {
@@ -214,6 +221,14 @@ class trainer final : public rt::model {
     std::uint64_t words[4];
     std::copy(s.rng.begin(), s.rng.end(), words);
     rng_.set_state(words);
+    if constexpr (reacts_to_metrics) {
+      if (s.schedule.size() != 5)
+        throw config_error("resume state", "reduce_on_plateau needs its 5 values, got " +
+                                               std::to_string(s.schedule.size()));
+      plateau_ = {s.schedule[0] != 0, s.schedule[1], int(s.schedule[2]), int(s.schedule[3]),
+                  s.schedule[4]};
+      clock_.plateau = plateau_.factor;
+    }
   }
 
   // --- transfer learning ----------------------------------------------------------------------

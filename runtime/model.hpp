@@ -55,6 +55,7 @@ struct step_result {
 struct resume_state {
   long steps = 0;                      // train_step calls so far (schedules, bias corrections)
   std::array<std::uint64_t, 4> rng{};  // the generator of dropout masks and other training noise
+  std::vector<double> schedule;        // a learning-rate schedule's own state (reduce_on_plateau)
 };
 
 // What an epoch measured, reported to the model after it (NaN: not measured). Schedules that

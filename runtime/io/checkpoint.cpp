@@ -94,6 +94,11 @@ void save_checkpoint(const std::filesystem::path& path, const model& m, const ch
       {"kiln.seed", std::to_string(c.seed)},
       {"kiln.batch", std::to_string(c.batch)},
   };
+  if (!rs.schedule.empty()) {
+    meta["kiln.schedule.count"] = std::to_string(rs.schedule.size());
+    for (std::size_t i = 0; i < rs.schedule.size(); ++i)
+      meta["kiln.schedule." + std::to_string(i)] = exact(rs.schedule[i]);
+  }
   std::vector<tensor_ref> refs;
   for (const tensor& t : m.tensors()) {
     tensor_ref r{t.name, {}, t.data};
@@ -127,6 +132,17 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, model& m) {
     if (*end != '\0' || word.find_first_of("+- ") != std::string::npos)
       meta.fail("kiln.rng", "expected 64 hex digits");
   }
+  // A schedule's state (reduce_on_plateau): as many values as this model keeps.
+  const std::size_t wanted = m.save_resume_state().schedule.size();
+  const std::size_t held = file.metadata.count("kiln.schedule.count")
+                               ? static_cast<std::size_t>(meta.i64("kiln.schedule.count", 64))
+                               : 0;
+  if (held != wanted)
+    meta.fail("kiln.schedule.count", "holds " + std::to_string(held) +
+                                         " learning-rate schedule values, this plan keeps " +
+                                         std::to_string(wanted));
+  for (std::size_t i = 0; i < held; ++i)
+    rs.schedule.push_back(meta.real("kiln.schedule." + std::to_string(i)));
   c.at.epoch = static_cast<int>(meta.i64("kiln.epoch", 1 << 30));
   c.at.batch = meta.i64("kiln.batch_in_epoch", 1L << 62);
   c.at.loss_sum = meta.real("kiln.epoch_loss_sum");

@@ -84,6 +84,36 @@ BOOST_AUTO_TEST_CASE(resume_mid_epoch_is_bit_identical) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(resume_keeps_reduce_on_plateau_state) {
+  // Every epoch is a plateau (an improvement must cut the loss tenfold): the rate falls each epoch,
+  // so a resumed run that forgot the schedule's state would train at another rate.
+  constexpr auto plateau_plan = schedule{
+      .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+      .lr =
+          reduce_on_plateau{
+              .gamma = 0.5, .patience = 0, .threshold = 0.9, .metric = monitor::train_loss},
+      .batch = 16,
+      .seed = 3};
+  using plateau_t = kiln::trainer<mlp, plateau_plan>;
+  kiln::test::temp_dir dir;
+  auto o = options(dir);
+  o.epochs = 4;
+  plateau_t whole;
+  whole.fit(data(), nullptr, o);
+  BOOST_TEST(whole.current_lr() < 0.05 * 0.5 * 0.5);  // the schedule did act
+
+  plateau_t first;
+  o.max_steps = 30;  // mid third epoch, after two plateaus
+  BOOST_TEST(first.fit(data(), nullptr, o).stopped);
+  BOOST_TEST(rt::read_safetensors(o.checkpoint).metadata.count("kiln.schedule.count") == 1u);
+  plateau_t second;
+  o.max_steps = 0;
+  o.resume = o.checkpoint;
+  second.fit(data(), nullptr, o);
+  BOOST_TEST(bitwise_equal(all_tensors(second), all_tensors(whole)));
+  BOOST_TEST(second.current_lr() == whole.current_lr());
+}
+
 BOOST_AUTO_TEST_CASE(checkpoints_hold_everything_and_pytorch_readable_names) {
   kiln::test::temp_dir dir;
   trainer_t t;
