@@ -12,6 +12,17 @@ find_package(Protobuf REQUIRED)
 find_package(ONNX REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+# MPI (libopenmpi-dev) is optional: data-parallel training and distributed ensembles
+# (runtime/parallel/comm.cpp). Without it kiln builds as usual, every job has one rank and the
+# MPI tests skip. KILN_WITH_MPI=OFF leaves it out even when installed.
+if(NOT DEFINED KILN_WITH_MPI OR KILN_WITH_MPI)
+  find_package(MPI COMPONENTS CXX)
+endif()
+if(MPI_CXX_FOUND)
+  set(KILN_HAVE_MPI ON)
+else()
+  set(KILN_HAVE_MPI OFF)
+endif()
 if(NOT TARGET kiln_openblas)
   # Debian's OpenBLASConfig.cmake sets variables only; wrap them in a target.
   add_library(kiln_openblas INTERFACE IMPORTED)

@@ -43,6 +43,10 @@ struct batch {
   const float* x = nullptr;
   const std::int32_t* labels = nullptr;
   const float* targets = nullptr;
+  // Data-parallel training: these n samples are samples [offset, offset + n) of a global batch
+  // of `total` samples shared among the ranks (the loss is the mean over all of them). 0: n.
+  int offset = 0, total = 0;
+  int global() const noexcept { return total > 0 ? total : n; }
 };
 
 // Loss summed (not averaged) over the batch, so that epoch means are exact.

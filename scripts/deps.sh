@@ -8,6 +8,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libzip-dev
   gnuplot-nox  # simd_bench --png, second_order's loss curves, the regularizer tour's plots
+  libopenmpi-dev openmpi-bin
   dataset-fashion-mnist
   "$@"
 )

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/parallel/team.hpp"
 
 namespace kiln::rt {
 
@@ -33,6 +34,9 @@ batch_loader::batch_loader(const dataset& data, loader_options opts)
   const std::string name = data.name.empty() ? "dataset" : data.name;
   if (opts_.batch < 1)
     throw config_error("batch", "must be at least 1, got " + std::to_string(opts_.batch));
+  if (opts_.shards < 1 || opts_.shard < 0 || opts_.shard >= opts_.shards)
+    throw config_error("shard", std::to_string(opts_.shard) + " of " +
+                                    std::to_string(opts_.shards) + " does not exist");
   if (opts_.buffers < 2)
     throw config_error("buffers", "must be at least 2, got " + std::to_string(opts_.buffers));
   sample_size_ = data.sample_size();
@@ -54,8 +58,10 @@ batch_loader::batch_loader(const dataset& data, loader_options opts)
                                  std::to_string(data.target_size));
   batches_ = static_cast<long>((samples_ + opts_.batch - 1) / opts_.batch);
 
-  // Never more rows than the data has: a batch of 1024 over 10 samples needs 10.
-  const std::size_t rows = std::min<std::size_t>(opts_.batch, samples_);
+  // Never more rows than the data has: a batch of 1024 over 10 samples needs 10; a shard, its
+  // part of that.
+  const auto shards = static_cast<std::size_t>(opts_.shards);
+  const std::size_t rows = (std::min<std::size_t>(opts_.batch, samples_) + shards - 1) / shards;
   order_.resize(samples_);
   slots_.resize(static_cast<std::size_t>(opts_.buffers));
   for (slot& s : slots_) {
@@ -107,8 +113,12 @@ std::optional<batch> batch_loader::next() {
   if (filled_ <= handed_) std::rethrow_exception(error_);
   const slot& s = slots_[handed_ % slots_.size()];
   ++handed_;
-  return batch{s.n, s.x.data(), has_labels_ ? s.labels.data() : nullptr,
-               has_targets_ ? s.targets.data() : nullptr};
+  return batch{s.n,
+               s.x.data(),
+               has_labels_ ? s.labels.data() : nullptr,
+               has_targets_ ? s.targets.data() : nullptr,
+               s.offset,
+               s.total};
 }
 
 void batch_loader::work() noexcept {
@@ -163,8 +173,18 @@ void batch_loader::produce(int epoch, long first_batch) {
 }
 
 void batch_loader::fill(slot& s, long index, rng& augment_rng) {
-  const std::size_t first = static_cast<std::size_t>(index) * opts_.batch;
-  s.n = static_cast<int>(std::min<std::size_t>(opts_.batch, samples_ - first));
+  std::size_t first = static_cast<std::size_t>(index) * opts_.batch;
+  const std::size_t total = std::min<std::size_t>(opts_.batch, samples_ - first);
+  const span_range part = split(total, opts_.shards, opts_.shard);
+  s.n = static_cast<int>(part.size());
+  s.offset = static_cast<int>(part.lo);
+  s.total = static_cast<int>(total);
+  first += part.lo;
+  // The other shards' augmentation is drawn too (and dropped): the same numbers per sample as
+  // when one loader gathers the whole batch.
+  const bool skip = opts_.augment && opts_.shards > 1;
+  if (skip && part.lo > 0)
+    opts_.augment(nullptr, static_cast<int>(part.lo), data_.sample_shape, augment_rng);
   const std::size_t ts = has_targets_ ? static_cast<std::size_t>(data_.target_size) : 0;
   for (int i = 0; i < s.n; ++i) {
     const std::size_t row = order_[first + i];
@@ -174,7 +194,9 @@ void batch_loader::fill(slot& s, long index, rng& augment_rng) {
     if (has_targets_)
       std::memcpy(s.targets.data() + i * ts, data_.targets.data() + row * ts, ts * sizeof(float));
   }
-  if (opts_.augment) opts_.augment(s.x.data(), s.n, data_.sample_shape, augment_rng);
+  if (opts_.augment && s.n > 0) opts_.augment(s.x.data(), s.n, data_.sample_shape, augment_rng);
+  if (skip && part.hi < total)
+    opts_.augment(nullptr, static_cast<int>(total - part.hi), data_.sample_shape, augment_rng);
 }
 
 }  // namespace kiln::rt

@@ -30,6 +30,13 @@ struct loader_options {
   bool shuffle = true;  // false: dataset order
   int buffers = 3;      // batches in memory: one held by the consumer, the others prefetched (>= 2)
   augment_fn augment;   // empty: none
+  // Data-parallel training: every batch of `batch` samples is cut into `shards` contiguous parts
+  // (rt::split) and this loader gathers only part `shard`, its rank's share (possibly empty, in
+  // a last batch smaller than the ranks). The order is the same on every rank: it depends on
+  // the seed and epoch only. So that a sample gets the same augmentation whichever rank holds
+  // it, the random numbers of the other parts are drawn and dropped: `augment` is then called
+  // with x == nullptr and the count of samples to skip.
+  int shards = 1, shard = 0;
 };
 
 // The sample order of epoch `epoch` (0-based): a permutation drawn from
@@ -52,7 +59,7 @@ class batch_loader {
   batch_loader(const batch_loader&) = delete;
   batch_loader& operator=(const batch_loader&) = delete;
 
-  std::size_t samples() const noexcept { return samples_; }
+  std::size_t samples() const noexcept { return samples_; }  // of the dataset, every shard's
   long batches_per_epoch() const noexcept { return batches_; }
 
   // Starts gathering epoch `epoch` (0-based) in the background, dropping what is left of the
@@ -62,7 +69,8 @@ class batch_loader {
   // numbers as in an uninterrupted epoch.
   void start_epoch(int epoch, long first_batch = 0);
 
-  // The next batch of the epoch, or nullopt after its last one. The batch's memory stays valid
+  // The next batch of the epoch, or nullopt after its last one: this shard's part of it, with
+  // batch::offset and batch::total saying where (n may be 0). The batch's memory stays valid
   // until the following next(), start_epoch() or the destructor. An exception thrown in the
   // loader thread (by the augmentation) is rethrown here.
   std::optional<batch> next();
@@ -73,6 +81,7 @@ class batch_loader {
     std::vector<std::int32_t> labels;
     std::vector<float> targets;
     int n = 0;
+    int offset = 0, total = 0;  // where the shard is in the whole batch, and its size
   };
 
   void work() noexcept;

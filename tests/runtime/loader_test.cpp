@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdlib>
 #include <new>
 #include <numeric>
@@ -11,6 +12,7 @@
 
 #include "kiln/runtime/data/loader.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/parallel/team.hpp"
 #include "support.hpp"
 
 #include "../support/allocations.hpp"  // the allocation counter: kiln::test::allocations
@@ -158,6 +160,67 @@ BOOST_AUTO_TEST_CASE(augmentation_runs_in_the_loader_thread) {
   BOOST_TEST(firsts[0] != firsts[1]);
   // The source data is untouched.
   BOOST_TEST(data.x[5] == 1.0f);
+}
+
+// Data-parallel loading: the shards of every batch, put side by side, are the batch one loader
+// gathers alone, augmentation included (each sample gets the same random numbers).
+BOOST_AUTO_TEST_CASE(shards_of_a_batch_make_the_whole_batch) {
+  const rt::dataset data = numbered(23, 2);
+  // Adds one draw per sample; with x == nullptr (another shard's samples) draws and drops.
+  const auto jitter = [](float* x, int n, std::span<const int>, rt::rng& r) {
+    for (int i = 0; i < n; ++i) {
+      const float u = r.uniform();
+      if (x) x[2 * i + 1] += u;
+    }
+  };
+  for (const int shards : {1, 2, 3, 5}) {
+    rt::loader_options o = with_batch(7, 4);
+    o.augment = jitter;
+    rt::batch_loader whole(data, o);
+    std::vector<std::unique_ptr<rt::batch_loader>> parts;
+    for (int k = 0; k < shards; ++k) {
+      o.shards = shards, o.shard = k;
+      parts.push_back(std::make_unique<rt::batch_loader>(data, o));
+      parts.back()->start_epoch(2, 1);  // mid-epoch resume: the skipped batch's draws too
+    }
+    whole.start_epoch(2, 1);
+    BOOST_TEST_CONTEXT("shards " << shards) {
+      while (const auto b = whole.next()) {
+        std::vector<float> joined;
+        std::vector<std::int32_t> labels;
+        for (int k = 0; k < shards; ++k) {
+          const auto p = parts[std::size_t(k)]->next();
+          BOOST_TEST_REQUIRE(p.has_value());
+          BOOST_TEST(p->total == b->n);
+          BOOST_TEST(p->global() == b->n);
+          BOOST_TEST(p->offset == int(joined.size() / 2));
+          BOOST_TEST(p->n == int(rt::split(std::size_t(b->n), shards, k).size()));
+          joined.insert(joined.end(), p->x, p->x + 2 * p->n);
+          labels.insert(labels.end(), p->labels, p->labels + p->n);
+        }
+        BOOST_TEST(joined == std::vector<float>(b->x, b->x + 2 * b->n),
+                   boost::test_tools::per_element());
+        BOOST_TEST(labels == std::vector<std::int32_t>(b->labels, b->labels + b->n),
+                   boost::test_tools::per_element());
+      }
+      for (auto& p : parts) BOOST_TEST(!p->next());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_shard_may_be_empty_in_a_small_last_batch) {
+  rt::loader_options o = with_batch(4);
+  o.shards = 3, o.shard = 0;
+  const rt::dataset data = numbered(5);  // batches of 4 (shards of 1, 1, 2) and 1 (0, 0, 1)
+  rt::batch_loader loader(data, o);
+  loader.start_epoch(0);
+  BOOST_TEST(loader.next()->n == 1);
+  const auto last = loader.next();
+  BOOST_TEST(last->n == 0);
+  BOOST_TEST(last->total == 1);
+  BOOST_TEST(!loader.next());
+  o.shard = 3;
+  expect_error<config_error>([&] { rt::batch_loader bad(data, o); }, "shard", "3 of 3");
 }
 
 BOOST_AUTO_TEST_CASE(an_augmentation_error_reaches_the_consumer) {

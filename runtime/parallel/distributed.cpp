@@ -1,0 +1,81 @@
+#include "kiln/runtime/parallel/distributed.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kiln/runtime/error.hpp"
+
+namespace kiln::rt {
+namespace {
+
+// The ranks whose value is not rank 0's, as "1, 3".
+std::string differing(const std::vector<std::uint64_t>& values) {
+  std::string ranks;
+  for (std::size_t r = 1; r < values.size(); ++r)
+    if (values[r] != values[0]) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  return ranks;
+}
+
+}  // namespace
+
+std::uint64_t tensor_hash(const model& m) {
+  // FNV-1a over 32-bit words, then a final mix: fast enough to run every epoch on millions of
+  // values, and any changed bit changes it.
+  std::uint64_t h = 14695981039346656037ull;
+  for (const tensor& t : m.tensors()) {
+    for (const float v : t.data) {
+      std::uint32_t word;
+      std::memcpy(&word, &v, sizeof word);
+      h = (h ^ word) * 1099511628211ull;
+    }
+    h = (h ^ t.data.size()) * 1099511628211ull;  // where one tensor ends and the next begins
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 33);
+}
+
+void check_same(const comm& c, const std::string& what, std::uint64_t value) {
+  if (!c.distributed()) return;
+  const auto all = c.gather(value, "a setting every rank must share");
+  if (const std::string ranks = differing(all); !ranks.empty())
+    throw config_error(what, "differs between ranks: rank" +
+                                 std::string(ranks.find(',') == std::string::npos ? " " : "s ") +
+                                 ranks +
+                                 " and rank 0 (start every rank with the same "
+                                 "command line, program and data)");
+}
+
+void check_same_weights(const comm& c, const model& m, const std::string& when) {
+  if (!c.distributed()) return;
+  const auto all = c.gather(tensor_hash(m), "the weights' hash");
+  if (const std::string ranks = differing(all); !ranks.empty())
+    throw error("data-parallel: weights differ between ranks after " + when + " (rank" +
+                (ranks.find(',') == std::string::npos ? " " : "s ") + ranks +
+                " against rank 0): the ranks no longer train the same model");
+}
+
+void broadcast_model(const comm& c, model& m, int root) {
+  if (!c.distributed()) return;
+  for (const tensor& t : m.tensors()) c.broadcast(t.data, root, "the model's tensors");
+  resume_state s = m.save_resume_state();
+  std::uint64_t words[5] = {static_cast<std::uint64_t>(s.steps), s.rng[0], s.rng[1], s.rng[2],
+                            s.rng[3]};
+  c.broadcast(std::span(words), root, "the model's step count and generator");
+  s.steps = static_cast<long>(words[0]);
+  std::copy(words + 1, words + 5, s.rng.begin());
+  m.load_resume_state(s);
+}
+
+placement place_members(int members, int ranks, int rank) {
+  if (members < 1) throw config_error("members", "must be at least 1");
+  if (ranks < 1 || rank < 0 || rank >= ranks)
+    throw config_error("rank", std::to_string(rank) + " of " + std::to_string(ranks));
+  placement p;
+  p.groups = std::min(members, ranks);
+  p.group = rank % p.groups;
+  for (int k = p.group; k < members; k += p.groups) p.members.push_back(k);
+  return p;
+}
+
+}  // namespace kiln::rt
