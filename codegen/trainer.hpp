@@ -10,6 +10,7 @@
 #include <hwy/aligned_allocator.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -175,6 +176,7 @@ class trainer final : public rt::model {
   // A full-batch plan takes one full-batch step on this batch alone.
   rt::step_result train_step(const rt::batch& b) override {
     if constexpr (full_batch) return full_batch_step({&b, 1});
+    if (comm_) return parallel_step(b);
     check(b);
     const double lr = current_lr();
     ++steps_;
@@ -189,6 +191,54 @@ class trainer final : public rt::model {
     }
     return r;
   }
+
+  // Data-parallel training: b is this rank's part of a global batch (b.offset, b.total; it may
+  // be empty). Forward and backward on it give this rank's share of d(mean loss over the global
+  // batch)/d(parameters); one sum over the ranks of the flat gradient arena (from the first
+  // layer that trains) makes the whole batch's gradient, and then every rank runs the same
+  // fused update on the same numbers: the weights stay identical. The per-layer update of a
+  // single process becomes one update after the reduction (the same arithmetic: a layer's update
+  // never feeds the backward pass of the layers before it).
+  rt::step_result parallel_step(const rt::batch& b) {
+    if constexpr (full_batch) {
+      return full_batch_step({&b, 1});  // never reached: set_comm refuses full-batch plans
+    } else {
+      return reduced_step(b);
+    }
+  }
+  rt::step_result reduced_step(const rt::batch& b) requires(!full_batch) {
+    if (b.n < 0 || b.n > batch_ || b.offset < 0 || b.offset + b.n > b.global())
+      throw config_error("batch", "a data-parallel step takes 0 to " + std::to_string(batch_) +
+                                      " samples of its global batch, got " + std::to_string(b.n) +
+                                      " at " + std::to_string(b.offset) + " of " +
+                                      std::to_string(b.global()));
+    const double lr = current_lr();
+    ++steps_;
+    step_comm_ = comm_;  // batch_norm's statistics are exchanged too
+    forward(b, true, L - 2, true);
+    const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+    backward<false>(b, lr);
+    step_comm_ = nullptr;
+    if (backward_from_ < L) {
+      const std::size_t from = lay::rows[backward_from_].param_base;
+      const auto start = std::chrono::steady_clock::now();
+      comm_->sum({g_ + from, lay::params - from}, "the gradients");
+      reduce_seconds_ +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    update_layer<every_layer>(lr, per_layer ? 1.0 : clip_scale(std::sqrt(trainable_sum_squares())));
+    return r;
+  }
+
+  // Data-parallel training over the ranks of `c` (rt::fit sets it); nullptr or one rank: alone.
+  void set_comm(const rt::comm* c) override {
+    if (full_batch && c && c->distributed())
+      throw config_error("data-parallel",
+                         "full-batch plans (lbfgs, newton_cg) train in one process");
+    comm_ = c && c->distributed() ? c : nullptr;
+  }
+  // Seconds spent summing gradients over the ranks (waiting for the slowest rank included).
+  double reduce_seconds() const { return reduce_seconds_; }
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
     const rt::step_result r = loss(b, false);
@@ -418,10 +468,19 @@ class trainer final : public rt::model {
       return {};
   }
 
-  io loss_io(const rt::batch& b) {
+  // What every layer of a step sees: the threads, the batch, its place in a data-parallel one.
+  io step_io(const rt::batch& b) const {
     io c;
     c.team = team_.get();
     c.n = b.n;
+    c.offset = b.offset;
+    c.total = b.total;
+    c.comm = step_comm_;
+    return c;
+  }
+
+  io loss_io(const rt::batch& b) {
+    io c = step_io(b);
     c.x = out_[L - 2];
     c.dx = grad_[0];
     c.aux = aux_[L - 1];
@@ -435,20 +494,18 @@ class trainer final : public rt::model {
     // loss()/gradient() calls at one step, see the same masks.
     rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((I + 1 <= last ? forward_layer<I + 1>(b.n, train, commit) : void()), ...);
+      ((I + 1 <= last ? forward_layer<I + 1>(b, train, commit) : void()), ...);
     }
     (dsl::index_for<L - 2>{});
   }
 
   template <std::size_t I>
-  void forward_layer(int n, bool train, bool commit) {
+  void forward_layer(const rt::batch& b, bool train, bool commit) {
     using op_t = typename lay::template op_at<I>;
     if constexpr (op_t::view) {
       out_[I] = out_[I - 1];
     } else {
-      io c;
-      c.team = team_.get();
-      c.n = n;
+      io c = step_io(b);
       c.train = train;
       c.x = out_[I - 1];
       c.y = out_[I] = act_[I];
@@ -468,22 +525,19 @@ class trainer final : public rt::model {
     float* dy = grad_[0];
     // Layers before the first trainable one need no backward pass at all (a frozen body).
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((dy = L - 2 - I >= backward_from_ ? backward_layer<L - 2 - I, Update>(b.n, dy, lr) : dy),
-       ...);
+      ((dy = L - 2 - I >= backward_from_ ? backward_layer<L - 2 - I, Update>(b, dy, lr) : dy), ...);
     }
     (dsl::index_for<L - 2>{});
   }
 
   // Returns the gradient of the layer's input (for the layer before it).
   template <std::size_t I, bool Update>
-  float* backward_layer(int n, float* dy, double lr) {
+  float* backward_layer(const rt::batch& b, float* dy, double lr) {
     using op_t = typename lay::template op_at<I>;
     if constexpr (op_t::view) {
       return dy;
     } else {
-      io c;
-      c.team = team_.get();
-      c.n = n;
+      io c = step_io(b);
       c.x = out_[I - 1];
       c.y = out_[I];
       c.dy = dy;
@@ -730,6 +784,9 @@ class trainer final : public rt::model {
   int batch_ = 0;
   std::uint64_t seed_ = 0;
   long steps_ = 0;
+  const rt::comm* comm_ = nullptr;       // data-parallel training's ranks (set_comm)
+  const rt::comm* step_comm_ = nullptr;  // comm_ while a data-parallel step runs its layers
+  double reduce_seconds_ = 0;
   dsl::lr_clock clock_{};
   dsl::plateau_state plateau_{};
   rt::rng rng_;

@@ -10,6 +10,7 @@
 
 #include "kiln/runtime/data/augment.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/parallel/comm.hpp"
 #include "kiln/runtime/tensor.hpp"
 
 namespace kiln::rt {
@@ -102,6 +103,15 @@ class model {
   // Polyak averaging: exchanges the weights with their moving average (info().averaged), so
   // that what runs between two calls is the averaged model. False when the model keeps none.
   virtual bool swap_averaged_weights() { return false; }
+
+  // Data-parallel training (rt::fit with a communicator of several ranks; null: alone again):
+  // train_step then takes this rank's part of each global batch (batch::offset, batch::total),
+  // and the model makes every rank's update the whole batch's (summing gradients over the
+  // ranks). A model that cannot refuses.
+  virtual void set_comm(const comm* c) {
+    if (c && c->distributed())
+      throw config_error("data-parallel", "this model does not support data-parallel training");
+  }
 
   // Full-batch models (info().full_batch): one optimizer step over all of `data` (chunks of at
   // most info().batch samples, in a fixed order), which the model evaluates as often as its

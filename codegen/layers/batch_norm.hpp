@@ -2,8 +2,14 @@
 // mean and 1/√(var + eps) stay in the layer's scratch for the backward pass, which is the usual
 // closed form: dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)), computed as one affine pass
 // dx = dy·A + x·B + K per channel.
+// Data-parallel training synchronizes the statistics (as PyTorch's SyncBatchNorm does): the
+// mean and variance are the whole global batch's, combined from every rank's, and the backward
+// pass uses the sums of dy and dy·x̂ over the whole batch. Two exchanges of C values forward and
+// one of 2C backward; in return the result is the single-process one, and every rank's running
+// statistics stay the same.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "kiln/codegen/kernels/norm.hpp"
@@ -19,7 +25,8 @@ struct op<L, In> {
   static constexpr bool view = false;
   static constexpr int C = In.channels();
   static constexpr std::size_t P = std::size_t(In.size() / C);
-  static constexpr std::size_t work = 5 * std::size_t(C);  // mean, invstd, three coefficients
+  // mean, invstd, three coefficients, and 2C for the exchanges of data-parallel training
+  static constexpr std::size_t work = 7 * std::size_t(C);
   static constexpr std::size_t beta = param_offsets(L, In)[1];
   static constexpr auto bufs = buffer_offsets(L, In);  // running mean, var, batches tracked
 
@@ -29,7 +36,8 @@ struct op<L, In> {
     float *running_mean = c.buf + bufs[0], *running_var = c.buf + bufs[1];
     if (c.train) {
       kernels::channel_moments(c.x, std::size_t(c.n), C, P, mean, invstd);  // invstd ← var
-      const double m = double(c.n) * P, mom = L.momentum;
+      if (c.synced()) combine(c, mean, invstd);
+      const double m = double(c.global()) * P, mom = L.momentum;
       if (c.commit) {
         for (int k = 0; k < C; ++k) {
           running_mean[k] = float((1 - mom) * running_mean[k] + mom * mean[k]);
@@ -59,14 +67,43 @@ struct op<L, In> {
     float *a = c.work + 2 * C, *b = a + C, *k = b + C;
     float *dgamma = c.gw, *dbeta = c.gw + beta;
     kernels::channel_dot(c.x, c.dy, mean, std::size_t(c.n), C, P, dbeta, dgamma);
-    const float m = float(c.n) * float(P);
+    // Σ dy and Σ dy·(x − mean) over the batch. Data-parallel: over the whole batch for dx; the
+    // parameter gradients stay this rank's part (the trainer sums all gradients over the ranks).
+    const float *sum_dy = dbeta, *sum_dy_x = dgamma;
+    if (c.synced()) {
+      float* all = c.work + 5 * C;
+      std::copy(dbeta, dbeta + C, all);
+      std::copy(dgamma, dgamma + C, all + C);
+      c.comm->sum({all, 2 * std::size_t(C)}, "batch_norm's gradient sums");
+      sum_dy = all, sum_dy_x = all + C;
+    }
+    const float m = float(c.global()) * float(P);
     for (int i = 0; i < C; ++i) {
-      dgamma[i] *= invstd[i];  // Σ dy·x̂
+      const float dy_xhat = sum_dy_x[i] * invstd[i];  // Σ dy·x̂
+      dgamma[i] *= invstd[i];
       a[i] = gamma[i] * invstd[i];
-      b[i] = -a[i] * invstd[i] * dgamma[i] / m;
-      k[i] = -a[i] * dbeta[i] / m - mean[i] * b[i];
+      b[i] = -a[i] * invstd[i] * dy_xhat / m;
+      k[i] = -a[i] * sum_dy[i] / m - mean[i] * b[i];
     }
     if (c.dx) kernels::channel_affine2(c.dy, c.x, a, b, k, std::size_t(c.n), C, P, c.dx);
+  }
+
+ private:
+  // The whole batch's mean and (biased) variance from every rank's (Chan et al.'s combination):
+  // Σ m·mean gives the mean, Σ m·(var + (mean_rank − mean)²) the variance, m being a rank's
+  // values per channel (0 for a rank without samples in this batch).
+  static void combine(const io& c, float* mean, float* var) {
+    float* t = c.work + 5 * C;
+    const double m = double(c.n) * P, all = double(c.global()) * P;
+    for (int k = 0; k < C; ++k) t[k] = c.n > 0 ? float(m * mean[k]) : 0.0f;
+    c.comm->sum({t, std::size_t(C)}, "batch_norm's means");
+    for (int k = 0; k < C; ++k) {
+      const double mu = t[k] / all, e = double(mean[k]) - mu;
+      t[C + k] = c.n > 0 ? float(m * (var[k] + e * e)) : 0.0f;
+      mean[k] = float(mu);
+    }
+    c.comm->sum({t + C, std::size_t(C)}, "batch_norm's variances");
+    for (int k = 0; k < C; ++k) var[k] = float(t[C + k] / all);
   }
 };
 

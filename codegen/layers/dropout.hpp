@@ -23,7 +23,9 @@ struct op<L, In> {
       std::memcpy(c.y, c.x, n * sizeof(float));
       return;
     }
-    kernels::dropout_mask(*c.rng, L.p, c.aux, n);
+    // Data-parallel: this rank's samples' part of the whole batch's mask.
+    kernels::dropout_mask(*c.rng, L.p, c.aux, std::size_t(c.offset) * In.size(), n,
+                          std::size_t(c.global()) * In.size());
     kernels::mul(c.x, c.aux, c.y, n);
   }
   static void backward(const io& c) {

@@ -1,5 +1,6 @@
 // Losses: loss_forward returns the summed loss (and correct count) of a batch; loss_backward
-// writes d(mean loss)/d(outputs). `aux` keeps what backward needs (the probabilities).
+// writes d(mean loss)/d(outputs), the mean over the global batch (io::global(): data-parallel
+// ranks each hold a part of it). `aux` keeps what backward needs (the probabilities).
 #pragma once
 
 #include "kiln/codegen/kernels/kernels.hpp"
@@ -21,7 +22,7 @@ struct op<L, In> {
     return {s.loss, s.correct};
   }
   static void loss_backward(const io& c, const rt::batch& b) {
-    kernels::softmax_cross_entropy_backward(c.aux, b.labels, c.n, classes, float(c.n), c.dx);
+    kernels::softmax_cross_entropy_backward(c.aux, b.labels, c.n, classes, float(c.global()), c.dx);
   }
 };
 
@@ -38,7 +39,7 @@ struct op<L, In> {
   }
   static void loss_backward(const io& c, const rt::batch& b) {
     kernels::squared_error_backward(c.x, b.targets, std::size_t(c.n) * In.size(),
-                                    float(c.n) * In.size(), c.dx);
+                                    float(c.global()) * In.size(), c.dx);
   }
 };
 

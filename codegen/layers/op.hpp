@@ -17,6 +17,7 @@
 #include <cstddef>
 
 #include "kiln/dsl/model.hpp"
+#include "kiln/runtime/parallel/comm.hpp"
 #include "kiln/runtime/parallel/team.hpp"
 #include "kiln/runtime/rng.hpp"
 
@@ -37,6 +38,14 @@ struct io {
   float* work = nullptr;      // op::work floats, kept from forward to backward
   float* buf = nullptr;       // this layer's buffers (running statistics), at buffer_offsets()
   bool commit = false;        // train_step or gradient(): update running statistics
+  // Data-parallel training: these n samples are [offset, offset + n) of a global batch of
+  // `total` samples spread over the ranks of `comm`. Losses average over the whole batch, batch
+  // statistics are combined over the ranks, per-sample draws (dropout masks) are those the
+  // samples get in the whole batch. Alone: offset 0, total 0 (= n), no comm.
+  int offset = 0, total = 0;
+  const rt::comm* comm = nullptr;
+  int global() const noexcept { return total > 0 ? total : n; }
+  bool synced() const noexcept { return comm && comm->distributed(); }
 };
 
 // Runs f(part) on every member of the team, each with its static part of [0, total).

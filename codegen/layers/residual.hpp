@@ -82,6 +82,7 @@ struct op<L, In> {
     i.n = c.n;
     i.train = c.train;
     i.commit = c.commit;
+    i.offset = c.offset, i.total = c.total, i.comm = c.comm;
     i.x = input<K>(c);
     i.y = output<K>(c);
     i.w = c.w + lay::rows[K].param_base;

@@ -11,6 +11,8 @@
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/ensemble/ensemble.hpp"
 #include "kiln/runtime/io/import.hpp"
+#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/runtime/parallel/distributed.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
 namespace kiln::rt {
@@ -59,13 +61,23 @@ double accuracy_with_averaged_weights(model& m, const dataset& test, int batch) 
 }
 
 // K members (the plan's ensemble entry or --members), side by side when each has one thread.
+// Across ranks (--data-parallel under mpirun), members are placed on ranks (place_members): each
+// rank trains its group's members, data-parallel when its group has several ranks, and the
+// probabilities are gathered; rank 0 reports.
 int train_ensemble(const run_options& opts, const model_factory& make, std::unique_ptr<model> first,
-                   const train_test& data, fit_options f) {
+                   const train_test& data, fit_options f, const comm& world) {
   if (!opts.resume.empty() || opts.max_steps > 0)
     throw config_error("--resume", "resuming is for single models, not ensembles");
+  const placement place = place_members(opts.members, world.size(), world.rank());
+  const comm group = world.split(place.group);
+  const bool lead = world.rank() == 0;
+  const bool holder = group.rank() == 0;  // reports (and saves) its group's members
   std::vector<std::unique_ptr<model>> owned;
-  owned.push_back(std::move(first));
-  for (int k = 1; k < opts.members; ++k) {
+  for (const int k : place.members) {
+    if (k == 0) {
+      owned.push_back(std::move(first));
+      continue;
+    }
     run_options member = opts;
     member.seed = opts.seed + static_cast<std::uint64_t>(k);
     member.seed_set = true;
@@ -73,32 +85,49 @@ int train_ensemble(const run_options& opts, const model_factory& make, std::uniq
   }
   std::vector<model*> members;
   for (auto& m : owned) members.push_back(m.get());
-  const int parallel = opts.threads == 1 ? parallel_members(opts.members) : 1;
+  // Ranks already share the cores: then each trains its members in turn.
+  const int parallel =
+      opts.threads == 1 && !world.distributed() ? parallel_members(opts.members) : 1;
   if (opts.progress)
     std::fprintf(stderr, "kiln: ensemble of %d members (seeds %llu..%llu), %d at a time\n",
                  opts.members, static_cast<unsigned long long>(opts.seed),
                  static_cast<unsigned long long>(opts.seed + opts.members - 1), parallel);
-  fit_members(members, data.train, &data.test, f, parallel);
-  const ensemble_result r = evaluate_ensemble(members, data.test, opts.batch);
-  for (int k = 0; k < opts.members; ++k) {
-    std::fprintf(stdout, "member_%d_test_accuracy=%.4f\n", k, r.member_accuracy[k]);
-    if (!opts.out_dir.empty())
-      save_weights(*members[k],
-                   opts.out_dir / ("member" + std::to_string(k)) / "model.safetensors");
+  if (group.distributed()) f.ranks = &group;
+  if (!lead) f.progress = false;
+  fit_members(members, data.train, &data.test, f, parallel, place.members);
+  const std::span<model* const> held =
+      holder ? std::span<model* const>(members) : std::span<model* const>();
+  const std::span<const int> ids =
+      holder ? std::span<const int>(place.members) : std::span<const int>();
+  const ensemble_result r =
+      evaluate_ensemble(world, held, ids, opts.members, data.test, opts.batch);
+  if (!opts.out_dir.empty())
+    for (std::size_t i = 0; i < held.size(); ++i)
+      save_weights(*held[i],
+                   opts.out_dir / ("member" + std::to_string(ids[i])) / "model.safetensors");
+  if (lead)
+    for (int k = 0; k < opts.members; ++k)
+      std::fprintf(stdout, "member_%d_test_accuracy=%.4f\n", k, r.member_accuracy[k]);
+  if (members[0]->info().averaged) {  // every rank holds a member: each reaches the sum
+    double sum[1] = {0};
+    for (model* m : held) sum[0] += accuracy_with_averaged_weights(*m, data.test, opts.batch);
+    world.sum(std::span(sum), "the members' EMA accuracies");
+    if (lead) std::fprintf(stdout, "ema_mean_member_test_accuracy=%.4f\n", sum[0] / opts.members);
   }
-  if (members[0]->info().averaged) {
-    double mean = 0;
-    for (model* m : members) mean += accuracy_with_averaged_weights(*m, data.test, opts.batch);
-    std::fprintf(stdout, "ema_mean_member_test_accuracy=%.4f\n", mean / opts.members);
+  if (lead) {
+    std::fprintf(stdout, "mean_member_test_accuracy=%.4f\n", r.mean_member_accuracy);
+    std::fprintf(stdout, "test_accuracy=%.4f\n",
+                 members[0]->info().vote ? r.vote_accuracy : r.accuracy);
   }
-  std::fprintf(stdout, "mean_member_test_accuracy=%.4f\n", r.mean_member_accuracy);
-  std::fprintf(stdout, "test_accuracy=%.4f\n",
-               members[0]->info().vote ? r.vote_accuracy : r.accuracy);
   std::fflush(stdout);
   return exit_ok;
 }
 
 int train(const run_options& opts, const model_factory& make) {
+  // Data-parallel: every rank runs this with the same command line; rank 0 writes the files and
+  // the results (the others hold the same model).
+  const comm& world = opts.data_parallel ? comm::world() : comm::single();
+  const bool lead = world.rank() == 0;
   std::unique_ptr<model> m = make(opts);
   if (!m) throw config_error("model", "the factory returned no model");
   if (m->info().kind != task::classify)
@@ -123,7 +152,8 @@ int train(const run_options& opts, const model_factory& make) {
   f.checkpoint_every = opts.checkpoint_every;
   f.resume = opts.resume;
   f.max_steps = opts.max_steps;
-  if (opts.members > 1) return train_ensemble(opts, make, std::move(m), data, f);
+  if (opts.members > 1) return train_ensemble(opts, make, std::move(m), data, f, world);
+  if (world.distributed()) f.ranks = &world;
   // A snapshot ensemble keeps the weights at the end of every cycle of its schedule.
   std::vector<tensor_file> snapshots;
   if (const int every = m->info().snapshot_epochs; every > 0)
@@ -131,6 +161,7 @@ int train(const run_options& opts, const model_factory& make) {
       if (r.epoch % every == 0) snapshots.push_back(snapshot(trained));
     };
   const fit_result result = fit(*m, data.train, &data.test, f);
+  if (!lead) return exit_ok;  // the rest is reporting, rank 0's
   if (result.stopped) {
     if (opts.progress)
       std::fprintf(stderr, "kiln: stopped after %ld steps; continue with --resume %s\n",
@@ -194,6 +225,12 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
       ->capture_default_str();
   app.add_option("--max-steps", opts.max_steps,
                  "Stop after N steps of the run, checkpointed (needs --out); resume later");
+  app.add_flag("--data-parallel", opts.data_parallel,
+               "Train across the ranks of mpirun: each rank takes its share of every batch "
+               "(ensemble members: placed on ranks)");
+  app.add_option("--mpi-timeout", opts.mpi_timeout,
+                 "Seconds a rank waits for the others in one exchange before it stops the job "
+                 "(default 600, or $KILN_MPI_TIMEOUT)");
   app.add_flag("--quiet", quiet, "No progress or logs on stderr");
   if (!defaults.summary.empty()) app.footer("Model:\n" + defaults.summary + "\n");
 
@@ -205,6 +242,17 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
     require_positive("--members", opts.members);
     if (opts.checkpoint_every < 0 || opts.max_steps < 0)
       throw usage_error{"--checkpoint-every and --max-steps must not be negative"};
+    if (opts.mpi_timeout < 0)
+      throw usage_error{"--mpi-timeout: must be a positive number of seconds"};
+    // Ranks training alone would each write the same files.
+    if (comm::launched() && !opts.data_parallel)
+      throw usage_error{
+          "started by mpirun with several ranks: add --data-parallel (or run "
+          "without mpirun)"};
+    if (opts.data_parallel && comm::launched() && !comm::available())
+      throw usage_error{
+          "--data-parallel: this kiln was built without MPI (install "
+          "libopenmpi-dev and rebuild)"};
   } catch (const CLI::Success&) {  // --help
     std::fputs(app.help().c_str(), stdout);
     return exit_ok;
@@ -221,11 +269,30 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
   opts.seed_set = seed->count() > 0;
   opts.progress = !quiet;
 
+  if (!opts.data_parallel) try {
+      return train(opts, make);
+    } catch (const std::exception& e) {
+      print_error(e.what());
+      return exit_failure;
+    }
+
+  // Data-parallel. An error on one rank must not leave the others waiting: it ends the job.
+  if (opts.mpi_timeout > 0) comm::set_timeout(opts.mpi_timeout);
+  const comm& world = comm::world();
+  if (opts.progress)
+    std::fprintf(stderr, "kiln: data-parallel, %s%s\n", world.describe().c_str(),
+                 world.distributed() ? "" : " (not started by mpirun: training alone)");
+  if (world.rank() != 0) opts.progress = false;
   try {
     return train(opts, make);
   } catch (const std::exception& e) {
-    print_error(e.what());
-    return exit_failure;
+    std::string line = e.what();
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    if (!world.distributed()) {
+      print_error(line);
+      return exit_failure;
+    }
+    world.abort(line, exit_failure);
   }
 }
 

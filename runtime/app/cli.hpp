@@ -25,6 +25,10 @@ struct run_options {
   std::filesystem::path resume;  // continue the run saved in this checkpoint
   long max_steps = 0;            // stop (and checkpoint) after this many steps; 0: no limit
   int members = 1;               // ensemble members (the plan's ensemble{.members} by default)
+  // Across the ranks of mpirun: one model trained data-parallel, or ensemble members placed on
+  // ranks (runtime/parallel/distributed.hpp).
+  bool data_parallel = false;
+  double mpi_timeout = 0;  // seconds a collective may wait for the other ranks; 0: comm's default
 };
 
 // Builds the model once the command line is known (the seed and batch size shape it).

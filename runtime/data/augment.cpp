@@ -59,24 +59,27 @@ void augmenter::operator()(float* x, int n, std::span<const int> shape, rng& r) 
   const image_view g = shape.size() == 3 ? image_view{shape[0], shape[1], shape[2]}
                                          : image_view{1, shape[0], shape[1]};
   const std::size_t size = std::size_t(g.channels) * g.plane();
-  scratch_.resize(size);
+  if (x) scratch_.resize(size);
+  // Each step draws its numbers whether or not there is a sample to change: skipping samples
+  // (x == nullptr) leaves the generator where augmenting them would.
   for (int i = 0; i < n; ++i) {
-    float* s = x + std::size_t(i) * size;
+    float* s = x ? x + std::size_t(i) * size : nullptr;
     for (const augment_step& step : plan_) switch (step.what) {
         case augment_step::op::crop:
         case augment_step::op::translate: {
           const int dy = offset(r, step.pixels), dx = offset(r, step.pixels);
-          if (dy == 0 && dx == 0) break;
+          if (!s || (dy == 0 && dx == 0)) break;
           shift(g, s, dy, dx, step.what == augment_step::op::translate, scratch_.data());
           std::memcpy(s, scratch_.data(), size * sizeof(float));
           break;
         }
         case augment_step::op::flip:
-          if (r.uniform() < step.p) flip(g, s);
+          if (r.uniform() < step.p && s) flip(g, s);
           break;
         case augment_step::op::jitter: {
           const double b = 1 + step.brightness * (2 * r.uniform() - 1);
           const double k = 1 + step.contrast * (2 * r.uniform() - 1);
+          if (!s) break;
           for (std::size_t j = 0; j < size; ++j) s[j] = float(s[j] * b);
           clamp01(s, size);
           double mean = 0;

@@ -27,7 +27,8 @@ using augment_plan = std::vector<augment_step>;
 class augmenter {
  public:
   explicit augmenter(augment_plan plan) : plan_(std::move(plan)) {}
-  // The batch x: n samples of `shape`, changed in place.
+  // The batch x: n samples of `shape`, changed in place. x == nullptr: only the random numbers
+  // of n samples are drawn (a data-parallel loader skipping other ranks' samples).
   void operator()(float* x, int n, std::span<const int> shape, rng& r);
 
  private:

@@ -117,6 +117,31 @@ ensemble_result evaluate_ensemble(std::span<model* const> members, const dataset
   return evaluate(std::move(all), static_cast<int>(members.size()), test, classes);
 }
 
+ensemble_result evaluate_ensemble(const comm& c, std::span<model* const> mine,
+                                  std::span<const int> ids, int members, const dataset& test,
+                                  int batch) {
+  if (members < 1) throw config_error("ensemble", "has no members");
+  if (ids.size() != mine.size())
+    throw config_error("ensemble", std::to_string(mine.size()) + " members but " +
+                                       std::to_string(ids.size()) + " member numbers");
+  // Every rank must know the classes, including one holding no member.
+  std::uint64_t classes = mine.empty() ? 0 : std::uint64_t(mine[0]->info().outputs);
+  for (const std::uint64_t k : c.gather(classes, "the ensemble's classes")) classes |= k;
+  const std::size_t block = test.size() * classes;
+  std::vector<float> all(block * std::size_t(members), 0.0f);
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    check_classifier(*mine[i], test, int(classes));
+    if (ids[i] < 0 || ids[i] >= members)
+      throw config_error("ensemble", "member " + std::to_string(ids[i]) + " of " +
+                                         std::to_string(members) + " does not exist");
+    const auto p = probabilities_of(*mine[i], test, batch);
+    std::copy(p.begin(), p.end(), all.begin() + std::ptrdiff_t(block * std::size_t(ids[i])));
+  }
+  // Zeros elsewhere: each sum adds one member's value to zeros, exactly.
+  c.sum(std::span(all), "the members' probabilities");
+  return evaluate(std::move(all), members, test, int(classes));
+}
+
 ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapshots,
                                    const dataset& test, int batch) {
   if (snapshots.empty()) throw config_error("snapshots", "none were taken");
@@ -132,11 +157,16 @@ ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapsh
 }
 
 std::vector<fit_result> fit_members(std::span<model* const> members, const dataset& train,
-                                    const dataset* test, const fit_options& options, int parallel) {
+                                    const dataset* test, const fit_options& options, int parallel,
+                                    std::span<const int> ids) {
   if (parallel < 1) throw config_error("parallel", "must be at least 1");
+  if (!ids.empty() && ids.size() != members.size())
+    throw config_error("ensemble", std::to_string(members.size()) + " members but " +
+                                       std::to_string(ids.size()) + " member numbers");
   std::vector<fit_result> results(members.size());
   std::vector<std::exception_ptr> errors(members.size());
-  const auto train_member = [&](std::size_t k) {
+  const auto train_member = [&](std::size_t i) {
+    const std::size_t k = ids.empty() ? i : std::size_t(ids[i]);
     try {
       fit_options o = options;
       o.seed = options.seed + k;
@@ -144,17 +174,19 @@ std::vector<fit_result> fit_members(std::span<model* const> members, const datas
       // Each member's files in a folder of its own: OUT/member<k>/metrics.csv, ...
       const std::string folder = std::string("member").append(std::to_string(k));
       if (!o.out_dir.empty()) o.out_dir /= folder;
-      if (!o.checkpoint.empty()) {
+      if (!o.checkpoint.empty())
         o.checkpoint = o.checkpoint.parent_path() / folder / o.checkpoint.filename();
+      // Data-parallel members: their rank 0 writes the files.
+      if (!o.checkpoint.empty() && (!o.ranks || o.ranks->rank() == 0)) {
         std::error_code ec;
         std::filesystem::create_directories(o.checkpoint.parent_path(), ec);
         if (ec)
           throw file_error(o.checkpoint.parent_path().string(),
                            "cannot create the folder: " + ec.message());
       }
-      results[k] = fit(*members[k], train, test, o);
+      results[i] = fit(*members[i], train, test, o);
     } catch (...) {
-      errors[k] = std::current_exception();
+      errors[i] = std::current_exception();
     }
   };
   if (parallel == 1) {

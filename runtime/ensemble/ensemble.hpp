@@ -8,6 +8,7 @@
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/io/tensor_file.hpp"
 #include "kiln/runtime/model.hpp"
+#include "kiln/runtime/parallel/comm.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
 namespace kiln::rt {
@@ -35,6 +36,15 @@ struct ensemble_result {
 // batches of at most `batch` (and at most each member's own).
 ensemble_result evaluate_ensemble(std::span<model* const> members, const dataset& test, int batch);
 
+// A distributed ensemble (members placed on ranks, rt::place_members): each rank passes the
+// members it holds (`mine`, member numbers `ids`, of `members` in all; nothing on a rank that
+// shares a member with a lower one of its group). The probabilities are summed over the ranks,
+// every member's block coming from one rank, so every rank gets what evaluate_ensemble over all
+// the members in one process gives. Collective.
+ensemble_result evaluate_ensemble(const comm& c, std::span<model* const> mine,
+                                  std::span<const int> ids, int members, const dataset& test,
+                                  int batch);
+
 // A snapshot ensemble: each weight set (rt::snapshot of the model at the end of a cycle) is
 // loaded into `m` in turn and evaluated; `m` is left holding the last one.
 ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapshots,
@@ -45,9 +55,11 @@ ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapsh
 // each (their kernels single-threaded: set_threads(1)); 1 trains them in turn with the threads
 // they have. Progress output is off for parallel members. Member k's metrics and checkpoints
 // go to a folder member<k> beside where options put them. An error in any member is rethrown
-// after all have stopped.
+// after all have stopped. `ids`: the members' numbers k when they are not 0, 1, ... (a
+// distributed ensemble's share on this rank).
 std::vector<fit_result> fit_members(std::span<model* const> members, const dataset& train,
-                                    const dataset* test, const fit_options& options, int parallel);
+                                    const dataset* test, const fit_options& options, int parallel,
+                                    std::span<const int> ids = {});
 
 // The members that fit side by side on this machine: one per core, at most `members`.
 int parallel_members(int members);

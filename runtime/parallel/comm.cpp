@@ -56,6 +56,11 @@ void comm::set_timeout(double seconds) {
 }
 double comm::timeout() noexcept { return timeout_seconds; }
 
+const comm& comm::single() {
+  static const comm alone;
+  return alone;
+}
+
 comm::comm() = default;
 comm::~comm() = default;
 comm::comm(comm&&) noexcept = default;
@@ -111,7 +116,7 @@ class watchdog {
       std::fprintf(stderr,
                    "error: %s: %s of %s has waited %.0f s for the other ranks; one of them has "
                    "died or hangs, so this rank stops (mpirun then ends the job; the last "
-                   "checkpoint stays valid for --resume with the same number of ranks)\n",
+                   "checkpoint stays valid for --resume)\n",
                    who_.c_str(), op_.load(), what_.load(), waited);
       std::fflush(stderr);
       std::_Exit(1);

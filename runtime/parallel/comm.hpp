@@ -32,6 +32,8 @@ class comm {
   // Every rank of the job (MPI_COMM_WORLD). The first call initializes MPI (once per process;
   // it is finalized at exit); without MPI, or when not launched by mpirun, a single rank.
   static comm& world();
+  // A process alone: one rank, never MPI.
+  static const comm& single();
 
   // A single rank, no MPI: what a model trained alone uses.
   comm();

@@ -16,23 +16,40 @@ std::string differing(const std::vector<std::uint64_t>& values) {
   return ranks;
 }
 
-}  // namespace
-
-std::uint64_t tensor_hash(const model& m) {
-  // FNV-1a over 32-bit words, then a final mix: fast enough to run every epoch on millions of
-  // values, and any changed bit changes it.
-  std::uint64_t h = 14695981039346656037ull;
-  for (const tensor& t : m.tensors()) {
-    for (const float v : t.data) {
-      std::uint32_t word;
-      std::memcpy(&word, &v, sizeof word);
-      h = (h ^ word) * 1099511628211ull;
-    }
-    h = (h ^ t.data.size()) * 1099511628211ull;  // where one tensor ends and the next begins
+// FNV-1a over 32-bit words: fast enough to run every epoch on millions of values, and any
+// changed bit changes it. The length goes in too: where one span ends and the next begins.
+template <class T>
+std::uint64_t mix(std::uint64_t h, std::span<const T> values) {
+  static_assert(sizeof(T) == 4);
+  for (const T& v : values) {
+    std::uint32_t word;
+    std::memcpy(&word, &v, sizeof word);
+    h = (h ^ word) * 1099511628211ull;
   }
+  return (h ^ values.size()) * 1099511628211ull;
+}
+
+std::uint64_t finish(std::uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   return h ^ (h >> 33);
+}
+
+constexpr std::uint64_t fnv_basis = 14695981039346656037ull;
+
+}  // namespace
+
+std::uint64_t tensor_hash(const model& m) {
+  std::uint64_t h = fnv_basis;
+  for (const tensor& t : m.tensors()) h = mix(h, std::span<const float>(t.data));
+  return finish(h);
+}
+
+std::uint64_t data_hash(const dataset& d) {
+  std::uint64_t h = mix(fnv_basis, std::span<const int>(d.sample_shape));
+  h = mix(h, std::span<const float>(d.x));
+  h = mix(h, std::span<const std::int32_t>(d.labels));
+  return finish(mix(h, std::span<const float>(d.targets)));
 }
 
 void check_same(const comm& c, const std::string& what, std::uint64_t value) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
 #include "kiln/runtime/parallel/comm.hpp"
 
@@ -15,6 +16,9 @@ namespace kiln::rt {
 
 // A 64-bit hash of every tensor of the model (parameters, optimizer state, buffers), bit by bit.
 std::uint64_t tensor_hash(const model& m);
+
+// A 64-bit hash of a dataset's samples, labels and targets: ranks check they train on the same.
+std::uint64_t data_hash(const dataset& d);
 
 // Every rank must pass the same `value` for `what` (a setting, a data size, a fingerprint);
 // otherwise every rank throws kiln::config_error naming `what` and the ranks that differ from

@@ -1,10 +1,12 @@
 #include "kiln/runtime/train/fit.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -13,6 +15,8 @@
 #include "kiln/runtime/data/loader.hpp"
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
+#include "kiln/runtime/parallel/distributed.hpp"
+#include "kiln/runtime/parallel/team.hpp"
 #include "kiln/runtime/train/progress.hpp"
 
 namespace kiln::rt {
@@ -147,13 +151,16 @@ class evaluator {
     r.confusion.assign(classify_ ? outputs_ * outputs_ : 0, 0);
   }
 
-  void run(model& m, const dataset& data, eval_result& r) {
+  // Data-parallel (several ranks in c): each rank evaluates its part of the data and the sums
+  // are shared, so every rank gets the whole data's result.
+  void run(model& m, const dataset& data, eval_result& r, const comm& c = comm::single()) {
     const std::size_t n = data.size(), sample = data.sample_size();
     prepare(r);
     double loss_sum = 0;
+    const span_range part = split(n, c.size(), c.rank());
     // Rows are contiguous: batches are views into the dataset, nothing is copied.
-    for (std::size_t first = 0; first < n; first += static_cast<std::size_t>(batch_)) {
-      const int count = static_cast<int>(std::min<std::size_t>(batch_, n - first));
+    for (std::size_t first = part.lo; first < part.hi; first += static_cast<std::size_t>(batch_)) {
+      const int count = static_cast<int>(std::min<std::size_t>(batch_, part.hi - first));
       const batch b{count, data.x.data() + first * sample,
                     classify_ ? data.labels.data() + first : nullptr,
                     classify_ ? nullptr : data.targets.data() + first * outputs_};
@@ -165,6 +172,10 @@ class evaluator {
             static_cast<std::size_t>(std::max_element(row, row + outputs_) - row);
         ++r.confusion[static_cast<std::size_t>(b.labels[i]) * outputs_ + predicted];
       }
+    }
+    if (c.distributed()) {
+      c.sum(std::span(&loss_sum, 1), "the evaluation loss");
+      c.sum(std::span(r.confusion), "the confusion matrix");
     }
     r.loss = loss_sum / static_cast<double>(n);
     r.accuracy = nan;
@@ -180,6 +191,59 @@ class evaluator {
   std::size_t outputs_;
   bool classify_;
   std::vector<float> out_;
+};
+
+// The samples one rank of `ranks` trains on in an epoch: its part of every batch.
+std::size_t shard_samples(std::size_t samples, int batch, int ranks, int rank) {
+  std::size_t n = 0;
+  for (std::size_t first = 0; first < samples; first += static_cast<std::size_t>(batch))
+    n += split(std::min<std::size_t>(batch, samples - first), ranks, rank).size();
+  return n;
+}
+
+// Data-parallel: everything the ranks must share before they train together.
+void agree(const comm& c, const model& m, const dataset& train, const dataset* test,
+           const fit_options& opts) {
+  check_same(c, "model and plan (fingerprint)", std::hash<std::string>{}(m.fingerprint()));
+  check_same(c, "batch", static_cast<std::uint64_t>(opts.batch));
+  check_same(c, "seed", opts.seed);
+  check_same(c, "epochs", static_cast<std::uint64_t>(opts.epochs));
+  check_same(c, "max_steps", static_cast<std::uint64_t>(opts.max_steps));
+  check_same(c, "checkpoint_every", static_cast<std::uint64_t>(opts.checkpoint_every));
+  check_same(c, "resume", opts.resume.empty() ? 0 : 1);
+  check_same(c, "training data", data_hash(train));
+  check_same(c, "test data", test ? data_hash(*test) : 0);
+}
+
+// The running figures of an epoch summed over the ranks (each rank counts its own samples).
+run_position summed(const comm& c, run_position p) {
+  if (!c.distributed()) return p;
+  double v[3] = {p.loss_sum, double(p.correct), double(p.seen)};  // exact below 2^53
+  c.sum(std::span(v), "the epoch's loss and accuracy");
+  p.loss_sum = v[0], p.correct = long(v[1]), p.seen = std::size_t(v[2]);
+  return p;
+}
+
+// Rank `root`'s position in the run to every rank.
+void broadcast_position(const comm& c, run_position& p, int root) {
+  std::uint64_t v[6] = {
+      std::uint64_t(p.epoch),   std::uint64_t(p.batch), std::bit_cast<std::uint64_t>(p.loss_sum),
+      std::uint64_t(p.correct), std::uint64_t(p.seen),  std::bit_cast<std::uint64_t>(p.seconds)};
+  c.broadcast(std::span(v), root, "the checkpoint's position");
+  p = {int(v[0]),  long(v[1]),        std::bit_cast<double>(v[2]),
+       long(v[3]), std::size_t(v[4]), std::bit_cast<double>(v[5])};
+}
+
+// set_comm for the duration of a fit, whatever way it ends.
+class attached {
+ public:
+  attached(model& m, const comm* c) : m_(m) { m_.set_comm(c); }
+  ~attached() { m_.set_comm(nullptr); }
+  attached(const attached&) = delete;
+  attached& operator=(const attached&) = delete;
+
+ private:
+  model& m_;
 };
 
 }  // namespace
@@ -211,6 +275,16 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
   check_batch(m, opts.batch);
   check_data(m, train, "training data");
   if (test) check_data(m, *test, "test data");
+  // Data-parallel over the ranks of c, or alone (one rank: the same code, no exchange).
+  const comm& c = opts.ranks ? *opts.ranks : comm::single();
+  const bool parallel = c.distributed(), lead = c.rank() == 0;
+  if (parallel) {
+    if (m.info().full_batch)
+      throw config_error("data-parallel",
+                         "full-batch plans (lbfgs, newton_cg) train in one process");
+    agree(c, m, train, test, opts);
+  }
+  const attached dp(m, parallel ? &c : nullptr);
 
   const bool classify = m.info().kind == task::classify;
   // Full batch: the whole training set every epoch, in order, as views (no loader thread), in
@@ -223,6 +297,8 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     loader_options batching;
     batching.batch = opts.batch;
     batching.seed = opts.seed;
+    batching.shards = c.size();
+    batching.shard = c.rank();
     if (augment_plan plan = m.augmentation(); !plan.empty()) batching.augment = augmenter(plan);
     loader.emplace(train, std::move(batching));
   }
@@ -230,25 +306,48 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
 
   run_position at;
   if (!opts.resume.empty()) {
-    const checkpoint_info c = load_checkpoint(opts.resume, m);
-    if (c.seed != opts.seed)
-      throw config_error("seed", "the checkpoint's run used " + std::to_string(c.seed) +
-                                     ", this one " + std::to_string(opts.seed));
-    if (c.batch != opts.batch)
-      throw config_error("batch", "the checkpoint's run used " + std::to_string(c.batch) +
-                                      ", this one " + std::to_string(opts.batch));
-    if (c.at.batch > per_epoch)
-      throw file_error(opts.resume.string(), "its position (batch " + std::to_string(c.at.batch) +
-                                                 ") is past the end of an epoch of this data");
-    at = c.at;
+    // Data-parallel: rank 0 reads the checkpoint (a failure stops every rank) and sends it.
+    c.on_root(
+        0,
+        [&] {
+          const checkpoint_info ci = load_checkpoint(opts.resume, m);
+          if (ci.seed != opts.seed)
+            throw config_error("seed", "the checkpoint's run used " + std::to_string(ci.seed) +
+                                           ", this one " + std::to_string(opts.seed));
+          if (ci.batch != opts.batch)
+            throw config_error("batch", "the checkpoint's run used " + std::to_string(ci.batch) +
+                                            ", this one " + std::to_string(opts.batch));
+          if (ci.at.batch > per_epoch)
+            throw file_error(opts.resume.string(),
+                             "its position (batch " + std::to_string(ci.at.batch) +
+                                 ") is past the end of an epoch of this data");
+          at = ci.at;
+        },
+        "reading the checkpoint");
+    if (parallel) {
+      broadcast_position(c, at, 0);
+      broadcast_model(c, m, 0);
+      // The epoch's running figures stay with rank 0; the others count from there.
+      if (!lead) at.loss_sum = 0, at.correct = 0, at.seen = 0;
+    }
+  } else if (parallel) {
+    broadcast_model(c, m, 0);  // as PyTorch's DistributedDataParallel: rank 0's weights
   }
+  // Rank 0 writes; a failure there stops every rank.
   const auto save = [&](const run_position& p) {
-    if (!opts.checkpoint.empty()) save_checkpoint(opts.checkpoint, m, {p, opts.seed, opts.batch});
+    if (opts.checkpoint.empty()) return;
+    const run_position all = summed(c, p);
+    c.on_root(
+        0,
+        [&] {
+          save_checkpoint(opts.checkpoint, m, {all, opts.seed, opts.batch});
+        },
+        "writing a checkpoint");
   };
 
-  progress_meter progress(opts.progress ? progress_style_for(stderr) : progress_style::off,
+  progress_meter progress(opts.progress && lead ? progress_style_for(stderr) : progress_style::off,
                           classify);
-  metrics_csv csv(opts.out_dir, !opts.resume.empty());
+  metrics_csv csv(lead ? opts.out_dir : fs::path(), !opts.resume.empty());
   evaluator evaluation(m, opts.batch);
 
   // Everything is allocated before the first step; the epochs themselves allocate nothing
@@ -261,7 +360,10 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     epoch_record rec;
     rec.epoch = epoch + 1;
     rec.lr = m.current_lr();
-    progress.begin_epoch(rec.epoch, opts.epochs, train.size());
+    // Data-parallel: rank 0's progress over its part of the epoch.
+    progress.begin_epoch(
+        rec.epoch, opts.epochs,
+        parallel ? shard_samples(train.size(), opts.batch, c.size(), c.rank()) : train.size());
 
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
@@ -300,6 +402,10 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
       }
     }
     rec.seconds = seconds_before + std::chrono::duration<double>(clock::now() - start).count();
+    if (parallel) {
+      now = summed(c, now);
+      check_same_weights(c, m, "epoch " + std::to_string(rec.epoch));
+    }
 
     rec.train_loss = now.loss_sum / static_cast<double>(now.seen);
     rec.train_accuracy =
@@ -307,7 +413,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     rec.samples_per_second = rec.seconds > 0 ? static_cast<double>(now.seen) / rec.seconds : 0;
     rec.test_loss = rec.test_accuracy = nan;
     if (test) {
-      evaluation.run(m, *test, result.test);
+      evaluation.run(m, *test, result.test, c);
       rec.test_loss = result.test.loss;
       rec.test_accuracy = result.test.accuracy;
     }
@@ -324,7 +430,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     }
   }
   // A resumed run with nothing left to train still reports where the model stands.
-  if (result.epochs.empty() && test) evaluation.run(m, *test, result.test);
+  if (result.epochs.empty() && test) evaluation.run(m, *test, result.test, c);
   return result;
 }
 
