@@ -70,8 +70,12 @@ int run(int argc, char** argv) {
     rt::model_info info = defaults;
     info.batch = Plan.batch;
     return rt::run_cli(argc, argv, info, [](const rt::run_options& o) {
-      trainer_options t{
-          .batch = o.batch, .seed = o.seed, .seed_set = o.seed_set, .threads = o.threads};
+      trainer_options t{.batch = o.batch,
+                        .seed = o.seed,
+                        .seed_set = o.seed_set,
+                        .threads = o.threads,
+                        .layers = {},
+                        .overlap = o.overlap};
       return std::unique_ptr<rt::model>(std::make_unique<trainer<Model, Plan>>(t));
     });
   } else {

@@ -10,7 +10,6 @@
 #include <hwy/aligned_allocator.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -56,6 +55,10 @@ struct trainer_options {
   bool seed_set = false;              // false: the plan's seed
   int threads = 1;                    // threads a step's kernels are split across
   std::vector<layer_options> layers;  // frozen layers, learning-rate multipliers
+  // Data-parallel training: each layer's gradients start their sum over the ranks as soon as its
+  // backward pass is done (MPI_Iallreduce), overlapping the backward pass of the layers before
+  // it, instead of one sum of the whole arena after it (README, "Data-parallel training").
+  bool overlap = false;
 };
 
 namespace codegen {
@@ -94,6 +97,7 @@ class trainer final : public rt::model {
     if (o.batch < 0)
       throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
     seed_ = o.seed_set ? o.seed : Plan.seed;
+    overlap_ = o.overlap;
     set_threads(o.threads);
     std::fill(lr_mult_, lr_mult_ + L, 1.0);
     allocate();
@@ -218,13 +222,11 @@ class trainer final : public rt::model {
     forward(b, true, L - 2, true);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
     backward<false>(b, lr);
+    if (overlap_) comm_->finish("the gradients");
     step_comm_ = nullptr;
-    if (backward_from_ < L) {
+    if (!overlap_ && backward_from_ < L) {
       const std::size_t from = lay::rows[backward_from_].param_base;
-      const auto start = std::chrono::steady_clock::now();
       comm_->sum({g_ + from, lay::params - from}, "the gradients");
-      reduce_seconds_ +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     update_layer<every_layer>(lr, per_layer ? 1.0 : clip_scale(std::sqrt(trainable_sum_squares())));
     return r;
@@ -237,8 +239,6 @@ class trainer final : public rt::model {
                          "full-batch plans (lbfgs, newton_cg) train in one process");
     comm_ = c && c->distributed() ? c : nullptr;
   }
-  // Seconds spent summing gradients over the ranks (waiting for the slowest rank included).
-  double reduce_seconds() const { return reduce_seconds_; }
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
     const rt::step_result r = loss(b, false);
@@ -553,7 +553,14 @@ class trainer final : public rt::model {
       // moves the parameters.)
       if constexpr (Update && !full_batch) {
         if (!frozen_[I]) update_layer<I>(lr, 1.0);
+      } else if constexpr (lay::rows[I].param_size > 0) {
+        // Data-parallel, overlapped: this layer's gradients travel while the layers before it
+        // run their backward pass.
+        if (overlap_ && step_comm_ && !frozen_[I])
+          step_comm_->start_sum({g_ + lay::rows[I].param_base, lay::rows[I].param_size},
+                                "the gradients");
       }
+      if (overlap_ && step_comm_) step_comm_->progress("the gradients");
       return c.dx;
     }
   }
@@ -786,7 +793,7 @@ class trainer final : public rt::model {
   long steps_ = 0;
   const rt::comm* comm_ = nullptr;       // data-parallel training's ranks (set_comm)
   const rt::comm* step_comm_ = nullptr;  // comm_ while a data-parallel step runs its layers
-  double reduce_seconds_ = 0;
+  bool overlap_ = false;                 // trainer_options::overlap
   dsl::lr_clock clock_{};
   dsl::plateau_state plateau_{};
   rt::rng rng_;

@@ -228,6 +228,8 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
   app.add_flag("--data-parallel", opts.data_parallel,
                "Train across the ranks of mpirun: each rank takes its share of every batch "
                "(ensemble members: placed on ranks)");
+  app.add_flag("--overlap", opts.overlap,
+               "With --data-parallel: sum each layer's gradients while the backward pass goes on");
   app.add_option("--mpi-timeout", opts.mpi_timeout,
                  "Seconds a rank waits for the others in one exchange before it stops the job "
                  "(default 600, or $KILN_MPI_TIMEOUT)");

@@ -29,6 +29,7 @@ struct run_options {
   // ranks (runtime/parallel/distributed.hpp).
   bool data_parallel = false;
   double mpi_timeout = 0;  // seconds a collective may wait for the other ranks; 0: comm's default
+  bool overlap = false;    // each layer's gradient sum overlaps the backward pass (trainer_options)
 };
 
 // Builds the model once the command line is known (the seed and batch size shape it).

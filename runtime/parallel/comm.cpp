@@ -44,6 +44,7 @@ double initial_timeout() {
 }
 
 std::atomic<double> timeout_seconds{initial_timeout()};
+double collective_seconds = 0;  // written by the one thread that does MPI
 
 }  // namespace
 
@@ -55,6 +56,7 @@ void comm::set_timeout(double seconds) {
   timeout_seconds = seconds;
 }
 double comm::timeout() noexcept { return timeout_seconds; }
+double comm::seconds() noexcept { return collective_seconds; }
 
 const comm& comm::single() {
   static const comm alone;
@@ -172,7 +174,8 @@ session* the_session = nullptr;
 
 struct comm::handle {
   MPI_Comm c = MPI_COMM_NULL;
-  bool owned = false;  // freed with the handle (split communicators)
+  bool owned = false;                // freed with the handle (split communicators)
+  std::vector<MPI_Request> pending;  // start_sum()s not finished yet
   ~handle() {
     int done = 0;
     MPI_Finalized(&done);
@@ -189,6 +192,7 @@ comm& comm::world() {
     the_session = &s;
     auto h = std::make_unique<handle>();
     h->c = s.world;
+    h->pending.reserve(256);  // a step's sums, one per layer: no allocation per step
     comm c(std::move(h), s.rank, s.size);
     if (s.size > 1) s.dog.start(c.describe());
     return c;
@@ -204,9 +208,11 @@ namespace {
 // Runs one MPI call under the watchdog; an error code becomes a kiln::error.
 template <class F>
 void call(const char* op, const char* what, F&& f) {
+  const auto start = clock::now();
   if (the_session) the_session->dog.enter(op, what);
   const int rc = f();
   if (the_session) the_session->dog.leave();
+  collective_seconds += std::chrono::duration<double>(clock::now() - start).count();
   if (rc == MPI_SUCCESS) return;
   char text[MPI_MAX_ERROR_STRING] = {};
   int length = 0;
@@ -254,10 +260,36 @@ comm comm::split(int color) const {
   auto h = std::make_unique<handle>();
   h->c = part;
   h->owned = true;
+  h->pending.reserve(256);
   return comm(std::move(h), rank, size);
 }
 
 void comm::sum(std::span<float> v, const char* what) const { sum_of(h_.get(), v, MPI_FLOAT, what); }
+
+void comm::start_sum(std::span<float> v, const char* what) const {
+  if (!h_) return;
+  in_pieces(v, [&](float* p, int n) {
+    h_->pending.emplace_back();
+    call("allreduce", what, [&] {
+      return MPI_Iallreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, h_->c, &h_->pending.back());
+    });
+  });
+}
+void comm::progress(const char* what) const {
+  if (!h_ || h_->pending.empty()) return;
+  int done = 0;
+  call("allreduce", what, [&] {
+    return MPI_Testall(int(h_->pending.size()), h_->pending.data(), &done, MPI_STATUSES_IGNORE);
+  });
+  if (done) h_->pending.clear();
+}
+void comm::finish(const char* what) const {
+  if (!h_ || h_->pending.empty()) return;
+  call("allreduce", what, [&] {
+    return MPI_Waitall(int(h_->pending.size()), h_->pending.data(), MPI_STATUSES_IGNORE);
+  });
+  h_->pending.clear();
+}
 void comm::sum(std::span<double> v, const char* what) const {
   sum_of(h_.get(), v, MPI_DOUBLE, what);
 }
@@ -309,6 +341,9 @@ comm comm::split(int color) const {
   return comm();
 }
 void comm::sum(std::span<float>, const char*) const {}
+void comm::start_sum(std::span<float>, const char*) const {}
+void comm::progress(const char*) const {}
+void comm::finish(const char*) const {}
 void comm::sum(std::span<double>, const char*) const {}
 void comm::sum(std::span<std::int64_t>, const char*) const {}
 void comm::broadcast(std::span<float>, int, const char*) const {}

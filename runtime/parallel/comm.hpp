@@ -54,6 +54,12 @@ class comm {
   void sum(std::span<float> v, const char* what) const;
   void sum(std::span<double> v, const char* what) const;
   void sum(std::span<std::int64_t> v, const char* what) const;
+  // The same sum, started now and finished by finish(): the caller goes on computing (and calls
+  // progress() now and then, which lets MPI move the data) while the values travel. `v` must stay
+  // untouched until finish(). Sums started in the same order on every rank.
+  void start_sum(std::span<float> v, const char* what) const;
+  void progress(const char* what) const;
+  void finish(const char* what) const;
   // Rank `root`'s values to every rank.
   void broadcast(std::span<float> v, int root, const char* what) const;
   void broadcast(std::span<std::uint8_t> v, int root, const char* what) const;
@@ -83,6 +89,10 @@ class comm {
   // process). Default 600, or $KILN_MPI_TIMEOUT.
   static void set_timeout(double seconds);
   static double timeout() noexcept;
+
+  // Seconds this process has spent in collectives so far (waiting for the other ranks included),
+  // over every communicator: what data-parallel training pays for exchanging.
+  static double seconds() noexcept;
 
   // Ends every rank of the job (MPI_Abort) after printing "error: rank R of N: <message>" on
   // stderr. For a rank that cannot go on while the others may be waiting for it.

@@ -29,7 +29,7 @@ expect "rank lines" "$work/run.err" "kiln: data-parallel, rank 0 of 2 on .* \(pi
 expect "rank lines" "$work/run.err" "kiln: data-parallel, rank 1 of 2 on .* \(pid [0-9]+\)"
 expect "stop message" "$work/run.err" "stopped after 120 steps"
 [ -f "$work/run/checkpoint.safetensors" ] || fail "no checkpoint after --max-steps"
-"${mpirun[@]}" "$trainer" --data-parallel --epochs 1 --out "$work/run" \
+"${mpirun[@]}" "$trainer" --data-parallel --overlap --epochs 1 --out "$work/run" \
   --resume "$work/run/checkpoint.safetensors" >"$work/resume.out" 2>"$work/resume.err"
 code=$?
 [ $code -eq 0 ] || fail "resumed run exited with $code"

@@ -103,13 +103,16 @@ double max_difference(const rt::model& a, const rt::model& b) {
   return d;
 }
 
-// Trains Model under Plan alone and on both ranks; checks the two agree.
+// Trains Model under Plan alone and on both ranks; checks the two agree. `overlap`: the
+// gradients of each layer are summed during the backward pass (trainer_options::overlap).
 template <auto Model, auto Plan>
-void same_as_alone() {
+void same_as_alone(bool overlap = false) {
   const rt::comm& w = world();
   const rt::dataset train = images(97, 1), test = images(40, 2);
   auto alone = kiln::compile<Model, Plan>();
-  auto parallel = kiln::compile<Model, Plan>();
+  kiln::trainer_options o;
+  o.overlap = overlap;
+  auto parallel = kiln::compile<Model, Plan>(o);
   const auto a = alone.fit(train, &test, options(Plan.epochs, Plan.batch));
   const auto p = parallel.fit(train, &test, options(Plan.epochs, Plan.batch, &w));
   BOOST_TEST(parallel.steps() == alone.steps());
@@ -169,6 +172,10 @@ BOOST_AUTO_TEST_CASE(mlp_with_dropout_equals_single_process) { same_as_alone<mlp
 
 BOOST_AUTO_TEST_CASE(cnn_with_batch_norm_augmentation_and_clipping_equals_single_process) {
   same_as_alone<cnn, cnn_plan>();
+}
+
+BOOST_AUTO_TEST_CASE(sums_overlapping_the_backward_pass_give_the_same_training) {
+  same_as_alone<cnn, cnn_plan>(true);
 }
 
 BOOST_AUTO_TEST_CASE(the_loss_is_the_mean_over_the_global_batch) {
