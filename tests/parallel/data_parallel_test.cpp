@@ -178,6 +178,26 @@ BOOST_AUTO_TEST_CASE(sums_overlapping_the_backward_pass_give_the_same_training) 
   same_as_alone<cnn, cnn_plan>(true);
 }
 
+BOOST_AUTO_TEST_CASE(a_part_of_a_dropout_mask_is_that_part_of_the_whole_mask) {
+  // Odd sizes: parts start and end inside one 64-bit draw.
+  for (const std::size_t total : {1u, 2u, 7u, 30u, 31u}) {
+    rt::rng whole_rng(9, 2);
+    std::vector<float> whole(total);
+    kiln::kernels::dropout_mask(whole_rng, 0.4, whole.data(), total);
+    for (std::size_t first = 0; first <= total; ++first)
+      for (std::size_t n = 0; first + n <= total; ++n) {
+        rt::rng part_rng(9, 2);
+        std::vector<float> part(n + 1, -1.0f);
+        kiln::kernels::dropout_mask(part_rng, 0.4, part.data(), first, n, total);
+        BOOST_TEST_CONTEXT("values " << first << " + " << n << " of " << total) {
+          BOOST_TEST(std::equal(part.begin(), part.begin() + long(n), whole.begin() + long(first)));
+          BOOST_TEST(part[n] == -1.0f);  // nothing written past the part
+          BOOST_TEST(part_rng.next() == rt::rng(whole_rng).next());  // the generator as after all
+        }
+      }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_loss_is_the_mean_over_the_global_batch) {
   // One step on a batch of 3 split 1 + 2 (batch::offset, batch::total) moves the weights as one
   // step on the 3 samples alone, dropout masks included; a rank's own mean would not.
