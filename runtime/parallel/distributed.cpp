@@ -1,6 +1,7 @@
 #include "kiln/runtime/parallel/distributed.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "kiln/runtime/error.hpp"
@@ -75,12 +76,23 @@ void check_same_weights(const comm& c, const model& m, const std::string& when) 
 void broadcast_model(const comm& c, model& m, int root) {
   if (!c.distributed()) return;
   for (const tensor& t : m.tensors()) c.broadcast(t.data, root, "the model's tensors");
+  // The step count, the generator and the schedule's own state (reduce_on_plateau), as words.
   resume_state s = m.save_resume_state();
-  std::uint64_t words[5] = {static_cast<std::uint64_t>(s.steps), s.rng[0], s.rng[1], s.rng[2],
-                            s.rng[3]};
+  std::vector<std::uint64_t> words = {static_cast<std::uint64_t>(s.steps),
+                                      s.rng[0],
+                                      s.rng[1],
+                                      s.rng[2],
+                                      s.rng[3],
+                                      s.schedule.size()};
   c.broadcast(std::span(words), root, "the model's step count and generator");
+  std::copy(words.begin() + 1, words.begin() + 5, s.rng.begin());
   s.steps = static_cast<long>(words[0]);
-  std::copy(words + 1, words + 5, s.rng.begin());
+  words.resize(words[5]);
+  for (std::size_t i = 0; i < s.schedule.size() && i < words.size(); ++i)
+    words[i] = std::bit_cast<std::uint64_t>(s.schedule[i]);
+  c.broadcast(std::span(words), root, "the model's schedule state");
+  s.schedule.resize(words.size());
+  for (std::size_t i = 0; i < words.size(); ++i) s.schedule[i] = std::bit_cast<double>(words[i]);
   m.load_resume_state(s);
 }
 
