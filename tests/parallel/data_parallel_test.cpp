@@ -60,8 +60,16 @@ rt::dataset images(std::size_t n, std::uint64_t seed) {
 constexpr auto mlp = input<1, 8, 8> | flatten{} | dense{.units = 24, .name = "fc1"} | relu{} |
                      dropout{.p = 0.25} | dense{.units = 4, .name = "head"} |
                      softmax_cross_entropy{};
+// reduce_on_plateau asking for a 90 % better training loss every epoch: the rate drops each epoch,
+// and a resumed run must bring the schedule's state to every rank.
 constexpr auto mlp_plan =
-    schedule{.optimizer = adam{.lr = 0.01}, .regularizer = l2{1e-3}, .epochs = 3, .batch = 16};
+    schedule{.optimizer = adam{.lr = 0.01},
+             .regularizer = l2{1e-3},
+             .lr =
+                 reduce_on_plateau{
+                     .gamma = 0.5, .patience = 0, .threshold = 0.9, .metric = monitor::train_loss},
+             .epochs = 3,
+             .batch = 16};
 
 // Batch statistics, a residual block dropped at random, augmentation, momentum, clipping by the
 // global norm (which needs the whole batch's gradient). Not Adam: the bias of a convolution
@@ -233,6 +241,8 @@ BOOST_AUTO_TEST_CASE(resuming_on_the_same_ranks_gives_the_uninterrupted_run) {
   o.checkpoint.clear();
   const auto r = second.fit(train, &test, o);
   BOOST_TEST(max_difference(whole, second) == 0.0);  // the same sums in the same order
+  BOOST_TEST(whole.current_lr() < 0.01);             // the plateau schedule acted, and came through
+  BOOST_TEST(second.current_lr() == whole.current_lr());
   BOOST_TEST(r.epochs.size() == 2u);
   // The running figures of the interrupted epoch came through rank 0 and the sum.
   auto again = kiln::compile<mlp, mlp_plan>();
