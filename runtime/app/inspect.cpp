@@ -44,17 +44,21 @@ kind detect(const fs::path& path) {
   if (!fs::exists(path, ec)) throw file_error(path.string(), "no such file");
   if (fs::is_directory(path, ec)) throw file_error(path.string(), "is a directory, not a file");
   const auto b = head(path, 16);
-  const std::string ext = path.extension().string();
-  if (b.size() >= 9 && b[8] == '{' && ext != ".csv") return kind::safetensors;
+  const std::string ext = path.extension().string(), name = path.filename().string();
+  // Magic numbers first; safetensors has none, its JSON header starts at byte 8 (which may be
+  // a length byte of a .npy header, hence the order).
   if (b.size() >= 6 && std::memcmp(b.data(), "\x93NUMPY", 6) == 0) return kind::npy;
   if (b.size() >= 4 && std::memcmp(b.data(), "PK\x03\x04", 4) == 0) return kind::npz;
   if (b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b) return kind::idx;  // kiln's gzip: IDX
+  if (b.size() >= 9 && b[8] == '{' && ext != ".csv") return kind::safetensors;
   if (ext == ".safetensors") return kind::safetensors;
   if (ext == ".npy") return kind::npy;
   if (ext == ".npz") return kind::npz;
   if (ext == ".onnx") return kind::onnx;
   if (ext == ".bin") return kind::cifar10;
   if (ext == ".csv") return kind::csv;
+  // MNIST's names: train-images-idx3-ubyte, t10k-labels-idx1-ubyte.gz
+  if (ext == ".idx" || name.find("-idx") != std::string::npos) return kind::idx;
   if (b.size() >= 3 && b[0] == 0 && b[1] == 0) return kind::idx;
   throw file_error(path.string(),
                    "unknown format (kiln reads IDX, CIFAR-10 .bin, .csv, .npy, .npz, "
@@ -76,6 +80,8 @@ void print_tensors(const tensor_file& f, std::ostream& out) {
   std::size_t width = 4, values = 0;
   for (const auto& t : f.tensors) width = std::max(width, io::printable(t.name).size());
   const bool checkpoint = is_checkpoint(f.metadata);
+  // Checked as a resume would, short of the model (and before printing anything).
+  const checkpoint_metadata c = checkpoint ? read_checkpoint_metadata(f) : checkpoint_metadata{};
   out << f.path << ": " << (checkpoint ? "kiln checkpoint (" + f.format + ")" : f.format) << ", "
       << f.tensors.size() << " tensor" << (f.tensors.size() == 1 ? "" : "s") << "\n";
   for (const auto& t : f.tensors) {
@@ -87,6 +93,11 @@ void print_tensors(const tensor_file& f, std::ostream& out) {
     values += t.values.size();
   }
   out << "  " << values << " values in all\n";
+  if (checkpoint) {
+    out << "checkpoint: step " << c.state.steps << ", epoch " << c.info.at.epoch + 1 << " after "
+        << c.info.at.batch << " batches of " << c.info.batch << ", loader seed " << c.info.seed
+        << ", fingerprint " << io::printable(c.fingerprint) << "\n";
+  }
   if (!f.metadata.empty()) {
     out << "metadata:\n";
     for (const auto& [k, v] : f.metadata)

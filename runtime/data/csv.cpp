@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kiln/runtime/error.hpp"
@@ -15,6 +16,7 @@ namespace kiln::rt {
 namespace {
 
 constexpr int max_classes = 65536;
+constexpr std::size_t max_columns = std::size_t{1} << 30;  // a sample's shape is an int
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -39,19 +41,38 @@ bool parse_number(std::string_view field, double& out) {
   char* end = nullptr;
   errno = 0;
   out = std::strtod(text.c_str(), &end);
-  return *end == '\0' && errno != ERANGE && std::isfinite(out);
+  // The whole field, not up to a NUL byte inside it.
+  return end == text.c_str() + text.size() && errno != ERANGE && std::isfinite(out);
+}
+
+void check(const csv_options& options) {
+  if (options.label_column < -1)
+    throw config_error("label_column", "must be -1 (no labels) or a column index, got " +
+                                           std::to_string(options.label_column));
+  const char c = options.delimiter;
+  if (c == '\n' || c == '\r' || c == '\0' || c == '.' || c == '-' || c == '+' ||
+      (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+    throw config_error("delimiter", io::quoted(std::string_view(&c, 1)) +
+                                        " can be part of a number or ends lines");
 }
 
 }  // namespace
 
 dataset read_csv(const std::filesystem::path& path, const csv_options& options) {
+  check(options);
   const auto bytes = io::read_file(path, std::uint64_t{1} << 32);
-  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return parse_csv({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, path.string(),
+                   options);
+}
+
+dataset parse_csv(std::string_view text, const std::string& path, const csv_options& options) {
+  check(options);
   dataset d;
-  d.name = path.string();
+  d.name = path;
   std::size_t columns = 0;
   long line_number = 0;
   int largest_label = -1;
+  bool first = true;  // the first line that is not blank
   for (std::size_t at = 0; at < text.size();) {
     std::size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
@@ -60,16 +81,18 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
     ++line_number;
     if (line.empty()) continue;
     const auto fail = [&](const std::string& problem) {
-      throw file_error(path.string(), "line " + std::to_string(line_number) + ": " + problem);
+      throw file_error(path, "line " + std::to_string(line_number) + ": " + problem);
     };
     const auto fields = split(line, options.delimiter);
     std::vector<double> values(fields.size());
-    bool numeric = true;
-    for (std::size_t i = 0; i < fields.size(); ++i)
-      numeric = numeric && parse_number(fields[i], values[i]);
+    std::size_t numbers = 0;
+    for (std::size_t i = 0; i < fields.size(); ++i) numbers += parse_number(fields[i], values[i]);
+    // The first line is a header when none of its fields is a number. One with some numbers is
+    // data, and a bad field in it an error, not a sample dropped unseen as a "header".
+    if (std::exchange(first, false) && numbers == 0) continue;
     if (columns == 0) {
-      if (!numeric && d.x.empty() && line_number == 1) continue;  // a header
       columns = fields.size();
+      if (columns > max_columns) fail("more than " + std::to_string(max_columns) + " fields");
       if (options.label_column >= 0 && static_cast<std::size_t>(options.label_column) >= columns)
         fail("no label column " + std::to_string(options.label_column) + " among " +
              std::to_string(columns) + " fields");
@@ -79,7 +102,7 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
       fail(std::to_string(fields.size()) + " fields, the first line has " +
            std::to_string(columns));
     for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (!parse_number(fields[i], values[i]))
+      if (numbers < fields.size() && !parse_number(fields[i], values[i]))
         fail("field " + std::to_string(i + 1) + " '" + io::printable(fields[i], 40) +
              "' is not a finite number");
       if (static_cast<int>(i) == options.label_column) {
@@ -92,7 +115,7 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
       }
     }
   }
-  if (columns == 0) throw file_error(path.string(), "no data line");
+  if (columns == 0) throw file_error(path, "no data line");
   d.sample_shape = {static_cast<int>(columns - (options.label_column >= 0 ? 1 : 0))};
   d.classes = largest_label + 1;
   return d;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include "kiln/runtime/data/dataset.hpp"
 
@@ -16,7 +18,10 @@ struct csv_options {
 
 // Throws kiln::file_error "<path>: line N: <problem>" for a field that is not a finite number,
 // a line with another number of fields than the first, a label that is not an integer in
-// [0, 65536), and for a file with no data line.
+// [0, 65536), and for a file with no data line; kiln::config_error for a label column below -1
+// or a delimiter that can be part of a number or ends lines.
 dataset read_csv(const std::filesystem::path& path, const csv_options& options = {});
+// The same from the file's text; `path` names it in messages.
+dataset parse_csv(std::string_view text, const std::string& path, const csv_options& options = {});
 
 }  // namespace kiln::rt

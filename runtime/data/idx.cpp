@@ -23,6 +23,7 @@ constexpr std::size_t io_chunk = std::size_t{1} << 16;
 // Decompressed data grows geometrically from here up to the size the header claims, so a tiny
 // file claiming gigabytes costs only what it really inflates to.
 constexpr std::size_t first_gzip_allocation = std::size_t{1} << 20;
+constexpr std::uintmax_t max_deflate_ratio = 1032;
 
 struct file_closer {
   void operator()(std::FILE* f) const noexcept { std::fclose(f); }
@@ -34,6 +35,8 @@ file_ptr open_for_reading(const fs::path& path) {
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) throw file_error(path.string(), "no such file");
   if (fs::is_directory(status)) throw file_error(path.string(), "is a directory, not a file");
+  // Opening a FIFO would wait for a writer, and a device never ends: regular files only.
+  if (!fs::is_regular_file(status)) throw file_error(path.string(), "not a regular file");
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw file_error(path.string(), std::string("cannot open: ") + std::strerror(errno));
   return file_ptr(f);
@@ -48,27 +51,27 @@ std::string hex_byte(unsigned v) {
 // Reads the file's bytes as stored.
 class raw_source {
  public:
-  raw_source(std::FILE* f, const fs::path& path) : f_(f), path_(path) {}
+  raw_source(std::FILE* f, const std::string& path) : f_(f), path_(path) {}
   // Fewer than n bytes only at the end of the file.
   std::size_t read(std::uint8_t* dst, std::size_t n) {
     const std::size_t got = std::fread(dst, 1, n, f_);
-    if (got < n && std::ferror(f_)) throw file_error(path_.string(), "read error");
+    if (got < n && std::ferror(f_)) throw file_error(path_, "read error");
     return got;
   }
 
  private:
   std::FILE* f_;
-  const fs::path& path_;
+  const std::string& path_;
 };
 
 // Inflates a gzip file while reading it; several concatenated members (gzip a b > c) are one
 // stream, as for gzip itself. The CRC and length of each member are checked by zlib.
 class gzip_source {
  public:
-  gzip_source(std::FILE* f, const fs::path& path) : f_(f), path_(path), in_(io_chunk) {
+  gzip_source(std::FILE* f, const std::string& path) : f_(f), path_(path), in_(io_chunk) {
     z_.zalloc = Z_NULL, z_.zfree = Z_NULL, z_.opaque = Z_NULL;
     z_.next_in = Z_NULL, z_.avail_in = 0;
-    if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) throw file_error(path.string(), "zlib failed");
+    if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) throw file_error(path, "zlib failed");
   }
   ~gzip_source() { inflateEnd(&z_); }
   gzip_source(const gzip_source&) = delete;
@@ -121,10 +124,10 @@ class gzip_source {
     in_member_ = true;
   }
 
-  [[noreturn]] void fail(const std::string& problem) { throw file_error(path_.string(), problem); }
+  [[noreturn]] void fail(const std::string& problem) { throw file_error(path_, problem); }
 
   std::FILE* f_;
-  const fs::path& path_;
+  const std::string& path_;
   std::vector<std::uint8_t> in_;
   z_stream z_{};
   bool in_member_ = true;  // the caller saw the gzip magic
@@ -138,8 +141,8 @@ struct idx_header {
 };
 
 template <class Source>
-idx_header read_header(Source& src, const fs::path& path) {
-  const auto fail = [&](const std::string& problem) { throw file_error(path.string(), problem); };
+idx_header read_header(Source& src, const std::string& path) {
+  const auto fail = [&](const std::string& problem) { throw file_error(path, problem); };
   std::array<std::uint8_t, 4> magic{};
   if (const std::size_t got = src.read(magic.data(), 4); got < 4)
     fail("truncated: the IDX header needs at least 4 bytes, found " + std::to_string(got));
@@ -186,25 +189,31 @@ std::string expected_bytes(const idx_header& h) {
          " data)";
 }
 
-idx_u8 read_raw(std::FILE* f, const fs::path& path, std::uintmax_t file_size) {
+idx_u8 read_raw(std::FILE* f, const std::string& path, std::uintmax_t file_size) {
   raw_source src(f, path);
   idx_header h = read_header(src, path);
   const std::uintmax_t expected = h.header_bytes + h.data_bytes;
   if (file_size < expected)
-    throw file_error(path.string(), "truncated: expected " + expected_bytes(h) + ", found " +
-                                        std::to_string(file_size));
+    throw file_error(
+        path, "truncated: expected " + expected_bytes(h) + ", found " + std::to_string(file_size));
   if (file_size > expected)
-    throw file_error(path.string(), "trailing data: expected " + expected_bytes(h) + ", found " +
-                                        std::to_string(file_size));
+    throw file_error(path, "trailing data: expected " + expected_bytes(h) + ", found " +
+                               std::to_string(file_size));
   idx_u8 out{std::move(h.dims), std::vector<std::uint8_t>(h.data_bytes)};
   if (src.read(out.data.data(), out.data.size()) < out.data.size())
-    throw file_error(path.string(), "truncated while reading (did the file change?)");
+    throw file_error(path, "truncated while reading (did the file change?)");
   return out;
 }
 
-idx_u8 read_gzip(std::FILE* f, const fs::path& path) {
+idx_u8 read_gzip(std::FILE* f, const std::string& path, std::uintmax_t file_size) {
   gzip_source src(f, path);
   idx_header h = read_header(src, path);
+  // Deflate cannot compress better than 1032:1, so a header claiming more than that is a lie
+  // found before anything is allocated for it.
+  if (std::uintmax_t most;
+      !__builtin_mul_overflow(file_size, max_deflate_ratio, &most) && h.data_bytes > most)
+    throw file_error(path, "claims " + expected_bytes(h) + ", more than a " +
+                               std::to_string(file_size) + "-byte gzip file can inflate to");
   std::vector<std::uint8_t> data;
   std::size_t filled = 0;
   while (filled < h.data_bytes) {
@@ -215,16 +224,25 @@ idx_u8 read_gzip(std::FILE* f, const fs::path& path) {
     if (got == 0) break;
   }
   if (filled < h.data_bytes)
-    throw file_error(path.string(), "truncated: expected " + expected_bytes(h) +
-                                        " after decompression, found " +
-                                        std::to_string(h.header_bytes + filled));
+    throw file_error(path, "truncated: expected " + expected_bytes(h) +
+                               " after decompression, found " +
+                               std::to_string(h.header_bytes + filled));
   // One byte more is enough to know there is extra data; reading on to the end of the stream
   // also lets zlib check the CRC.
   std::uint8_t extra;
   if (src.read(&extra, 1) != 0)
-    throw file_error(path.string(), "trailing data: more than the expected " + expected_bytes(h) +
-                                        " after decompression");
+    throw file_error(path, "trailing data: more than the expected " + expected_bytes(h) +
+                               " after decompression");
   return {std::move(h.dims), std::move(data)};
+}
+
+// Raw or gzip, told by the first two bytes; `f` is at the start of `size` bytes.
+idx_u8 read_stream(std::FILE* f, const std::string& path, std::uintmax_t size) {
+  std::array<std::uint8_t, 2> magic{};
+  const std::size_t got = std::fread(magic.data(), 1, 2, f);
+  std::rewind(f);
+  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) return read_gzip(f, path, size);
+  return read_raw(f, path, size);
 }
 
 }  // namespace
@@ -234,12 +252,17 @@ idx_u8 read_idx(const fs::path& path) {
   std::error_code ec;
   const std::uintmax_t file_size = fs::file_size(path, ec);
   if (ec) throw file_error(path.string(), "cannot get the file size: " + ec.message());
+  return read_stream(file.get(), path.string(), file_size);
+}
 
-  std::array<std::uint8_t, 2> magic{};
-  const std::size_t got = std::fread(magic.data(), 1, 2, file.get());
-  std::rewind(file.get());
-  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) return read_gzip(file.get(), path);
-  return read_raw(file.get(), path, file_size);
+idx_u8 parse_idx(std::span<const std::uint8_t> bytes, const std::string& path) {
+  // A FILE over the caller's memory: the same readers as for a file, nothing copied.
+  static std::uint8_t none;
+  std::FILE* f =
+      fmemopen(bytes.empty() ? &none : const_cast<std::uint8_t*>(bytes.data()), bytes.size(), "rb");
+  if (!f) throw file_error(path, std::string("cannot read from memory: ") + std::strerror(errno));
+  const file_ptr file(f);
+  return read_stream(f, path, bytes.size());
 }
 
 dataset read_idx_dataset(const fs::path& images, const fs::path& labels, int classes) {

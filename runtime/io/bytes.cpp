@@ -122,6 +122,14 @@ std::string printable(std::string_view text, std::size_t limit) {
   return out;
 }
 
+std::string quoted(std::string_view text, std::size_t limit) {
+  // Appended piece by piece: "'" + printable(...) + "'" trips GCC 12's -Wrestrict (PR105329).
+  std::string out = "'";
+  out += printable(text, limit);
+  out += '\'';
+  return out;
+}
+
 float half_to_float(std::uint16_t h) noexcept {
   const std::uint32_t sign = std::uint32_t{h & 0x8000u} << 16;
   const int exponent = (h >> 10) & 0x1f;

@@ -39,6 +39,8 @@ T load_le(const std::uint8_t* p) noexcept {
 // Text taken from a file, made fit for a one-line message: control and non-ASCII bytes as \xNN,
 // cut after `limit` characters with "...".
 std::string printable(std::string_view text, std::size_t limit = 64);
+// printable() in single quotes: 'text'.
+std::string quoted(std::string_view text, std::size_t limit = 64);
 
 float half_to_float(std::uint16_t h) noexcept;
 std::uint16_t float_to_half(float f) noexcept;  // round to nearest even; overflow to infinity

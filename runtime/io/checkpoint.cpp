@@ -1,5 +1,7 @@
 #include "kiln/runtime/io/checkpoint.hpp"
 
+#include <cctype>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +18,7 @@ namespace {
 
 constexpr const char* format_key = "kiln.checkpoint";
 constexpr const char* format_version = "1";
+constexpr long max_schedule_values = 64;
 
 std::string hex64(std::uint64_t v) {
   char s[20];
@@ -35,18 +38,20 @@ class metadata_reader {
   metadata_reader(const std::map<std::string, std::string>& m, const std::string& path)
       : m_(m), path_(path) {}
 
+  bool has(const std::string& key) const { return m_.count(key) > 0; }
   const std::string& text(const std::string& key) const {
     const auto it = m_.find(key);
     if (it == m_.end()) fail(key, "missing");
     return it->second;
   }
-  std::uint64_t u64(const std::string& key, int base = 10) const {
+  std::uint64_t u64(const std::string& key) const {
     const std::string& s = text(key);
+    // Digits only: strtoull alone would take " 12", "+12" and wrap "-1" around.
     char* end = nullptr;
     errno = 0;
-    const unsigned long long v = std::strtoull(s.c_str(), &end, base);
-    if (s.empty() || *end != '\0' || errno != 0 || s[0] == '-')
-      fail(key, "'" + s + "' is not a number");
+    const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || errno != 0)
+      fail(key, io::quoted(s) + " is not a non-negative integer");
     return v;
   }
   long i64(const std::string& key, long max) const {
@@ -59,7 +64,8 @@ class metadata_reader {
     const std::string& s = text(key);
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0') fail(key, "'" + io::printable(s) + "' is not a number");
+    if (s.empty() || end != s.c_str() + s.size() || std::isspace(static_cast<unsigned char>(s[0])))
+      fail(key, io::quoted(s) + " is not a number");
     return v;
   }
 
@@ -108,41 +114,30 @@ void save_checkpoint(const std::filesystem::path& path, const model& m, const ch
   write_safetensors(path, refs, meta);
 }
 
-checkpoint_info load_checkpoint(const std::filesystem::path& path, model& m) {
-  const tensor_file file = read_safetensors(path);
+checkpoint_metadata read_checkpoint_metadata(const tensor_file& file) {
   const metadata_reader meta(file.metadata, file.path);
   if (!is_checkpoint(file.metadata))
     throw file_error(file.path, "not a kiln checkpoint (no kiln.checkpoint in __metadata__)");
   if (meta.text(format_key) != format_version)
     meta.fail(format_key, "version " + io::printable(meta.text(format_key)) +
                               " is not supported (expected " + format_version + ")");
-  if (meta.text("kiln.fingerprint") != m.fingerprint())
-    throw file_error(file.path, "written for another model or plan (fingerprint " +
-                                    io::printable(meta.text("kiln.fingerprint")) +
-                                    ", this model's is " + m.fingerprint() + ")");
-  checkpoint_info c;
-  resume_state rs;
+  checkpoint_metadata out;
+  out.fingerprint = meta.text("kiln.fingerprint");
+  resume_state& rs = out.state;
   rs.steps = meta.i64("kiln.steps", 1L << 62);
   const std::string& rng = meta.text("kiln.rng");
-  if (rng.size() != 64) meta.fail("kiln.rng", "expected 64 hex digits");
-  for (int k = 0; k < 4; ++k) {
-    const std::string word = rng.substr(16 * k, 16);
-    char* end = nullptr;
-    rs.rng[k] = std::strtoull(word.c_str(), &end, 16);
-    if (*end != '\0' || word.find_first_of("+- ") != std::string::npos)
-      meta.fail("kiln.rng", "expected 64 hex digits");
-  }
-  // A schedule's state (reduce_on_plateau): as many values as this model keeps.
-  const std::size_t wanted = m.save_resume_state().schedule.size();
-  const std::size_t held = file.metadata.count("kiln.schedule.count")
-                               ? static_cast<std::size_t>(meta.i64("kiln.schedule.count", 64))
-                               : 0;
-  if (held != wanted)
-    meta.fail("kiln.schedule.count", "holds " + std::to_string(held) +
-                                         " learning-rate schedule values, this plan keeps " +
-                                         std::to_string(wanted));
+  if (rng.size() != 64 || rng.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    meta.fail("kiln.rng", "expected 64 hex digits");
+  for (int k = 0; k < 4; ++k)
+    rs.rng[k] = std::strtoull(rng.substr(16 * k, 16).c_str(), nullptr, 16);
+  // A schedule's state (reduce_on_plateau); load_checkpoint compares the count with the model's.
+  const std::size_t held =
+      meta.has("kiln.schedule.count")
+          ? static_cast<std::size_t>(meta.i64("kiln.schedule.count", max_schedule_values))
+          : 0;
   for (std::size_t i = 0; i < held; ++i)
     rs.schedule.push_back(meta.real("kiln.schedule." + std::to_string(i)));
+  checkpoint_info& c = out.info;
   c.at.epoch = static_cast<int>(meta.i64("kiln.epoch", 1 << 30));
   c.at.batch = meta.i64("kiln.batch_in_epoch", 1L << 62);
   c.at.loss_sum = meta.real("kiln.epoch_loss_sum");
@@ -151,14 +146,34 @@ checkpoint_info load_checkpoint(const std::filesystem::path& path, model& m) {
   c.at.seconds = meta.real("kiln.epoch_seconds");
   c.seed = meta.u64("kiln.seed");
   c.batch = static_cast<int>(meta.i64("kiln.batch", 1 << 30));
+  if (c.batch < 1) meta.fail("kiln.batch", "must be at least 1");
+  return out;
+}
 
+checkpoint_info load_checkpoint(const std::filesystem::path& path, model& m) {
+  return load_checkpoint(read_safetensors(path), m);
+}
+
+checkpoint_info load_checkpoint(const tensor_file& file, model& m) {
+  const checkpoint_metadata c = read_checkpoint_metadata(file);
+  if (c.fingerprint != m.fingerprint())
+    throw file_error(file.path, "written for another model or plan (fingerprint " +
+                                    io::printable(c.fingerprint) + ", this model's is " +
+                                    m.fingerprint() + ")");
+  // As many schedule values as this model keeps (reduce_on_plateau's five, or none).
+  if (const std::size_t wanted = m.save_resume_state().schedule.size();
+      c.state.schedule.size() != wanted)
+    metadata_reader(file.metadata, file.path)
+        .fail("kiln.schedule.count", "holds " + std::to_string(c.state.schedule.size()) +
+                                         " learning-rate schedule values, this plan keeps " +
+                                         std::to_string(wanted));
   // Everything checked: now the model changes (load_weights validates before writing too).
   import_options everything;
   everything.names = naming::dsl;
   everything.optimizer_state = true;
   load_weights(m, file, everything);
-  m.load_resume_state(rs);
-  return c;
+  m.load_resume_state(c.state);
+  return c.info;
 }
 
 }  // namespace kiln::rt

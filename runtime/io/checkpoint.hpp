@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "kiln/runtime/io/tensor_file.hpp"
 #include "kiln/runtime/model.hpp"
 
 namespace kiln::rt {
@@ -33,10 +34,23 @@ struct checkpoint_info {
 
 void save_checkpoint(const std::filesystem::path& path, const model& m, const checkpoint_info& c);
 
+// What a checkpoint's metadata holds, checked: the model is needed only to load the tensors.
+struct checkpoint_metadata {
+  std::string fingerprint;  // of the model and plan that wrote it
+  resume_state state;
+  checkpoint_info info;
+};
+// Throws kiln::file_error "<path>: ..." when `file` is not a kiln checkpoint, has another format
+// version, or a key is missing or malformed (numbers must be plain decimal digits, the generator
+// state 64 hex digits).
+checkpoint_metadata read_checkpoint_metadata(const tensor_file& file);
+
 // Loads a checkpoint into `m` (every tensor, optimizer state included, and the resume state).
 // Refuses, before changing anything, a file that is not a kiln checkpoint, one written for
 // another model or plan (the fingerprints differ), and any tensor mismatch.
 checkpoint_info load_checkpoint(const std::filesystem::path& path, model& m);
+// The same from a safetensors file already read (parse_safetensors).
+checkpoint_info load_checkpoint(const tensor_file& file, model& m);
 
 // The metadata of a checkpoint as key -> value, for tools (kiln-inspect).
 bool is_checkpoint(const std::map<std::string, std::string>& metadata);

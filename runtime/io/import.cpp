@@ -54,7 +54,7 @@ import_report load_weights(model& m, const tensor_file& file, const import_optio
   const auto fail = [&](const std::string& problem) { throw file_error(file.path, problem); };
   const std::span<const tensor> ts = m.tensors();
   for (const auto& [from, to] : o.rename)
-    if (std::none_of(ts.begin(), ts.end(), [&](const tensor& t) { return t.name == to; }))
+    if (std::none_of(ts.begin(), ts.end(), [&to = to](const tensor& t) { return t.name == to; }))
       throw config_error("rename",
                          "'" + from + "' -> '" + to + "': the model has no tensor '" + to + "'");
 

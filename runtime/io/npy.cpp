@@ -33,12 +33,21 @@ class header_parser {
     while (!peek('}')) {
       const std::string key = string_literal();
       expect(':');
+      // A repeated key would let one of two dtypes or shapes win silently.
+      const auto once = [&](bool& seen) {
+        if (seen) fail("the key '" + key + "' appears twice");
+        seen = true;
+      };
       if (key == "descr") {
-        r.descr = string_literal(), seen_descr = true;
+        once(seen_descr);
+        if (peek('[')) fail("structured dtypes (records with named fields) are not supported");
+        r.descr = string_literal();
       } else if (key == "fortran_order") {
-        r.fortran = boolean(), seen_order = true;
+        once(seen_order);
+        r.fortran = boolean();
       } else if (key == "shape") {
-        r.shape = tuple(), seen_shape = true;
+        once(seen_shape);
+        r.shape = tuple();
       } else {
         fail("unexpected key '" + io::printable(key) + "'");
       }
@@ -153,15 +162,23 @@ std::vector<float> from_fortran_order(const std::vector<float>& f,
 named_tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& path,
                        const std::string& name) {
   const auto fail = [&](const std::string& problem) { throw file_error(path, problem); };
-  if (bytes.size() < 10 ||
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), 6) != magic)
+  if (bytes.size() < magic.size() ||
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), magic.size()) != magic)
     fail("not a .npy file (no \\x93NUMPY magic)");
+  // Magic, version (2 bytes), header length (2 bytes in version 1, 4 in versions 2 and 3).
+  const auto preamble = [&](std::size_t n) {
+    if (bytes.size() < n)
+      fail("truncated: the .npy preamble needs " + std::to_string(n) + " bytes, the file has " +
+           std::to_string(bytes.size()));
+  };
+  preamble(8);
   const int major = bytes[6];
-  std::size_t header_len, header_at;
+  std::size_t header_len = 0, header_at = 0;
   if (major == 1) {
+    preamble(10);
     header_len = io::load_le<std::uint16_t>(bytes.data() + 8), header_at = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) fail("truncated header");
+    preamble(12);
     header_len = io::load_le<std::uint32_t>(bytes.data() + 8), header_at = 12;
   } else {
     fail("unsupported .npy version " + std::to_string(major) + "." + std::to_string(bytes[7]));
@@ -172,9 +189,17 @@ named_tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& p
   const std::string_view text(reinterpret_cast<const char*>(bytes.data() + header_at), header_len);
   const auto h = header_parser(text, path).parse();
   const auto type = parse_descr(h.descr);
+  if (!type && h.descr.size() >= 2 && h.descr[1] == 'O')
+    fail("object arrays (pickled Python objects) are not supported; kiln never unpickles");
+  if (!type && (h.descr.starts_with('>') || h.descr.starts_with('!'))) {
+    std::string little = h.descr;
+    little[0] = '<';
+    fail("dtype " + io::quoted(h.descr) + " is big-endian; save it little-endian (" +
+         io::quoted(little) + ")");
+  }
   if (!type)
-    fail("dtype '" + io::printable(h.descr) +
-         "' is not supported (little-endian f4, f2, f8, i8, i4, u1 and b1 are)");
+    fail("dtype " + io::quoted(h.descr) +
+         " is not supported (little-endian f4, f2, f8, i8, i4, u1 and b1 are)");
   const auto needed = io::checked_count(h.shape, dtype_bytes(*type));
   if (!needed) fail("shape " + shape_text(h.shape) + " overflows");
   const std::size_t available = bytes.size() - header_at - header_len;

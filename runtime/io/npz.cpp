@@ -17,6 +17,8 @@ namespace fs = std::filesystem;
 
 // What the members of one archive may inflate to, together: zip bombs stop here.
 constexpr std::uint64_t max_inflated = std::uint64_t{1} << 34;
+// Deflate's best case is 1032:1 (258-byte matches of 2 bits each).
+constexpr std::uint64_t max_deflate_ratio = 1032;
 
 struct archive_closer {
   void operator()(zip_t* z) const noexcept { zip_discard(z); }
@@ -59,6 +61,9 @@ tensor_file read_npz(const fs::path& path) { return parse_npz(io::read_file(path
 
 tensor_file parse_npz(std::span<const std::uint8_t> bytes, const std::string& path_text) {
   const fs::path path(path_text);
+  // libzip takes no bytes for an empty archive, ready to be written; a reader wants at least
+  // the end-of-directory record.
+  if (bytes.empty()) throw file_error(path_text, "not a valid zip archive: the file is empty");
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
@@ -66,7 +71,10 @@ tensor_file parse_npz(std::span<const std::uint8_t> bytes, const std::string& pa
   archive_ptr z(zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error));
   if (!z) {
     zip_source_free(source);
-    const std::string problem = zip_error_strerror(&error);
+    // libzip's "File already exists" is about the archive, not the disk.
+    const std::string problem = zip_error_code_zip(&error) == ZIP_ER_EXISTS
+                                    ? "two members have the same name"
+                                    : zip_error_strerror(&error);
     zip_error_fini(&error);
     throw file_error(path_text, "not a valid zip archive: " + problem);
   }
@@ -86,6 +94,25 @@ tensor_file parse_npz(std::span<const std::uint8_t> bytes, const std::string& pa
     const std::string where = path.string() + ": member '" + io::printable(name) + "'";
     if (name.size() < 4 || name.compare(name.size() - 4, 4, ".npy") != 0)
       throw file_error(where, "not a .npy member (an .npz holds only .npy files)");
+    if (!(st.valid & ZIP_STAT_COMP_SIZE) || !(st.valid & ZIP_STAT_COMP_METHOD))
+      throw file_error(where, "unreadable entry");
+    if (st.valid & ZIP_STAT_ENCRYPTION_METHOD && st.encryption_method != ZIP_EM_NONE)
+      throw file_error(where, "encrypted members are not supported");
+    // NumPy stores or deflates; other methods (bzip2, LZMA, ...) are more decoder to trust for
+    // nothing. What a member declares must fit what its compressed bytes can become.
+    if (st.comp_method == ZIP_CM_STORE) {
+      if (st.size != st.comp_size)
+        throw file_error(where, "stored member declares " + std::to_string(st.size) +
+                                    " bytes but holds " + std::to_string(st.comp_size));
+    } else if (st.comp_method == ZIP_CM_DEFLATE) {
+      if (st.size / max_deflate_ratio > st.comp_size)
+        throw file_error(where, "declares " + std::to_string(st.size) + " bytes, more than " +
+                                    std::to_string(st.comp_size) +
+                                    " deflated bytes can inflate to");
+    } else {
+      throw file_error(where, "compression method " + std::to_string(st.comp_method) +
+                                  " is not supported (stored or deflated members are)");
+    }
     if (st.size > max_inflated - inflated)
       throw file_error(where, "inflates to " + std::to_string(st.size) +
                                   " bytes, past the archive limit of " +

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <functional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -18,6 +19,8 @@ using json = nlohmann::ordered_json;  // keeps the file order of the tensors
 
 // The reference implementation refuses headers over 100 MB; so does kiln.
 constexpr std::uint64_t max_header = 100'000'000;
+// The header object, a tensor's entry, its shape: containers start at depths 0, 1 and 2.
+constexpr int max_depth = 3;
 
 std::optional<dtype> parse_dtype(const std::string& s) {
   for (dtype t :
@@ -55,9 +58,28 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
     fail("truncated: the header needs " + std::to_string(header_size) + " bytes, " +
          std::to_string(bytes.size() - 8) + " follow the length");
   const auto* header_begin = reinterpret_cast<const char*>(bytes.data() + 8);
+  // While parsing: a repeated key would silently drop a tensor (or a dtype), and nesting deeper
+  // than object -> tensor entry -> shape costs memory for nothing ('[[[[...' of 100 MB).
+  std::vector<std::set<std::string>> keys;
+  const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    using ev = json::parse_event_t;
+    if (event == ev::object_start || event == ev::array_start) {
+      if (depth >= max_depth) fail("malformed header: nested deeper than a safetensors header");
+      if (event == ev::object_start) {  // a fresh set of keys for it
+        keys.resize(static_cast<std::size_t>(depth) + 1);
+        keys.back().clear();
+      }
+    } else if (event == ev::key) {
+      const std::string& k = parsed.get_ref<const std::string&>();
+      if (!keys[static_cast<std::size_t>(depth) - 1].insert(k).second)
+        fail(depth == 1 ? "the tensor name '" + io::printable(k) + "' appears twice"
+                        : "malformed header: the key '" + io::printable(k) + "' appears twice");
+    }
+    return true;
+  };
   json header;
   try {
-    header = json::parse(header_begin, header_begin + header_size);
+    header = json::parse(header_begin, header_begin + header_size, check);
   } catch (const json::exception& e) {
     fail("malformed JSON header: " + io::printable(e.what(), 200));
   }
@@ -67,7 +89,10 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
   out.path = path;
   out.format = "safetensors";
   std::vector<entry> entries;
-  for (const auto& [name, v] : header.items()) {
+  for (const auto& item : header.items()) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& name = item.key();
+    const json& v = item.value();
     if (name == "__metadata__") {
       if (!v.is_object()) fail("__metadata__ is not a JSON object");
       for (const auto& [k, value] : v.items()) {
@@ -78,7 +103,7 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
       continue;
     }
     const auto tfail = [&](const std::string& problem) {
-      fail("tensor '" + name + "': " + problem);
+      fail("tensor '" + io::printable(name) + "': " + problem);
     };
     if (!v.is_object()) tfail("its header entry is not a JSON object");
     if (!v.contains("dtype") || !v["dtype"].is_string()) tfail("no dtype");
@@ -96,7 +121,10 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
     e.end = to_size(off[1], "data_offsets[1]", tfail);
     const auto bytes_needed = io::checked_count(e.shape, dtype_bytes(*t));
     if (!bytes_needed) tfail("shape " + shape_text(e.shape) + " overflows");
-    if (e.end < e.begin || e.end - e.begin != *bytes_needed)
+    if (e.end < e.begin)
+      tfail("data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+            "] end before they begin");
+    if (e.end - e.begin != *bytes_needed)
       tfail("data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] hold " +
             std::to_string(e.end - e.begin) + " bytes, shape " + shape_text(e.shape) + " of " +
             type + " needs " + std::to_string(*bytes_needed));

@@ -162,9 +162,10 @@ BOOST_AUTO_TEST_CASE(checkpoints_refuse_what_they_cannot_continue) {
   std::vector<rt::tensor_ref> refs;
   for (const auto& n : f.tensors) refs.push_back({n.name, n.shape, n.values});
   rt::write_safetensors(dir / "bad.safetensors", refs, f.metadata);
-  expect_error<file_error>([&] { rt::load_checkpoint(dir / "bad.safetensors", again); },
-                           (dir / "bad.safetensors").string(),
-                           "checkpoint metadata 'kiln.steps': 'many' is not a number");
+  expect_error<file_error>(
+      [&] { rt::load_checkpoint(dir / "bad.safetensors", again); },
+      (dir / "bad.safetensors").string(),
+      "checkpoint metadata 'kiln.steps': 'many' is not a non-negative integer");
 }
 
 BOOST_AUTO_TEST_CASE(loader_resumes_an_epoch_with_the_same_batches_and_augmentation) {

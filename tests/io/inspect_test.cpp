@@ -96,8 +96,17 @@ BOOST_AUTO_TEST_CASE(inspect_prints_what_kiln_reads) {
   BOOST_TEST(out.find("fc1.weight  F32   2x3") != std::string::npos);
   BOOST_TEST(out.find("note = hello") != std::string::npos);
 
+  test::linear_softmax m({4}, 3, 8);
+  rt::save_checkpoint(dir / "c.safetensors", m, {{1, 2, 3.0, 4, 16, 0.5}, 5, 8});
+  out = inspected(dir / "c.safetensors");
+  BOOST_TEST(out.find("kiln checkpoint") != std::string::npos);
+  BOOST_TEST(out.find("checkpoint: step 0, epoch 2 after 2 batches of 8, loader seed 5") !=
+             std::string::npos);
+  // Its metadata is checked as a resume would check it.
   rt::write_safetensors(dir / "c.safetensors", ts, {{"kiln.checkpoint", "1"}});
-  BOOST_TEST(inspected(dir / "c.safetensors").find("kiln checkpoint") != std::string::npos);
+  expect_error<file_error>([&] { inspected(dir / "c.safetensors"); },
+                           (dir / "c.safetensors").string(),
+                           "checkpoint metadata 'kiln.fingerprint': missing");
   rt::write_npz(dir / "w.npz", ts);
   BOOST_TEST(inspected(dir / "w.npz").find("npz, 1 tensor") != std::string::npos);
   rt::write_npy(dir / "w.npy", std::vector<std::size_t>{6}, w);

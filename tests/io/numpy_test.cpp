@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(malformed_npy_is_rejected_with_the_problem) {
   }
   expect_npy_rejected(
       npy_of("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", raw<float>({1, 2})),
-      "dtype '>f4' is not supported");
+      "dtype '>f4' is big-endian; save it little-endian ('<f4')");
   expect_npy_rejected(
       npy_of("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", raw<float>({1, 2})),
       "dtype '<c8' is not supported");
