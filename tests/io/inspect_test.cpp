@@ -84,6 +84,19 @@ BOOST_AUTO_TEST_CASE(csv_with_header_labels_and_errors) {
   bad("a,b\n", "no data line");
   bad("", "no data line");
   bad("1\n", "line 1: no feature besides the label");
+  // A first line with some numbers is data, not a header to skip: its bad field is an error.
+  bad("1,nan,2\n0,1,2\n", "line 1: field 2 'nan' is not a finite number");
+  bad(std::string("1,2\0,3\n", 7), "line 1: field 2 '2\\x00' is not a finite number");
+
+  // Options that cannot work are refused before reading.
+  expect_error<config_error>([&] { rt::read_csv(p, {.label_column = -2}); }, "label_column",
+                             "must be -1 (no labels) or a column index");
+  expect_error<config_error>([&] { rt::read_csv(p, {.delimiter = '.'}); }, "delimiter",
+                             "'.' can be part of a number");
+  expect_error<config_error>([&] { rt::read_csv(p, {.delimiter = '\n'}); }, "delimiter",
+                             "'\\x0A' can be part of a number or ends lines");
+  BOOST_TEST(rt::read_csv(test::write_file(dir / "t.csv", text("1\t2\t3\n")), {.delimiter = '\t'})
+                 .x.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(inspect_prints_what_kiln_reads) {

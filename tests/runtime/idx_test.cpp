@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE runtime_idx
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include "kiln/runtime/data/idx.hpp"
 #include "kiln/runtime/error.hpp"
 #include "support.hpp"
@@ -81,6 +83,14 @@ BOOST_AUTO_TEST_CASE(missing_file) {
 BOOST_AUTO_TEST_CASE(directory_instead_of_file) {
   temp_dir dir;
   expect_idx_error(dir.path(), "is a directory");
+}
+
+BOOST_AUTO_TEST_CASE(fifo_and_device_refused_without_waiting) {
+  // Opening a FIFO for reading blocks until a writer comes: refused before opening.
+  temp_dir dir;
+  BOOST_TEST_REQUIRE(mkfifo((dir / "pipe").c_str(), 0600) == 0);
+  expect_idx_error(dir / "pipe", "not a regular file");
+  expect_idx_error("/dev/zero", "not a regular file");
 }
 
 BOOST_AUTO_TEST_CASE(empty_and_shorter_than_magic) {
