@@ -1,0 +1,42 @@
+# kiln-inspect on every file of the malformed corpus: exit code 1, nothing on stdout, and on
+# stderr the one line "error: <file>: ..." naming the problem expected.tsv gives.
+# cmake -DINSPECT=<kiln-inspect> -DCORPUS=<tests/data/malformed> -P inspect_corpus.cmake
+# Line by line by hand: as a CMake list, a problem with an unbalanced '[' would swallow the
+# separators after it.
+file(READ "${CORPUS}/expected.tsv" text)
+set(checked 0)
+set(failures "")
+while(NOT text STREQUAL "")
+  string(FIND "${text}" "\n" eol)
+  if(eol EQUAL -1)
+    set(line "${text}")
+    set(text "")
+  else()
+    string(SUBSTRING "${text}" 0 ${eol} line)
+    math(EXPR next "${eol} + 1")
+    string(SUBSTRING "${text}" ${next} -1 text)
+  endif()
+  if(line MATCHES "^#" OR line STREQUAL "")
+    continue()
+  endif()
+  string(FIND "${line}" "\t" tab)
+  string(SUBSTRING "${line}" 0 ${tab} name)
+  math(EXPR after "${tab} + 1")
+  string(SUBSTRING "${line}" ${after} -1 problem)
+  set(path "${CORPUS}/${name}")
+  execute_process(COMMAND "${INSPECT}" "${path}" RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err TIMEOUT 30)
+  string(FIND "${err}" "error: ${path}: " at)
+  string(FIND "${err}" "${problem}" named)
+  string(REGEX MATCHALL "\n" newlines "${err}")
+  list(LENGTH newlines lines_out)
+  if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT at EQUAL 0 OR named EQUAL -1
+     OR NOT lines_out EQUAL 1)
+    string(APPEND failures "${name}: exit ${rc}, stderr '${err}', expected '${problem}'\n")
+  endif()
+  math(EXPR checked "${checked} + 1")
+endwhile()
+if(NOT failures STREQUAL "")
+  message(FATAL_ERROR "kiln-inspect on the malformed corpus:\n${failures}")
+endif()
+message(STATUS "kiln-inspect refused all ${checked} malformed files with exit code 1")
