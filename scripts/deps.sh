@@ -9,6 +9,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libzip-dev
   gnuplot-nox  # simd_bench --png, second_order's loss curves, the regularizer tour's plots
   libopenmpi-dev openmpi-bin
+  clang-14 libclang-rt-14-dev  # the fuzz preset (libFuzzer, ASan + UBSan)
   dataset-fashion-mnist
   "$@"
 )
