@@ -80,9 +80,12 @@ class trainer final : public rt::model {
   static constexpr int S = opt.states();
   static constexpr bool averaged = Plan.ensemble.ema > 0;  // keeps an EMA of the weights
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
-  // Clipping by global norm needs every gradient before any update: then the trainer updates
-  // after the whole backward pass instead of layer by layer (a compile-time choice).
-  static constexpr bool per_layer = !regs.global;
+  // A NaN or infinity: skip the step (skip_step) rather than stop the run (stop_run).
+  static constexpr bool skips = std::remove_cvref_t<decltype(Plan.nonfinite)>::skips;
+  // Clipping by global norm needs every gradient before any update, and so does skipping a
+  // step whose gradients are not all finite: then the trainer updates after the whole backward
+  // pass instead of layer by layer (a compile-time choice).
+  static constexpr bool per_layer = !regs.global && !skips;
 
  public:
   // The plan's optimizer steps over whole datasets (lbfgs, newton_cg).
@@ -142,6 +145,8 @@ class trainer final : public rt::model {
     steps_ = 0;
     clock_ = {};
     plateau_ = {};
+    fault_lr_ = 1;
+    skipped_in_a_row_ = 0;
   }
 
   // --- rt::model ------------------------------------------------------------------------------
@@ -151,6 +156,8 @@ class trainer final : public rt::model {
     if (threads < 1) throw config_error("threads", "must be at least 1");
     single_threaded_blas();
     if (!team_ || team_->size() != threads) team_ = std::make_unique<rt::team>(threads);
+    // Each member's finiteness sums of each tensor (the fused update's checks).
+    checks_.assign(std::size_t(threads) * lay::tensor_count * 2, 0.0f);
   }
   void begin_epoch(int epoch, long steps_per_epoch) override {
     clock_.epoch = epoch;
@@ -159,7 +166,8 @@ class trainer final : public rt::model {
   double current_lr() const override {
     if constexpr (requires { opt.lr; })
       return opt.lr *
-             Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch, clock_.plateau});
+             Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch, clock_.plateau}) *
+             fault_lr_;
     else
       return std::numeric_limits<double>::quiet_NaN();  // newton_cg has no learning rate
   }
@@ -177,22 +185,29 @@ class trainer final : public rt::model {
   }
   rt::augment_plan augmentation() const override { return runtime_plan<Plan.augment>(); }
 
-  // A full-batch plan takes one full-batch step on this batch alone.
+  // A full-batch plan takes one full-batch step on this batch alone. A non-finite loss or
+  // gradient stops the run (stop_run: kiln::numeric_error) or skips the step (skip_step).
   rt::step_result train_step(const rt::batch& b) override {
     if constexpr (full_batch) return full_batch_step({&b, 1});
     if (comm_) return parallel_step(b);
     check(b);
     const double lr = current_lr();
     ++steps_;
+    if constexpr (skips) std::copy(b_, b_ + lay::buffer_floats, kept_b_);  // running statistics
     forward(b, true, L - 2, true);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+    if (!std::isfinite(r.loss_sum)) return nonfinite({fault::loss, 0, r.loss_sum});
     if constexpr (per_layer) {
-      backward<true>(b, lr);
+      backward<true>(b, lr);  // checks each layer's update as it goes (stop_run)
     } else {
       backward<false>(b, lr);
-      // One reduction pass over the gradients of every tensor that trains.
-      update_layer<every_layer>(lr, clip_scale(std::sqrt(trainable_sum_squares())));
+      // One reduction pass over the gradients of every tensor that trains: clipping's norm, and
+      // the check that they are all finite before any of them is applied.
+      const double sum = trainable_sum_squares();
+      if (!std::isfinite(sum)) return nonfinite({fault::gradient, first_nonfinite(g_)});
+      update_layer<every_layer>(lr, clip_scale(std::sqrt(sum)));
     }
+    skipped_in_a_row_ = 0;
     return r;
   }
 
@@ -264,6 +279,8 @@ class trainer final : public rt::model {
     if constexpr (reacts_to_metrics)
       s.schedule = {double(plateau_.started), plateau_.best, double(plateau_.bad_epochs),
                     double(plateau_.cooldown), plateau_.factor};
+    s.fault_lr = fault_lr_;
+    s.skipped_in_a_row = skipped_in_a_row_;
     return s;
   }
   void load_resume_state(const rt::resume_state& s) override {
@@ -279,6 +296,8 @@ class trainer final : public rt::model {
                   s.schedule[4]};
       clock_.plateau = plateau_.factor;
     }
+    fault_lr_ = s.fault_lr;
+    skipped_in_a_row_ = s.skipped_in_a_row;
   }
 
   // --- transfer learning ----------------------------------------------------------------------
@@ -408,7 +427,12 @@ class trainer final : public rt::model {
       ++steps_;
       full_batch_objective<trainer> f(*this, data);
       last_step_ = solver_.step(f);
-      return f.start();
+      // After the step: its cost dwarfs one pass over the parameters.
+      const rt::step_result start = f.start();
+      if (!std::isfinite(start.loss_sum)) nonfinite({fault::loss, 0, start.loss_sum});
+      if (!std::isfinite(kernels::sum_squares(p_, lay::params)))
+        nonfinite({fault::weights, first_nonfinite(p_)});
+      return start;
     }
   }
 
@@ -446,6 +470,77 @@ class trainer final : public rt::model {
   static constexpr long parameter_count = dsl::param_count(Model);
 
  private:
+  // Where a step met a NaN or an infinity.
+  struct fault {
+    enum { loss, gradient, weights } what;
+    std::size_t tensor = 0;  // gradient, weights: which one (an index into lay::tensors)
+    double value = 0;        // loss: its value
+  };
+
+  // What a fault at step steps_ leads to: with skip_step, the step is undone (the running
+  // statistics restored; nothing else was written yet) and the learning rate lowered, until
+  // max_in_a_row such steps in a row; otherwise kiln::numeric_error. Skipping allocates nothing;
+  // the message is built only to be thrown.
+  rt::step_result nonfinite(const fault& f) {
+    std::string stopped;  // empty: no allocation on the way to a skip
+    if constexpr (!skips) stopped = "; training stopped (plan: .nonfinite = stop_run{})";
+    if constexpr (skips) {
+      std::copy(kept_b_, kept_b_ + lay::buffer_floats, b_);
+      if (++skipped_in_a_row_ < Plan.nonfinite.max_in_a_row) {
+        fault_lr_ *= Plan.nonfinite.lr_factor;
+        return {0, 0, true};
+      }
+      stopped =
+          " (" + std::to_string(skipped_in_a_row_) +
+          " steps in a row); training stopped (plan: .nonfinite = skip_step{.max_in_a_row = " +
+          std::to_string(Plan.nonfinite.max_in_a_row) + "})";
+    }
+    const std::string name = f.what == fault::loss ? "loss" : tensors_[f.tensor].name;
+    switch (f.what) {
+      case fault::loss:
+        throw numeric_error(
+            steps_, name,
+            std::string("the loss is ") + (std::isnan(f.value) ? "NaN" : "infinite") + stopped);
+      case fault::gradient:
+        throw numeric_error(steps_, name,
+                            "the gradient of '" + name +
+                                "' is not finite (NaN or infinity; the first such tensor of the "
+                                "backward pass)" +
+                                stopped);
+      case fault::weights:
+        break;
+    }
+    throw numeric_error(steps_, name,
+                        "the update made '" + name +
+                            "' non-finite from a finite gradient (a learning rate too large, "
+                            "optimizer state gone bad?)" +
+                            stopped);
+  }
+  // The first tensor, in the order of the backward pass (last layer first), whose values in
+  // `arena` (gradients or parameters) are not all finite.
+  std::size_t first_nonfinite(const float* arena) const {
+    for (std::size_t layer = L; layer-- > 1;)
+      for (std::size_t t = 0; t < lay::tensor_count; ++t)
+        if (lay::tensors[t].layer == layer && !frozen_[layer] &&
+            !std::isfinite(kernels::sum_squares(arena + lay::tensors[t].offset,
+                                                std::size_t(lay::tensors[t].spec.dims.size()))))
+          return t;
+    return 0;
+  }
+  // After layer I's update (stop_run): each member's sums of its part of each tensor.
+  template <std::size_t I>
+  void check_update() {
+    for (std::size_t layer = I == every_layer ? L : I + 1; layer-- > (I == every_layer ? 1 : I);)
+      for (std::size_t t = 0; t < lay::tensor_count; ++t) {
+        if (lay::tensors[t].layer != layer || frozen_[layer]) continue;
+        for (int m = 0; m < team_->size(); ++m) {
+          const float* c = &checks_[(std::size_t(m) * lay::tensor_count + t) * 2];
+          if (!std::isfinite(c[0])) nonfinite({fault::gradient, t});
+          if (!std::isfinite(c[1])) nonfinite({fault::weights, t});
+        }
+      }
+  }
+
   void check(const rt::batch& b) const {
     if (b.n < 1 || b.n > batch_)
       throw config_error("batch", "a step takes 1 to " + std::to_string(batch_) + " samples, got " +
@@ -596,6 +691,7 @@ class trainer final : public rt::model {
       }
       (dsl::index_for<lay::tensor_count>{});
     });
+    if constexpr (!skips) check_update<I>();
   }
 
   // One member's rows of a tensor; the tensor's step count is optimizer state (a checkpoint
@@ -606,8 +702,12 @@ class trainer final : public rt::model {
     constexpr std::size_t size = std::size_t(t.spec.dims.size());
     // A row (max_norm's unit) is never split between members.
     constexpr std::size_t row = t.spec.dims.rank > 1 ? size / std::size_t(t.spec.dims.d[0]) : 1;
+    float* check = &checks_[(std::size_t(member) * lay::tensor_count + T) * 2];
     const auto part = rt::split(size, team_->size(), member, row);
-    if (part.size() == 0) return;
+    if (part.size() == 0) {
+      check[0] = check[1] = 0;
+      return;
+    }
     using cfg = update_cfg<Plan, Plan.decay == dsl::decay_on::all || t.spec.decay>;
     update_args<cfg> a;
     a.p = p_ + t.offset + part.lo;
@@ -617,6 +717,7 @@ class trainer final : public rt::model {
     a.n = part.size();
     a.row = t.spec.dims.rank > 1 ? row : 0;
     a.clip = clip;
+    a.check = check;
     prepare(a, {long(step_[T]), lr});
     update(a);
   }
@@ -648,7 +749,7 @@ class trainer final : public rt::model {
   void allocate() {
     const auto B = std::size_t(batch_);
     std::size_t total = (3 + S + averaged) * lay::params + aligned(lay::tensor_count) +
-                        lay::buffer_floats + lay::work + 2 * aligned(B * lay::widest);
+                        (1 + skips) * lay::buffer_floats + lay::work + 2 * aligned(B * lay::widest);
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
@@ -663,6 +764,7 @@ class trainer final : public rt::model {
     for (int k = 0; k < S; ++k) s_[k] = take(lay::params);
     step_ = take(aligned(lay::tensor_count));
     b_ = take(lay::buffer_floats);
+    if constexpr (skips) kept_b_ = take(lay::buffer_floats);
     if constexpr (averaged) ema_ = take(lay::params);
     for (auto& g : grad_) g = take(aligned(B * lay::widest));
     for (std::size_t i = 0; i < L; ++i) {
@@ -782,6 +884,7 @@ class trainer final : public rt::model {
   float* s_[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p_
   float* step_ = nullptr;      // optimizer steps taken by each tensor (bias correction)
   float* b_ = nullptr;         // buffers (running statistics)
+  float* kept_b_ = nullptr;    // skip_step: the buffers as the step found them
   float* work_[L]{};           // each layer's fixed scratch
   float* ema_ = nullptr;       // moving average of p_ (Polyak averaging), laid out like it
   float* act_[L]{};            // each non-view layer's output
@@ -796,6 +899,9 @@ class trainer final : public rt::model {
   bool overlap_ = false;                 // trainer_options::overlap
   dsl::lr_clock clock_{};
   dsl::plateau_state plateau_{};
+  double fault_lr_ = 1;  // skip_step: lr_factor to the power of the steps skipped
+  long skipped_in_a_row_ = 0;
+  std::vector<float> checks_;  // stop_run: the update's finiteness sums, per member and tensor
   rt::rng rng_;
   rt::model_info info_;
   std::vector<rt::tensor> tensors_;

@@ -3,6 +3,7 @@
 
 #include "kiln/dsl/core.hpp"
 #include "kiln/dsl/ensemble.hpp"
+#include "kiln/dsl/faults.hpp"
 #include "kiln/dsl/layers/activation.hpp"
 #include "kiln/dsl/layers/batch_norm.hpp"
 #include "kiln/dsl/layers/conv.hpp"

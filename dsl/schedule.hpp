@@ -10,6 +10,7 @@
 
 #include "kiln/dsl/augment/augment.hpp"
 #include "kiln/dsl/ensemble.hpp"
+#include "kiln/dsl/faults.hpp"
 #include "kiln/dsl/lr/cyclic_cosine.hpp"
 #include "kiln/dsl/layers/residual.hpp"
 #include "kiln/dsl/lr/schedules.hpp"
@@ -34,7 +35,7 @@ concept optimizer = requires(const O& o) {
 enum class decay_on { weights, all };
 
 template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr,
-          class Aug = no_augment>
+          class Aug = no_augment, nonfinite_policy Fault = stop_run>
 struct schedule {
   Opt optimizer;
   Reg regularizer{};
@@ -45,6 +46,7 @@ struct schedule {
   int batch = 64;
   std::uint64_t seed = 0;
   ::kiln::dsl::ensemble ensemble{};  // one model unless told otherwise (dsl/ensemble.hpp)
+  Fault nonfinite{};  // a NaN or infinite loss or gradient: stop_run or skip_step (dsl/faults.hpp)
 };
 
 // Validation of a plan, reported like a model error: the note names the part and the problem.
@@ -83,6 +85,14 @@ constexpr bool report_plan() {
           : nullptr;
   if constexpr (snap != nullptr)
     static_assert(invalid_plan<Plan.ensemble, text_t(snap)>, "kiln: invalid plan (see the note)");
+  constexpr const char* fault =
+      Plan.nonfinite.check() ? Plan.nonfinite.check()
+      : full_batch_optimizer<std::remove_cvref_t<decltype(Plan.optimizer)>> &&
+              decltype(Plan.nonfinite)::skips
+          ? "skip_step: full-batch plans (lbfgs, newton_cg) take one step per epoch; use stop_run"
+          : nullptr;
+  if constexpr (fault != nullptr)
+    static_assert(invalid_plan<Plan.nonfinite, text_t(fault)>, "kiln: invalid plan (see the note)");
   constexpr const char* full_batch = check_full_batch(
       Plan.optimizer, regs, Plan.lr, Plan.ensemble.ema, as_augments(Plan.augment).size);
   if constexpr (full_batch != nullptr)
@@ -97,7 +107,7 @@ constexpr bool report_plan() {
   (index_for<augs.size>{});
   if constexpr (aug != nullptr)
     static_assert(invalid_plan<Plan.augment, text_t(aug)>, "kiln: invalid plan (see the note)");
-  return !general && !opt && !lr && !reg && !ens && !snap && !full_batch && !aug;
+  return !general && !opt && !lr && !reg && !ens && !snap && !fault && !full_batch && !aug;
 }
 
 // Whether a layer draws at random in training (masks, regions, skipped blocks), looking one level

@@ -29,4 +29,17 @@ struct config_error : error {
       : error(parameter + ": " + problem) {}
 };
 
+// Training met a NaN or an infinity (the plan's .nonfinite policy stopped it). what() is
+// "step <n>: <problem>"; `tensor` names the first bad tensor ("loss" for the loss).
+struct numeric_error : error {
+  numeric_error(long step, const std::string& tensor, const std::string& problem)
+      : error("step " + std::to_string(step) + ": " + problem), step_(step), tensor_(tensor) {}
+  long step() const noexcept { return step_; }
+  const std::string& tensor() const noexcept { return tensor_; }
+
+ private:
+  long step_;
+  std::string tensor_;
+};
+
 }  // namespace kiln

@@ -54,6 +54,9 @@ struct batch {
 struct step_result {
   double loss_sum = 0;
   int correct = 0;  // classify: samples whose arg-max output equals the label
+  // The loss or a gradient was not finite and the plan skips such steps (skip_step): nothing
+  // changed, and loss_sum and correct are not to be counted.
+  bool skipped = false;
 };
 
 // What a checkpoint needs beyond the tensors to continue a run bit-identically.
@@ -61,6 +64,9 @@ struct resume_state {
   long steps = 0;                      // train_step calls so far (schedules, bias corrections)
   std::array<std::uint64_t, 4> rng{};  // the generator of dropout masks and other training noise
   std::vector<double> schedule;        // a learning-rate schedule's own state (reduce_on_plateau)
+  // skip_step: the factor skipped steps left on the learning rate, and how many in a row.
+  double fault_lr = 1;
+  long skipped_in_a_row = 0;
 };
 
 // What an epoch measured, reported to the model after it (NaN: not measured). Schedules that

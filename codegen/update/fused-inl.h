@@ -3,7 +3,10 @@
 // optimizer's step (which reads and writes its own state), store p, and with Polyak averaging
 // move the average towards it. With a row constraint (max_norm) the pass goes row by row: the
 // squared norm of each new row is summed as it is stored, and the row is rescaled (and
-// averaged) while still in cache. Tails run the same chunk code on lane-sized copies.
+// averaged) while still in cache. Tails run the same chunk code on lane-sized copies. When the
+// plan stops on non-finite values, the pass also sums g − g and p_new − p_new: zero while all
+// is finite, NaN from the first NaN or infinity on -- two subtractions and two additions per
+// chunk of a loop bound by memory.
 #if defined(KILN_CODEGEN_UPDATE_FUSED_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef KILN_CODEGEN_UPDATE_FUSED_INL_H_
 #undef KILN_CODEGEN_UPDATE_FUSED_INL_H_
@@ -54,18 +57,29 @@ HWY_INLINE void average(D d, V p, hn::TFromD<D>* ema) {
   hn::StoreU(hn::MulAdd(hn::Sub(p, e), hn::Set(d, hn::TFromD<D>(1 - Cfg::ema)), e), d, ema);
 }
 
+// Σ(x − x) of the gradients read and of the weights written (Cfg::check).
+template <class D>
+struct finite_sums {
+  hn::Vec<D> g, p;
+};
+
 // Updates lanes [i, i + Lanes(d)) and returns the new p (averaged into ema when Average).
 template <class Cfg, bool Average, class D>
 HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<D>* p,
                                    const hn::TFromD<D>* g, hn::TFromD<D>* const* s,
-                                   hn::TFromD<D>* ema, std::size_t i) {
+                                   hn::TFromD<D>* ema, std::size_t i, finite_sums<D>& f) {
   constexpr auto all = dsl::index_for<Cfg::regs.size>{};
   const auto vp = hn::LoadU(d, p + i);
-  auto vg = terms<Cfg, dsl::phase::clip>(d, c.step, vp, hn::LoadU(d, g + i), all);
+  const auto raw = hn::LoadU(d, g + i);
+  auto vg = terms<Cfg, dsl::phase::clip>(d, c.step, vp, raw, all);
   if constexpr (Cfg::decay) vg = terms<Cfg, dsl::phase::penalty>(d, c.step, vp, vg, all);
   const auto np = stage<Cfg::opt>::step(d, c.opt, s, i, vp, vg);
   hn::StoreU(np, d, p + i);
   if constexpr (Average) average<Cfg>(d, np, ema + i);
+  if constexpr (Cfg::check) {
+    f.g = hn::Add(f.g, hn::Sub(raw, raw));
+    f.p = hn::Add(f.p, hn::Sub(np, np));
+  }
   return np;
 }
 
@@ -83,13 +97,13 @@ struct streams {
 template <class Cfg, bool Norm, bool Average, class D, int S>
 HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
                                   const streams<hn::TFromD<D>, S>& m, std::size_t begin,
-                                  std::size_t end) {
+                                  std::size_t end, finite_sums<D>& f) {
   using T = hn::TFromD<D>;
   const std::size_t lanes = hn::Lanes(d);
   auto sum = hn::Zero(d);
   std::size_t i = begin;
   for (; i + lanes <= end; i += lanes) {
-    const auto np = update_chunk<Cfg, Average>(d, c, m.p, m.g, m.s, m.ema, i);
+    const auto np = update_chunk<Cfg, Average>(d, c, m.p, m.g, m.s, m.ema, i, f);
     if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
   }
   if (i == end) return sum;
@@ -104,8 +118,9 @@ HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
   for (int k = 0; k < Cfg::states; ++k) std::memcpy(ts[k], m.s[k] + i, bytes);
   if constexpr (Average) std::memcpy(te, m.ema + i, bytes);
   for (int k = 0; k < S; ++k) sp[k] = ts[k];
-  const auto np =
-      hn::IfThenElseZero(hn::FirstN(d, rest), update_chunk<Cfg, Average>(d, c, tp, tg, sp, te, 0));
+  // The copies' lanes past the end hold zeros, and stay finite through every optimizer.
+  const auto np = hn::IfThenElseZero(hn::FirstN(d, rest),
+                                     update_chunk<Cfg, Average>(d, c, tp, tg, sp, te, 0, f));
   if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
   std::memcpy(m.p + i, tp, bytes);
   for (int k = 0; k < Cfg::states; ++k) std::memcpy(m.s[k] + i, ts[k], bytes);
@@ -155,19 +170,28 @@ HWY_NOINLINE void fused_update(const update_args<Cfg>& a) {
   constexpr bool averaged = Cfg::ema > 0;
   streams<T, S> m{a.p, a.g, {}, a.ema};
   for (int k = 0; k < S; ++k) m.s[k] = a.state[k];
-  if constexpr (Cfg::rows) {
-    if (a.row != 0) {
-      for (std::size_t r = 0; r < a.n; r += a.row) {
-        const std::size_t len = std::min(a.row, a.n - r);
-        const auto sum = update_span<Cfg, true, false>(d, c, m, r, r + len);
-        const double f = row_factor<Cfg>(double(hn::GetLane(hn::SumOfLanes(d, sum))),
-                                         dsl::index_for<Cfg::regs.size>{});
-        if (f != 1 || averaged) finish_row<Cfg>(d, a.p + r, a.ema + r, len, T(f));
+  finite_sums<D> f{hn::Zero(d), hn::Zero(d)};
+  [&] {
+    if constexpr (Cfg::rows) {
+      if (a.row != 0) {
+        for (std::size_t r = 0; r < a.n; r += a.row) {
+          const std::size_t len = std::min(a.row, a.n - r);
+          const auto sum = update_span<Cfg, true, false>(d, c, m, r, r + len, f);
+          const double k = row_factor<Cfg>(double(hn::GetLane(hn::SumOfLanes(d, sum))),
+                                           dsl::index_for<Cfg::regs.size>{});
+          if (k != 1 || averaged) finish_row<Cfg>(d, a.p + r, a.ema + r, len, T(k));
+        }
+        return;
       }
-      return;
+    }
+    update_span<Cfg, false, averaged>(d, c, m, 0, a.n, f);
+  }();
+  if constexpr (Cfg::check) {
+    if (a.check) {
+      a.check[0] = float(hn::GetLane(hn::SumOfLanes(d, f.g)));
+      a.check[1] = float(hn::GetLane(hn::SumOfLanes(d, f.p)));
     }
   }
-  update_span<Cfg, false, averaged>(d, c, m, 0, a.n);
 }
 
 }  // namespace kiln::codegen::HWY_NAMESPACE

@@ -61,6 +61,9 @@ struct update_cfg {
   static constexpr bool rows = Decay && regs.count(dsl::phase::constraint) > 0;
   // Polyak averaging: the decay of the moving average of the weights; 0 keeps none.
   static constexpr double ema = Plan.ensemble.ema;
+  // The plan stops on a non-finite gradient or weight (stop_run): the loop checks what it reads
+  // and writes. (skip_step checks the gradients before any update instead.)
+  static constexpr bool check = !std::remove_cvref_t<decltype(Plan.nonfinite)>::skips;
   using scalars = typename optim<opt>::scalars;
 };
 
@@ -79,6 +82,9 @@ struct update_args {
   std::size_t row = 0;  // row length when a row constraint applies (n / dims[0]); 0: no rows
   typename Cfg::scalars k{};
   double clip = 1;  // this step's gradient scale from clip_norm, else 1
+  // Cfg::check: receives Σ(g − g) and Σ(p_new − p_new) over the call, 0 while every gradient
+  // and new weight is finite, NaN otherwise. Null: not wanted.
+  float* check = nullptr;
   // values::runtime: the optimizer's hyperparameters (of the form the loop was compiled for).
   [[no_unique_address]] std::conditional_t<Cfg::runtime, typename Cfg::opt_type, no_values> h{};
 };

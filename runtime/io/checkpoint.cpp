@@ -99,6 +99,9 @@ void save_checkpoint(const std::filesystem::path& path, const model& m, const ch
       {"kiln.epoch_seconds", exact(c.at.seconds)},
       {"kiln.seed", std::to_string(c.seed)},
       {"kiln.batch", std::to_string(c.batch)},
+      {"kiln.epoch_skipped", std::to_string(c.at.skipped)},
+      {"kiln.fault_lr", exact(rs.fault_lr)},
+      {"kiln.skipped_in_a_row", std::to_string(rs.skipped_in_a_row)},
   };
   if (!rs.schedule.empty()) {
     meta["kiln.schedule.count"] = std::to_string(rs.schedule.size());
@@ -147,6 +150,14 @@ checkpoint_metadata read_checkpoint_metadata(const tensor_file& file) {
   c.seed = meta.u64("kiln.seed");
   c.batch = static_cast<int>(meta.i64("kiln.batch", 1 << 30));
   if (c.batch < 1) meta.fail("kiln.batch", "must be at least 1");
+  // Keys checkpoints gained later: a checkpoint without them resumes with their defaults.
+  if (meta.has("kiln.epoch_skipped")) c.at.skipped = meta.i64("kiln.epoch_skipped", 1L << 62);
+  if (meta.has("kiln.skipped_in_a_row"))
+    rs.skipped_in_a_row = meta.i64("kiln.skipped_in_a_row", 1L << 62);
+  if (meta.has("kiln.fault_lr")) {
+    rs.fault_lr = meta.real("kiln.fault_lr");
+    if (!(rs.fault_lr > 0 && rs.fault_lr <= 1)) meta.fail("kiln.fault_lr", "must be in (0, 1]");
+  }
   return out;
 }
 

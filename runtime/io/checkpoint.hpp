@@ -24,6 +24,7 @@ struct run_position {
   long correct = 0;
   std::size_t seen = 0;
   double seconds = 0;
+  long skipped = 0;  // steps skipped for a non-finite loss or gradient (plan: skip_step)
 };
 
 struct checkpoint_info {

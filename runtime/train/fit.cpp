@@ -55,9 +55,24 @@ void check_data(const model& m, const dataset& data, const std::string& role) {
         name, "sample shape " + shape_text(data.sample_shape) + " (" +
                   std::to_string(data.sample_size()) + " values) does not match the model input " +
                   shape_text(info.input) + " (" + std::to_string(product(info.input)) + " values)");
+  // Same count, other layout (3x32x32 against 1x96x32) would train on scrambled pixels; a flat
+  // side (a CSV row, a model taking {784}) has no layout to disagree with.
+  if (data.sample_shape.size() > 1 && info.input.size() > 1 && data.sample_shape != info.input)
+    throw config_error(name, "sample shape " + shape_text(data.sample_shape) +
+                                 " does not match the model input " + shape_text(info.input));
   if (data.x.size() != data.size() * data.sample_size())
     throw config_error(name, std::to_string(data.x.size()) + " values are not a whole number of " +
                                  std::to_string(data.sample_size()) + "-value samples");
+  // A NaN in the data would surface steps later as a non-finite loss: name it now.
+  const auto finite = [&](const std::vector<float>& v, std::size_t per_sample, const char* what) {
+    const auto bad = std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); });
+    if (bad == v.end()) return;
+    const auto at = static_cast<std::size_t>(bad - v.begin());
+    throw config_error(name, std::string(what) + " " + std::to_string(at % per_sample) +
+                                 " of sample " + std::to_string(at / per_sample) + " is " +
+                                 (std::isnan(*bad) ? "NaN" : "infinite"));
+  };
+  finite(data.x, data.sample_size(), "value");
   if (info.kind == task::classify) {
     if (data.labels.size() != data.size())
       throw config_error(name, std::to_string(data.labels.size()) + " labels for " +
@@ -75,6 +90,7 @@ void check_data(const model& m, const dataset& data, const std::string& role) {
     if (data.targets.size() != data.size() * static_cast<std::size_t>(info.outputs))
       throw config_error(name, std::to_string(data.targets.size()) + " target values for " +
                                    std::to_string(data.size()) + " samples");
+    finite(data.targets, static_cast<std::size_t>(info.outputs), "target");
   }
 }
 
@@ -101,7 +117,7 @@ class metrics_csv {
     if (!out_) throw file_error(path_.string(), "cannot open for writing");
     if (header)
       out_ << "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,"
-              "samples_per_second\n";
+              "samples_per_second,skipped_steps\n";
     flush();
   }
 
@@ -121,6 +137,7 @@ class metrics_csv {
     cell("%.6f", r.test_accuracy);
     cell("%.4f", r.seconds);
     cell("%.1f", r.samples_per_second);
+    n += std::snprintf(row + n, sizeof row - n, ",%ld", r.skipped_steps);
     n += std::snprintf(row + n, sizeof row - n, "\n");
     out_.write(row, n);
     flush();
@@ -382,9 +399,13 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
       loader->start_epoch(epoch, now.batch);
       while (const auto b = loader->next()) {
         const step_result s = m.train_step(*b);
-        now.loss_sum += s.loss_sum;
-        now.correct += s.correct;
-        now.seen += static_cast<std::size_t>(b->n);
+        if (s.skipped) {  // a non-finite loss or gradient changed nothing (plan: skip_step)
+          ++now.skipped;
+        } else {
+          now.loss_sum += s.loss_sum;
+          now.correct += s.correct;
+          now.seen += static_cast<std::size_t>(b->n);
+        }
         ++now.batch;
         progress.update(now.seen, now.loss_sum, now.correct);
         const long step = epoch * per_epoch + now.batch;  // of the whole run
@@ -411,6 +432,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     rec.train_accuracy =
         classify ? static_cast<double>(now.correct) / static_cast<double>(now.seen) : nan;
     rec.samples_per_second = rec.seconds > 0 ? static_cast<double>(now.seen) / rec.seconds : 0;
+    rec.skipped_steps = now.skipped;
     rec.test_loss = rec.test_accuracy = nan;
     if (test) {
       evaluation.run(m, *test, result.test, c);

@@ -26,6 +26,7 @@ struct epoch_record {
   double test_loss = 0, test_accuracy = 0;  // NaN when there is no test set
   double seconds = 0;                       // training loop only
   double samples_per_second = 0;
+  long skipped_steps = 0;  // a non-finite loss or gradient: the step changed nothing (skip_step)
 };
 
 struct fit_options {

@@ -56,6 +56,7 @@ void add_summary(line& l, const epoch_record& r, int epochs, bool classify) {
     if (classify) l.add(" test_acc %.4f", r.test_accuracy);
   }
   l.add("  %.2f s  %.0f samples/s", r.seconds, r.samples_per_second);
+  if (r.skipped_steps > 0) l.add("  %ld steps skipped (non-finite)", r.skipped_steps);
 }
 
 }  // namespace

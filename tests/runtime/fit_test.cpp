@@ -174,10 +174,11 @@ BOOST_AUTO_TEST_CASE(trains_and_writes_one_metrics_row_per_epoch) {
   BOOST_REQUIRE(lines.size() == 4u);
   BOOST_TEST(lines[0] ==
              "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,"
-             "samples_per_second");
+             "samples_per_second,skipped_steps");
   for (int e = 0; e < 3; ++e) {
     const auto cells = cells_of(lines[e + 1]);
-    BOOST_REQUIRE(cells.size() == 8u);
+    BOOST_REQUIRE(cells.size() == 9u);
+    BOOST_TEST(cells[8] == "0");
     BOOST_TEST(cells[0] == std::to_string(e + 1));
     BOOST_TEST(std::stod(cells[1]) == 0.5);
     BOOST_TEST(std::stod(cells[2]) == r.epochs[e].train_loss, boost::test_tools::tolerance(1e-5));
