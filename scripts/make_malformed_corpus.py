@@ -115,6 +115,11 @@ put("ckpt-loss-suffix.safetensors", ckpt(epoch_loss_sum="1.5x"), "'1.5x' is not 
 put("ckpt-batch-zero.safetensors", ckpt(batch="0"), "checkpoint metadata 'kiln.batch': must be at least 1")
 put("ckpt-nul-seed.safetensors", ckpt(seed="3\u0000"), "'3\\x00' is not a non-negative integer")
 put("ckpt-truncated.safetensors", ckpt()[:-10], "truncated: the tensors need 60 data bytes, the file has 50")
+put("ckpt-plateau-short.safetensors", ckpt(plateau="0x0p+0 0x1p+0"), "checkpoint metadata 'kiln.plateau': '0x0p+0 0x1p+0' is not 5 numbers")
+put("ckpt-plateau-text.safetensors", ckpt(plateau="0 0 0 0 one"), "checkpoint metadata 'kiln.plateau': '0 0 0 0 one' is not 5 numbers")
+put("ckpt-fault-lr-zero.safetensors", ckpt(fault_lr="0x0p+0"), "checkpoint metadata 'kiln.fault_lr': must be in (0, 1]")
+put("ckpt-fault-lr-nan.safetensors", ckpt(fault_lr="nan"), "checkpoint metadata 'kiln.fault_lr': must be in (0, 1]")
+put("ckpt-skipped-negative.safetensors", ckpt(epoch_skipped="-2"), "checkpoint metadata 'kiln.epoch_skipped': '-2' is not a non-negative integer")
 
 
 # --- .npy --------------------------------------------------------------------------------------

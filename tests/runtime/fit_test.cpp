@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <new>
 #include <sstream>
@@ -205,7 +206,7 @@ BOOST_AUTO_TEST_CASE(without_a_test_set_the_test_cells_are_empty) {
   const auto lines = lines_of(read_text(dir / "metrics.csv"));
   BOOST_REQUIRE(lines.size() == 3u);
   const auto cells = cells_of(lines[1]);
-  BOOST_REQUIRE(cells.size() == 8u);
+  BOOST_REQUIRE(cells.size() == 9u);
   BOOST_TEST(cells[4].empty());
   BOOST_TEST(cells[5].empty());
 }
@@ -223,7 +224,7 @@ BOOST_AUTO_TEST_CASE(regression_reports_loss_only) {
   BOOST_TEST(r.epochs[0].test_loss == 7.5);
   BOOST_TEST(std::isnan(r.epochs[0].test_accuracy));
   const auto cells = cells_of(lines_of(read_text(dir / "metrics.csv"))[1]);
-  BOOST_REQUIRE(cells.size() == 8u);
+  BOOST_REQUIRE(cells.size() == 9u);
   BOOST_TEST(cells[3].empty());
   BOOST_TEST(!cells[4].empty());
   BOOST_TEST(cells[5].empty());
@@ -244,6 +245,33 @@ BOOST_AUTO_TEST_CASE(sample_size_must_match_the_model_input) {
   // Same size, different shape: accepted (a dense model reads 1x2x2 as 4 values).
   linear_softmax flat({4}, 3, 8);
   BOOST_CHECK_NO_THROW(rt::fit(flat, train, nullptr, quiet(1, 8)));
+  // Two image layouts of the same size disagree: the pixels would be scrambled.
+  linear_softmax image({2, 2, 1}, 3, 8);
+  expect_error<config_error>([&] { rt::fit(image, train, nullptr, quiet(1, 8)); },
+                             "training data (blobs)",
+                             "sample shape 1x2x2 does not match the model input 2x2x1");
+  train.sample_shape = {4};  // a flat dataset (a CSV row) goes into any layout of its size
+  BOOST_CHECK_NO_THROW(rt::fit(image, train, nullptr, quiet(1, 8)));
+}
+
+BOOST_AUTO_TEST_CASE(values_and_targets_must_be_finite) {
+  rt::dataset train = blobs(20, 4, 3, 1);
+  train.x[4 * 5 + 3] = std::numeric_limits<float>::infinity();
+  linear_softmax model({4}, 3, 8);
+  expect_error<config_error>([&] { rt::fit(model, train, nullptr, quiet(1, 8)); },
+                             "training data (blobs)", "value 3 of sample 5 is infinite");
+  expect_error<config_error>([&] { rt::evaluate(model, train, 8); }, "evaluation data (blobs)",
+                             "value 3 of sample 5 is infinite");
+  BOOST_TEST(model.train_steps == 0);
+
+  rt::dataset data;
+  data.sample_shape = {1};
+  data.target_size = 1;
+  data.x = {0, 0, 0};
+  data.targets = {1, std::numeric_limits<float>::quiet_NaN(), 3};
+  zero_regressor regressor;
+  expect_error<config_error>([&] { rt::fit(regressor, data, nullptr, quiet(1, 3)); },
+                             "training data", "target 0 of sample 1 is NaN");
 }
 
 BOOST_AUTO_TEST_CASE(labels_must_be_within_the_outputs) {
