@@ -2,7 +2,6 @@
 // own writers (and the ONNX protobuf classes), so the seeds follow the formats as kiln writes
 // them today. The fuzzers start from these and from the malformed corpus in tests/data.
 #include <onnx/onnx_pb.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,11 +14,13 @@
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
+#include "../support/files.hpp"
 #include "toy_model.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln;
-using bytes = std::vector<std::uint8_t>;
+using kiln::test::bytes;
+using kiln::test::gzip;
 
 namespace {
 
@@ -39,27 +40,11 @@ bytes file(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-bytes gzip(const bytes& data) {
-  z_stream z{};
-  if (deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw std::runtime_error("deflateInit2");
-  bytes out(deflateBound(&z, data.size()));
-  z.next_in = const_cast<Bytef*>(data.data());
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = out.data();
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-bytes idx(std::vector<std::uint32_t> dims, std::size_t n) {
-  bytes b{0, 0, 8, static_cast<std::uint8_t>(dims.size())};
-  for (auto d : dims)
-    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(d >> s));
-  for (std::size_t i = 0; i < n; ++i) b.push_back(static_cast<std::uint8_t>(i * 7));
-  return b;
+// IDX with n data bytes (i·7 mod 256).
+bytes idx(const std::vector<std::uint32_t>& dims, std::size_t n) {
+  bytes data(n);
+  for (std::size_t i = 0; i < n; ++i) data[i] = static_cast<std::uint8_t>(i * 7);
+  return kiln::test::idx_file(dims, data);
 }
 
 const std::vector<float> w = {0.5f, -1, 2, 3.25f, 4, 5, 6, 7, 8, 9, 10, 11};
