@@ -233,17 +233,32 @@ class trainer final : public rt::model {
                                       std::to_string(b.global()));
     const double lr = current_lr();
     ++steps_;
+    if constexpr (skips) std::copy(b_, b_ + lay::buffer_floats, kept_b_);
     step_comm_ = comm_;  // batch_norm's statistics are exchanged too
     forward(b, true, L - 2, true);
     const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+    // This rank's part of the loss alone may be non-finite: it then puts a NaN into each
+    // gradient it sends, so that every rank finds the fault in the sums and all decide alike.
+    poison_ = !std::isfinite(r.loss_sum);
     backward<false>(b, lr);
     if (overlap_) comm_->finish("the gradients");
     step_comm_ = nullptr;
     if (!overlap_ && backward_from_ < L) {
       const std::size_t from = lay::rows[backward_from_].param_base;
+      if (poison_) g_[from] = std::numeric_limits<float>::quiet_NaN();
       comm_->sum({g_ + from, lay::params - from}, "the gradients");
     }
-    update_layer<every_layer>(lr, per_layer ? 1.0 : clip_scale(std::sqrt(trainable_sum_squares())));
+    poison_ = false;
+    double clip = 1;
+    if constexpr (skips || regs.global) {
+      const double sum = trainable_sum_squares();
+      if (!std::isfinite(sum))
+        return nonfinite(std::isfinite(r.loss_sum) ? fault{fault::gradient, first_nonfinite(g_)}
+                                                   : fault{fault::loss, 0, r.loss_sum});
+      clip = clip_scale(std::sqrt(sum));
+    }
+    update_layer<every_layer>(lr, clip);  // stop_run: its fused check stops every rank alike
+    skipped_in_a_row_ = 0;
     return r;
   }
 
@@ -651,9 +666,11 @@ class trainer final : public rt::model {
       } else if constexpr (lay::rows[I].param_size > 0) {
         // Data-parallel, overlapped: this layer's gradients travel while the layers before it
         // run their backward pass.
-        if (overlap_ && step_comm_ && !frozen_[I])
+        if (overlap_ && step_comm_ && !frozen_[I]) {
+          if (poison_) c.gw[0] = std::numeric_limits<float>::quiet_NaN();  // see reduced_step
           step_comm_->start_sum({g_ + lay::rows[I].param_base, lay::rows[I].param_size},
                                 "the gradients");
+        }
       }
       if (overlap_ && step_comm_) step_comm_->progress("the gradients");
       return c.dx;
@@ -897,6 +914,7 @@ class trainer final : public rt::model {
   const rt::comm* comm_ = nullptr;       // data-parallel training's ranks (set_comm)
   const rt::comm* step_comm_ = nullptr;  // comm_ while a data-parallel step runs its layers
   bool overlap_ = false;                 // trainer_options::overlap
+  bool poison_ = false;  // this rank's loss is not finite: its gradients tell the other ranks
   dsl::lr_clock clock_{};
   dsl::plateau_state plateau_{};
   double fault_lr_ = 1;  // skip_step: lr_factor to the power of the steps skipped

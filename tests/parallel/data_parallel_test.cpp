@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -219,6 +220,37 @@ BOOST_AUTO_TEST_CASE(the_loss_is_the_mean_over_the_global_batch) {
   parallel.set_comm(nullptr);
   BOOST_TEST(max_difference(alone, parallel) < 1e-6);
   BOOST_TEST(max_difference(alone.parameters(), parallel.parameters()) > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_nan_on_one_rank_is_met_by_every_rank_alike) {
+  // Rank 0's part of the global batch holds a NaN, rank 1's does not: the fault travels in the
+  // gradient sums, so both ranks skip the step (skip_step) or both stop (stop_run) -- neither
+  // waits for the other in a collective -- with summed gradients and with overlapped ones.
+  const rt::comm& w = world();
+  rt::dataset d = images(4, 5);
+  std::fill(d.x.begin(), d.x.begin() + 64, std::numeric_limits<float>::quiet_NaN());
+  const int lo = w.rank() == 0 ? 0 : 2;
+  const rt::batch part{2, d.x.data() + 64 * lo, d.labels.data() + lo, nullptr, lo, 4};
+  constexpr auto skipping =
+      schedule{.optimizer = adam{.lr = 0.01}, .batch = 16, .nonfinite = skip_step{}};
+  for (const bool overlap : {false, true}) {
+    BOOST_TEST_CONTEXT("overlap " << overlap) {
+      auto t = kiln::compile<mlp, skipping>({.overlap = overlap});
+      const std::vector<float> before(t.parameters().begin(), t.parameters().end());
+      t.set_comm(&w);
+      BOOST_TEST(t.train_step(part).skipped);
+      t.set_comm(nullptr);
+      BOOST_TEST(std::equal(before.begin(), before.end(), t.parameters().begin()));
+      BOOST_TEST(t.current_lr() == 0.005);
+
+      auto s = kiln::compile<mlp, schedule{.optimizer = adam{.lr = 0.01}, .batch = 16}>(
+          {.overlap = overlap});
+      s.set_comm(&w);
+      BOOST_CHECK_THROW(s.train_step(part), kiln::numeric_error);
+      s.set_comm(nullptr);
+      w.barrier("both ranks stopped");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(resuming_on_the_same_ranks_gives_the_uninterrupted_run) {
