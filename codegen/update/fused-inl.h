@@ -4,9 +4,9 @@
 // move the average towards it. With a row constraint (max_norm) the pass goes row by row: the
 // squared norm of each new row is summed as it is stored, and the row is rescaled (and
 // averaged) while still in cache. Tails run the same chunk code on lane-sized copies. When the
-// plan stops on non-finite values, the pass also sums g − g and p_new − p_new: zero while all
-// is finite, NaN from the first NaN or infinity on -- two subtractions and two additions per
-// chunk of a loop bound by memory.
+// plan stops on non-finite values, the pass also ORs the bits of g − g and p_new − p_new: zero
+// while all is finite, a NaN from the first NaN or infinity on -- two subtractions and two ORs
+// per chunk of a loop bound by memory.
 #if defined(KILN_CODEGEN_UPDATE_FUSED_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef KILN_CODEGEN_UPDATE_FUSED_INL_H_
 #undef KILN_CODEGEN_UPDATE_FUSED_INL_H_
@@ -57,7 +57,8 @@ HWY_INLINE void average(D d, V p, hn::TFromD<D>* ema) {
   hn::StoreU(hn::MulAdd(hn::Sub(p, e), hn::Set(d, hn::TFromD<D>(1 - Cfg::ema)), e), d, ema);
 }
 
-// Σ(x − x) of the gradients read and of the weights written (Cfg::check).
+// The bits of every x − x (0 for a finite x, a NaN otherwise) of the gradients read and of the
+// weights written, OR-ed together (Cfg::check).
 template <class D>
 struct finite_sums {
   hn::Vec<D> g, p;
@@ -76,9 +77,9 @@ HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<
   const auto np = stage<Cfg::opt>::step(d, c.opt, s, i, vp, vg);
   hn::StoreU(np, d, p + i);
   if constexpr (Average) average<Cfg>(d, np, ema + i);
-  if constexpr (Cfg::check) {
-    f.g = hn::Add(f.g, hn::Sub(raw, raw));
-    f.p = hn::Add(f.p, hn::Sub(np, np));
+  if constexpr (Cfg::check) {  // OR: a one-cycle dependency from chunk to chunk, not an add's four
+    f.g = hn::Or(f.g, hn::Sub(raw, raw));
+    f.p = hn::Or(f.p, hn::Sub(np, np));
   }
   return np;
 }

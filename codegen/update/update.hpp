@@ -82,8 +82,8 @@ struct update_args {
   std::size_t row = 0;  // row length when a row constraint applies (n / dims[0]); 0: no rows
   typename Cfg::scalars k{};
   double clip = 1;  // this step's gradient scale from clip_norm, else 1
-  // Cfg::check: receives Σ(g − g) and Σ(p_new − p_new) over the call, 0 while every gradient
-  // and new weight is finite, NaN otherwise. Null: not wanted.
+  // Cfg::check: receives [0] for the gradients, [1] for the new weights: 0 while all of them
+  // are finite, NaN otherwise. Null: not wanted.
   float* check = nullptr;
   // values::runtime: the optimizer's hyperparameters (of the form the loop was compiled for).
   [[no_unique_address]] std::conditional_t<Cfg::runtime, typename Cfg::opt_type, no_values> h{};
