@@ -156,7 +156,7 @@ class trainer final : public rt::model {
     if (threads < 1) throw config_error("threads", "must be at least 1");
     single_threaded_blas();
     if (!team_ || team_->size() != threads) team_ = std::make_unique<rt::team>(threads);
-    // Each member's finiteness sums of each tensor (the fused update's checks).
+    // Each member's finiteness checks of each tensor (the fused update's).
     checks_.assign(std::size_t(threads) * lay::tensor_count * 2, 0.0f);
   }
   void begin_epoch(int epoch, long steps_per_epoch) override {
@@ -498,8 +498,9 @@ class trainer final : public rt::model {
   // the message is built only to be thrown.
   rt::step_result nonfinite(const fault& f) {
     std::string stopped;  // empty: no allocation on the way to a skip
-    if constexpr (!skips) stopped = "; training stopped (plan: .nonfinite = stop_run{})";
-    if constexpr (skips) {
+    if constexpr (!skips) {
+      stopped = "; training stopped (plan: .nonfinite = stop_run{})";
+    } else {
       std::copy(kept_b_, kept_b_ + lay::buffer_floats, b_);
       if (++skipped_in_a_row_ < Plan.nonfinite.max_in_a_row) {
         fault_lr_ *= Plan.nonfinite.lr_factor;
@@ -542,10 +543,11 @@ class trainer final : public rt::model {
           return t;
     return 0;
   }
-  // After layer I's update (stop_run): each member's sums of its part of each tensor.
+  // After layer I's update (stop_run): each member's checks of its part of each tensor.
   template <std::size_t I>
   void check_update() {
-    for (std::size_t layer = I == every_layer ? L : I + 1; layer-- > (I == every_layer ? 1 : I);)
+    constexpr std::size_t first = I == every_layer ? 1 : I, last = I == every_layer ? L - 1 : I;
+    for (std::size_t layer = last + 1; layer-- > first;)
       for (std::size_t t = 0; t < lay::tensor_count; ++t) {
         if (lay::tensors[t].layer != layer || frozen_[layer]) continue;
         for (int m = 0; m < team_->size(); ++m) {
@@ -919,7 +921,7 @@ class trainer final : public rt::model {
   dsl::plateau_state plateau_{};
   double fault_lr_ = 1;  // skip_step: lr_factor to the power of the steps skipped
   long skipped_in_a_row_ = 0;
-  std::vector<float> checks_;  // stop_run: the update's finiteness sums, per member and tensor
+  std::vector<float> checks_;  // stop_run: the update's finiteness checks, per member and tensor
   rt::rng rng_;
   rt::model_info info_;
   std::vector<rt::tensor> tensors_;

@@ -60,7 +60,7 @@ HWY_INLINE void average(D d, V p, hn::TFromD<D>* ema) {
 // The bits of every x − x (0 for a finite x, a NaN otherwise) of the gradients read and of the
 // weights written, OR-ed together (Cfg::check).
 template <class D>
-struct finite_sums {
+struct finite_bits {
   hn::Vec<D> g, p;
 };
 
@@ -68,7 +68,7 @@ struct finite_sums {
 template <class Cfg, bool Average, class D>
 HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<D>* p,
                                    const hn::TFromD<D>* g, hn::TFromD<D>* const* s,
-                                   hn::TFromD<D>* ema, std::size_t i, finite_sums<D>& f) {
+                                   hn::TFromD<D>* ema, std::size_t i, finite_bits<D>& f) {
   constexpr auto all = dsl::index_for<Cfg::regs.size>{};
   const auto vp = hn::LoadU(d, p + i);
   const auto raw = hn::LoadU(d, g + i);
@@ -98,7 +98,7 @@ struct streams {
 template <class Cfg, bool Norm, bool Average, class D, int S>
 HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
                                   const streams<hn::TFromD<D>, S>& m, std::size_t begin,
-                                  std::size_t end, finite_sums<D>& f) {
+                                  std::size_t end, finite_bits<D>& f) {
   using T = hn::TFromD<D>;
   const std::size_t lanes = hn::Lanes(d);
   auto sum = hn::Zero(d);
@@ -171,7 +171,7 @@ HWY_NOINLINE void fused_update(const update_args<Cfg>& a) {
   constexpr bool averaged = Cfg::ema > 0;
   streams<T, S> m{a.p, a.g, {}, a.ema};
   for (int k = 0; k < S; ++k) m.s[k] = a.state[k];
-  finite_sums<D> f{hn::Zero(d), hn::Zero(d)};
+  finite_bits<D> f{hn::Zero(d), hn::Zero(d)};
   [&] {
     if constexpr (Cfg::rows) {
       if (a.row != 0) {

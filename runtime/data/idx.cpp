@@ -13,6 +13,7 @@
 #include <string>
 
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/bytes.hpp"
 
 namespace kiln::rt {
 namespace {
@@ -23,7 +24,6 @@ constexpr std::size_t io_chunk = std::size_t{1} << 16;
 // Decompressed data grows geometrically from here up to the size the header claims, so a tiny
 // file claiming gigabytes costs only what it really inflates to.
 constexpr std::size_t first_gzip_allocation = std::size_t{1} << 20;
-constexpr std::uintmax_t max_deflate_ratio = 1032;
 
 struct file_closer {
   void operator()(std::FILE* f) const noexcept { std::fclose(f); }
@@ -208,10 +208,9 @@ idx_u8 read_raw(std::FILE* f, const std::string& path, std::uintmax_t file_size)
 idx_u8 read_gzip(std::FILE* f, const std::string& path, std::uintmax_t file_size) {
   gzip_source src(f, path);
   idx_header h = read_header(src, path);
-  // Deflate cannot compress better than 1032:1, so a header claiming more than that is a lie
-  // found before anything is allocated for it.
+  // A header claiming more than deflate can inflate to is a lie found before any allocation.
   if (std::uintmax_t most;
-      !__builtin_mul_overflow(file_size, max_deflate_ratio, &most) && h.data_bytes > most)
+      !__builtin_mul_overflow(file_size, io::max_deflate_ratio, &most) && h.data_bytes > most)
     throw file_error(path, "claims " + expected_bytes(h) + ", more than a " +
                                std::to_string(file_size) + "-byte gzip file can inflate to");
   std::vector<std::uint8_t> data;

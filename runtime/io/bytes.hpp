@@ -16,6 +16,10 @@
 
 namespace kiln::rt::io {
 
+// Deflate's best case is 1032:1 (258-byte matches of 2 bits each): a gzip or zip member claiming
+// more than this times its compressed size is refused before anything is allocated for it.
+inline constexpr std::uint64_t max_deflate_ratio = 1032;
+
 // Reads the whole file. Throws kiln::file_error for a missing or unreadable file, one that is not
 // a regular file (a device such as /dev/zero never ends), and one larger than `limit`.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path,

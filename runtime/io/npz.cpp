@@ -17,8 +17,6 @@ namespace fs = std::filesystem;
 
 // What the members of one archive may inflate to, together: zip bombs stop here.
 constexpr std::uint64_t max_inflated = std::uint64_t{1} << 34;
-// Deflate's best case is 1032:1 (258-byte matches of 2 bits each).
-constexpr std::uint64_t max_deflate_ratio = 1032;
 
 struct archive_closer {
   void operator()(zip_t* z) const noexcept { zip_discard(z); }
@@ -105,7 +103,7 @@ tensor_file parse_npz(std::span<const std::uint8_t> bytes, const std::string& pa
         throw file_error(where, "stored member declares " + std::to_string(st.size) +
                                     " bytes but holds " + std::to_string(st.comp_size));
     } else if (st.comp_method == ZIP_CM_DEFLATE) {
-      if (st.size / max_deflate_ratio > st.comp_size)
+      if (st.size / io::max_deflate_ratio > st.comp_size)
         throw file_error(where, "declares " + std::to_string(st.size) + " bytes, more than " +
                                     std::to_string(st.comp_size) +
                                     " deflated bytes can inflate to");
