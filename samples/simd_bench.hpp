@@ -18,7 +18,8 @@ using namespace kiln::dsl;
 
 // The benchmarked plans: PyTorch's benchmark set (names and hyperparameters of
 // ../shared/peers/torch_optim_bench.py), the variants with more state, and two fused
-// optimizer + regularizer combinations.
+// optimizer + regularizer combinations; last, SGD and Adam with skip_step, whose loops carry no
+// finiteness check (stop_run's, the default, is in every other plan): the check's cost.
 inline constexpr std::size_t row = 1000;  // max_norm's row length in the benchmark
 template <auto... Plans>
 struct plan_list {};
@@ -33,7 +34,9 @@ using plans = plan_list<
     schedule{.optimizer = adam{.lr = 1e-3, .amsgrad = true}},
     schedule{.optimizer = adamw{.lr = 1e-3, .weight_decay = 1e-2}},
     schedule{.optimizer = adam{.lr = 1e-3}, .regularizer = clip_value{1.0} + l2{1e-4} + l1{1e-5}},
-    schedule{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9}, .regularizer = max_norm{3.0}}>;
+    schedule{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9}, .regularizer = max_norm{3.0}},
+    schedule{.optimizer = sgd{.lr = 1e-3}, .nonfinite = skip_step{}},
+    schedule{.optimizer = adam{.lr = 1e-3}, .nonfinite = skip_step{}}>;
 inline constexpr const char* names[] = {"SGD",
                                         "SGD_wd",
                                         "SGD_mom",
@@ -45,7 +48,9 @@ inline constexpr const char* names[] = {"SGD",
                                         "Adam_amsgrad",
                                         "AdamW",
                                         "Adam+clip+l2+l1",
-                                        "SGD_mom+max_norm"};
+                                        "SGD_mom+max_norm",
+                                        "SGD_unchecked",
+                                        "Adam_unchecked"};
 
 // One tensor (or one thread's part of it): parameters, gradients, optimizer state.
 struct tensor {

@@ -8,8 +8,8 @@ endif()
 string(JSON rows LENGTH "${out}" results)
 string(REGEX MATCHALL "\"target\": \"scalar\"" scalar "${out}")
 list(LENGTH scalar scalar_rows)
-if(NOT scalar_rows EQUAL 24)  # 12 plans x 2 thread counts
-  message(FATAL_ERROR "expected 24 scalar rows, got ${scalar_rows}:\n${out}")
+if(NOT scalar_rows EQUAL 28)  # 14 plans x 2 thread counts
+  message(FATAL_ERROR "expected 28 scalar rows, got ${scalar_rows}:\n${out}")
 endif()
 if(NOT EXISTS ${WORK}/chart.png)
   message(FATAL_ERROR "no chart written")
