@@ -5,6 +5,8 @@ include(CMakePackageConfigHelpers)
 
 set(KILN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/kiln)
 
+install(DIRECTORY core/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/core
+        FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(DIRECTORY dsl/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/dsl
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(DIRECTORY codegen/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/codegen
@@ -13,7 +15,7 @@ install(DIRECTORY runtime/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/runtime
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(FILES codegen/kiln.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln)
 
-install(TARGETS kiln kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_runtime
+install(TARGETS kiln kiln_core kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_runtime
         EXPORT kilnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 
 namespace kiln::codegen {
 

@@ -31,10 +31,10 @@
 #include "kiln/dsl/lr/plateau.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/data/dataset.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/model.hpp"
-#include "kiln/runtime/parallel/team.hpp"
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/team.hpp"
+#include "kiln/core/rng.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
 namespace kiln {

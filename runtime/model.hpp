@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "kiln/runtime/data/augment.hpp"
-#include "kiln/runtime/error.hpp"
-#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/core/error.hpp"
+#include "kiln/core/batch.hpp"
+#include "kiln/core/comm.hpp"
 #include "kiln/runtime/tensor.hpp"
 
 namespace kiln::rt {
@@ -36,27 +37,6 @@ struct model_info {
   // full_batch_step once per epoch instead of train_step per mini-batch, and `batch` is the
   // chunk the data is evaluated in.
   bool full_batch = false;
-};
-
-// One mini-batch. x holds n samples back to back; labels (classify) or targets (regress).
-struct batch {
-  int n = 0;
-  const float* x = nullptr;
-  const std::int32_t* labels = nullptr;
-  const float* targets = nullptr;
-  // Data-parallel training: these n samples are samples [offset, offset + n) of a global batch
-  // of `total` samples shared among the ranks (the loss is the mean over all of them). 0: n.
-  int offset = 0, total = 0;
-  int global() const noexcept { return total > 0 ? total : n; }
-};
-
-// Loss summed (not averaged) over the batch, so that epoch means are exact.
-struct step_result {
-  double loss_sum = 0;
-  int correct = 0;  // classify: samples whose arg-max output equals the label
-  // The loss or a gradient was not finite and the plan skips such steps (skip_step): nothing
-  // changed, and loss_sum and correct are not to be counted.
-  bool skipped = false;
 };
 
 // What a checkpoint needs beyond the tensors to continue a run bit-identically.

@@ -14,7 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/data/loader.hpp>
-#include <kiln/runtime/parallel/comm.hpp>
+#include <kiln/core/comm.hpp>
 
 #include <time.h>
 

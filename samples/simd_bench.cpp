@@ -9,7 +9,7 @@
 //   simd_bench [--optimizers Adam,SGD] [--targets AVX2,SCALAR] [--sizes 1e5,3e7] [--threads 1,2]
 //              [--reps N] [--rounds R] [--json] [--png chart.png]
 #include <CLI/CLI.hpp>
-#include <kiln/runtime/parallel/team.hpp>
+#include <kiln/core/team.hpp>
 
 #include <hwy/aligned_allocator.h>
 #include <time.h>

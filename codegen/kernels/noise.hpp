@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/rng.hpp"
 
 namespace kiln::kernels {
 

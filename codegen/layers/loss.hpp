@@ -6,7 +6,7 @@
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/loss.hpp"
-#include "kiln/runtime/model.hpp"
+#include "kiln/core/batch.hpp"
 
 namespace kiln::codegen {
 

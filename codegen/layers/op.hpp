@@ -17,9 +17,9 @@
 #include <cstddef>
 
 #include "kiln/dsl/model.hpp"
-#include "kiln/runtime/parallel/comm.hpp"
-#include "kiln/runtime/parallel/team.hpp"
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/comm.hpp"
+#include "kiln/core/team.hpp"
+#include "kiln/core/rng.hpp"
 
 namespace kiln::codegen {
 

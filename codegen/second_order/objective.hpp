@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 
 namespace kiln::second_order {
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 
 namespace kiln::second_order {
 

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "kiln/runtime/data/fashion_mnist.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/ensemble/ensemble.hpp"
 #include "kiln/runtime/io/import.hpp"
-#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/core/comm.hpp"
 #include "kiln/runtime/parallel/distributed.hpp"
 #include "kiln/runtime/train/fit.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 
 namespace kiln::rt {
 namespace {

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/rng.hpp"
 
 namespace kiln::rt {
 

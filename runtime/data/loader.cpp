@@ -7,8 +7,8 @@
 #include <string>
 #include <utility>
 
-#include "kiln/runtime/error.hpp"
-#include "kiln/runtime/parallel/team.hpp"
+#include "kiln/core/error.hpp"
+#include "kiln/core/team.hpp"
 
 namespace kiln::rt {
 

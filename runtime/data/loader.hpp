@@ -15,7 +15,7 @@
 
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/rng.hpp"
 
 namespace kiln::rt {
 

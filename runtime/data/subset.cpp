@@ -4,8 +4,8 @@
 #include <numeric>
 #include <string>
 
-#include "kiln/runtime/error.hpp"
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/error.hpp"
+#include "kiln/core/rng.hpp"
 
 namespace kiln::rt {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/io/import.hpp"
 
 namespace kiln::rt {

@@ -8,7 +8,7 @@
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/io/tensor_file.hpp"
 #include "kiln/runtime/model.hpp"
-#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/core/comm.hpp"
 #include "kiln/runtime/train/fit.hpp"
 
 namespace kiln::rt {

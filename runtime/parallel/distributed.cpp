@@ -4,7 +4,7 @@
 #include <bit>
 #include <cstring>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 
 namespace kiln::rt {
 namespace {

@@ -13,10 +13,10 @@
 #include <utility>
 
 #include "kiln/runtime/data/loader.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/parallel/distributed.hpp"
-#include "kiln/runtime/parallel/team.hpp"
+#include "kiln/core/team.hpp"
 #include "kiln/runtime/train/progress.hpp"
 
 namespace kiln::rt {

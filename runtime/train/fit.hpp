@@ -8,7 +8,7 @@
 
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
-#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/core/comm.hpp"
 
 namespace kiln::rt {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/import.hpp"
 #include "kiln/runtime/io/safetensors.hpp"

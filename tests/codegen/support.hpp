@@ -6,7 +6,7 @@
 
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/rng.hpp"
 
 namespace kiln::test {
 

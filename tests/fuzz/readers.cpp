@@ -14,7 +14,7 @@
 #include "kiln/runtime/data/cifar10.hpp"
 #include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/data/idx.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/npy.hpp"

@@ -17,13 +17,13 @@
 #include "kiln/runtime/data/cifar10.hpp"
 #include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/data/idx.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/onnx.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/rng.hpp"
 
 using namespace kiln;
 using bytes = std::vector<std::uint8_t>;

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "../runtime/support.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
 

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "../runtime/support.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
 

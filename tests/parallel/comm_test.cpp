@@ -7,8 +7,8 @@
 #include <numeric>
 #include <vector>
 
-#include "kiln/runtime/error.hpp"
-#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/core/error.hpp"
+#include "kiln/core/comm.hpp"
 
 using kiln::rt::comm;
 

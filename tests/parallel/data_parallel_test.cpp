@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "kiln/runtime/ensemble/ensemble.hpp"
-#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/core/comm.hpp"
 #include "kiln/runtime/parallel/distributed.hpp"
 
 using namespace kiln::dsl;

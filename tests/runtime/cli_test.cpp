@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "kiln/runtime/app/cli.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "support.hpp"
 
 using namespace kiln;

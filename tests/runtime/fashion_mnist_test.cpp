@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "kiln/runtime/data/fashion_mnist.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "support.hpp"
 
 using namespace kiln;

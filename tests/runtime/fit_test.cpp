@@ -8,7 +8,7 @@
 #include <new>
 #include <sstream>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "kiln/runtime/train/fit.hpp"
 #include "support.hpp"
 

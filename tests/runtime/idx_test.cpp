@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "kiln/runtime/data/idx.hpp"
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 #include "support.hpp"
 
 using namespace kiln;

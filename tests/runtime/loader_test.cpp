@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "kiln/runtime/data/loader.hpp"
-#include "kiln/runtime/error.hpp"
-#include "kiln/runtime/parallel/team.hpp"
+#include "kiln/core/error.hpp"
+#include "kiln/core/team.hpp"
 #include "support.hpp"
 
 #include "../support/allocations.hpp"  // the allocation counter: kiln::test::allocations

@@ -18,7 +18,7 @@
 
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
-#include "kiln/runtime/rng.hpp"
+#include "kiln/core/rng.hpp"
 #include "../support/files.hpp"
 
 namespace kiln::test {

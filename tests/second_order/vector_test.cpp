@@ -6,7 +6,7 @@
 
 #include <kiln/codegen/dispatch.hpp>
 #include <kiln/codegen/kernels/vector.hpp>
-#include <kiln/runtime/rng.hpp>
+#include <kiln/core/rng.hpp>
 
 #include <hwy/targets.h>
 

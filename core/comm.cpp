@@ -1,4 +1,4 @@
-#include "kiln/runtime/parallel/comm.hpp"
+#include "kiln/core/comm.hpp"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "kiln/runtime/error.hpp"
+#include "kiln/core/error.hpp"
 
 #if KILN_HAVE_MPI
 #include <mpi.h>

@@ -1,4 +1,4 @@
-#include "kiln/runtime/parallel/team.hpp"
+#include "kiln/core/team.hpp"
 
 #include <exception>
 
