@@ -13,7 +13,7 @@ find_package(ONNX REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 # MPI (libopenmpi-dev) is optional: data-parallel training and distributed ensembles
-# (core/comm.cpp). Without it kiln builds as usual, every job has one rank and the
+# (core/comm/mpi.cpp). Without it kiln builds as usual, every job has one rank and the
 # MPI tests skip. KILN_WITH_MPI=OFF leaves it out even when installed.
 if(NOT DEFINED KILN_WITH_MPI OR KILN_WITH_MPI)
   find_package(MPI COMPONENTS CXX)

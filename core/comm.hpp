@@ -1,14 +1,14 @@
 // The ranks of a job started by mpirun, as kiln uses them: rank and size, in-place sums
 // (allreduce), broadcasts from one rank, gathers of one value per rank, subgroups. MPI stays in
-// comm.cpp: without MPI (not installed when kiln was built, or a program not started by mpirun)
-// there is one rank and every collective is a no-op.
+// comm/mpi.cpp: without MPI (not installed when kiln was built: comm/single.cpp; or a program not
+// started by mpirun) there is one rank and every collective is a no-op.
 //
 // Failures never hang a job. An MPI error becomes a kiln::error naming the operation. A rank
 // that dies is seen by mpirun, which ends the job ("mpirun noticed that process rank 1 ...
 // exited on signal 9"). A rank that stops answering (hangs, or died where mpirun cannot see it)
-// is caught by a watchdog: when one collective has waited longer than timeout() seconds, the
-// rank prints which collective and how long, and exits with status 1, which makes mpirun end
-// the job.
+// is caught by a watchdog (comm/watchdog.hpp): when one collective has waited longer than timeout()
+// seconds, the rank prints which collective and how long, and exits with status 1, which makes
+// mpirun end the job.
 #pragma once
 
 #include <cstddef>
@@ -102,7 +102,7 @@ class comm {
   std::string describe() const;
 
  public:
-  struct handle;  // opaque: the MPI communicator (comm.cpp)
+  struct handle;  // opaque: the MPI communicator (comm/mpi.cpp)
 
  private:
   comm(std::unique_ptr<handle> h, int rank, int size);
