@@ -1,23 +1,21 @@
 #include "kiln/runtime/train/fit.hpp"
 
-#include <algorithm>
-#include <bit>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
-#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 
-#include "kiln/runtime/data/loader.hpp"
 #include "kiln/core/error.hpp"
+#include "kiln/runtime/data/loader.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/parallel/distributed.hpp"
-#include "kiln/core/team.hpp"
+#include "kiln/runtime/train/evaluator.hpp"
+#include "kiln/runtime/train/inputs.hpp"
+#include "kiln/runtime/train/metrics_csv.hpp"
 #include "kiln/runtime/train/progress.hpp"
+#include "kiln/runtime/train/ranks.hpp"
 
 namespace kiln::rt {
 namespace {
@@ -25,245 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-std::string shape_text(const std::vector<int>& shape) {
-  std::string s;
-  for (int d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
-  return s.empty() ? "(none)" : s;
-}
-
-std::size_t product(const std::vector<int>& shape) {
-  std::size_t p = 1;
-  for (int d : shape) p *= static_cast<std::size_t>(std::max(d, 0));
-  return p;
-}
-
-// Samples [first, first + count) of `data` as a batch: a view, nothing copied.
-batch view(const dataset& data, std::size_t first, std::size_t count) {
-  return {
-      static_cast<int>(count), data.x.data() + first * data.sample_size(),
-      data.labels.empty() ? nullptr : data.labels.data() + first,
-      data.targets.empty() ? nullptr : data.targets.data() + first * std::size_t(data.target_size)};
-}
-
-// Everything the model would otherwise trip over in the middle of an epoch.
-void check_data(const model& m, const dataset& data, const std::string& role) {
-  const model_info& info = m.info();
-  const std::string name = data.name.empty() ? role : role + " (" + data.name + ")";
-  if (data.size() == 0) throw config_error(name, "has no samples");
-  if (data.sample_size() != product(info.input))
-    throw config_error(
-        name, "sample shape " + shape_text(data.sample_shape) + " (" +
-                  std::to_string(data.sample_size()) + " values) does not match the model input " +
-                  shape_text(info.input) + " (" + std::to_string(product(info.input)) + " values)");
-  // Same count, other layout (3x32x32 against 1x96x32) would train on scrambled pixels; a flat
-  // side (a CSV row, a model taking {784}) has no layout to disagree with.
-  if (data.sample_shape.size() > 1 && info.input.size() > 1 && data.sample_shape != info.input)
-    throw config_error(name, "sample shape " + shape_text(data.sample_shape) +
-                                 " does not match the model input " + shape_text(info.input));
-  if (data.x.size() != data.size() * data.sample_size())
-    throw config_error(name, std::to_string(data.x.size()) + " values are not a whole number of " +
-                                 std::to_string(data.sample_size()) + "-value samples");
-  // A NaN in the data would surface steps later as a non-finite loss: name it now.
-  const auto finite = [&](const std::vector<float>& v, std::size_t per_sample, const char* what) {
-    const auto bad = std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); });
-    if (bad == v.end()) return;
-    const auto at = static_cast<std::size_t>(bad - v.begin());
-    throw config_error(name, std::string(what) + " " + std::to_string(at % per_sample) +
-                                 " of sample " + std::to_string(at / per_sample) + " is " +
-                                 (std::isnan(*bad) ? "NaN" : "infinite"));
-  };
-  finite(data.x, data.sample_size(), "value");
-  if (info.kind == task::classify) {
-    if (data.labels.size() != data.size())
-      throw config_error(name, std::to_string(data.labels.size()) + " labels for " +
-                                   std::to_string(data.size()) + " samples");
-    for (std::size_t i = 0; i < data.labels.size(); ++i)
-      if (data.labels[i] < 0 || data.labels[i] >= info.outputs)
-        throw config_error(name, "label " + std::to_string(data.labels[i]) + " of sample " +
-                                     std::to_string(i) + " is outside [0, " +
-                                     std::to_string(info.outputs) + ") (the model's outputs)");
-  } else {
-    if (data.target_size != info.outputs)
-      throw config_error(name, "targets have " + std::to_string(data.target_size) +
-                                   " values per sample, the model outputs " +
-                                   std::to_string(info.outputs));
-    if (data.targets.size() != data.size() * static_cast<std::size_t>(info.outputs))
-      throw config_error(name, std::to_string(data.targets.size()) + " target values for " +
-                                   std::to_string(data.size()) + " samples");
-    finite(data.targets, static_cast<std::size_t>(info.outputs), "target");
-  }
-}
-
-void check_batch(const model& m, int batch) {
-  if (batch < 1) throw config_error("batch", "must be at least 1, got " + std::to_string(batch));
-  // The model's buffers are sized for its batch; a larger one would overrun them.
-  if (const int built = m.info().batch; built > 0 && batch > built)
-    throw config_error("batch", std::to_string(batch) +
-                                    " is larger than the batch size the model was built for (" +
-                                    std::to_string(built) + ")");
-}
-
-class metrics_csv {
- public:
-  // `append`: a resumed run adds its epochs to the rows already there.
-  metrics_csv(const fs::path& dir, bool append) {
-    if (dir.empty()) return;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw file_error(dir.string(), "cannot create the folder: " + ec.message());
-    path_ = dir / "metrics.csv";
-    const bool header = !append || !fs::exists(path_, ec);
-    out_.open(path_, header ? std::ios::trunc : std::ios::app);
-    if (!out_) throw file_error(path_.string(), "cannot open for writing");
-    if (header)
-      out_ << "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,"
-              "samples_per_second,skipped_steps\n";
-    flush();
-  }
-
-  void write(const epoch_record& r) {
-    if (path_.empty()) return;
-    char row[256];
-    int n = std::snprintf(row, sizeof row, "%d", r.epoch);
-    // A missing figure (no test set, accuracy of a regression) is an empty cell.
-    const auto cell = [&](const char* fmt, double v) {
-      n += std::snprintf(row + n, sizeof row - n, ",");
-      if (!std::isnan(v)) n += std::snprintf(row + n, sizeof row - n, fmt, v);
-    };
-    cell("%.9g", r.lr);
-    cell("%.6f", r.train_loss);
-    cell("%.6f", r.train_accuracy);
-    cell("%.6f", r.test_loss);
-    cell("%.6f", r.test_accuracy);
-    cell("%.4f", r.seconds);
-    cell("%.1f", r.samples_per_second);
-    n += std::snprintf(row + n, sizeof row - n, ",%ld", r.skipped_steps);
-    n += std::snprintf(row + n, sizeof row - n, "\n");
-    out_.write(row, n);
-    flush();
-  }
-
- private:
-  void flush() {
-    out_.flush();
-    if (!out_) throw file_error(path_.string(), "write failed");
-  }
-
-  fs::path path_;
-  std::ofstream out_;
-};
-
-// Buffers for evaluating one dataset repeatedly: after the first run, nothing is allocated.
-class evaluator {
- public:
-  evaluator(const model& m, int batch_size)
-      : batch_(batch_size),
-        outputs_(static_cast<std::size_t>(m.info().outputs)),
-        classify_(m.info().kind == task::classify),
-        out_(classify_ ? static_cast<std::size_t>(batch_size) * outputs_ : 0) {}
-
-  // Sizes r for the results, so that run() reuses its memory.
-  void prepare(eval_result& r) const {
-    r.classes = classify_ ? static_cast<int>(outputs_) : 0;
-    r.confusion.assign(classify_ ? outputs_ * outputs_ : 0, 0);
-  }
-
-  // Data-parallel (several ranks in c): each rank evaluates its part of the data and the sums
-  // are shared, so every rank gets the whole data's result.
-  void run(model& m, const dataset& data, eval_result& r, const comm& c = comm::single()) {
-    const std::size_t n = data.size(), sample = data.sample_size();
-    prepare(r);
-    double loss_sum = 0;
-    const span_range part = split(n, c.size(), c.rank());
-    // Rows are contiguous: batches are views into the dataset, nothing is copied.
-    for (std::size_t first = part.lo; first < part.hi; first += static_cast<std::size_t>(batch_)) {
-      const int count = static_cast<int>(std::min<std::size_t>(batch_, part.hi - first));
-      const batch b{count, data.x.data() + first * sample,
-                    classify_ ? data.labels.data() + first : nullptr,
-                    classify_ ? nullptr : data.targets.data() + first * outputs_};
-      loss_sum += m.eval_step(b, classify_ ? out_.data() : nullptr).loss_sum;
-      if (!classify_) continue;
-      for (int i = 0; i < count; ++i) {
-        const float* row = out_.data() + i * outputs_;
-        const auto predicted =
-            static_cast<std::size_t>(std::max_element(row, row + outputs_) - row);
-        ++r.confusion[static_cast<std::size_t>(b.labels[i]) * outputs_ + predicted];
-      }
-    }
-    if (c.distributed()) {
-      c.sum(std::span(&loss_sum, 1), "the evaluation loss");
-      c.sum(std::span(r.confusion), "the confusion matrix");
-    }
-    r.loss = loss_sum / static_cast<double>(n);
-    r.accuracy = nan;
-    if (classify_) {
-      long right = 0;
-      for (std::size_t c = 0; c < outputs_; ++c) right += r.confusion[c * outputs_ + c];
-      r.accuracy = static_cast<double>(right) / static_cast<double>(n);
-    }
-  }
-
- private:
-  int batch_;
-  std::size_t outputs_;
-  bool classify_;
-  std::vector<float> out_;
-};
-
-// The samples one rank of `ranks` trains on in an epoch: its part of every batch.
-std::size_t shard_samples(std::size_t samples, int batch, int ranks, int rank) {
-  std::size_t n = 0;
-  for (std::size_t first = 0; first < samples; first += static_cast<std::size_t>(batch))
-    n += split(std::min<std::size_t>(batch, samples - first), ranks, rank).size();
-  return n;
-}
-
-// Data-parallel: everything the ranks must share before they train together.
-void agree(const comm& c, const model& m, const dataset& train, const dataset* test,
-           const fit_options& opts) {
-  check_same(c, "model and plan (fingerprint)", std::hash<std::string>{}(m.fingerprint()));
-  check_same(c, "batch", static_cast<std::uint64_t>(opts.batch));
-  check_same(c, "seed", opts.seed);
-  check_same(c, "epochs", static_cast<std::uint64_t>(opts.epochs));
-  check_same(c, "max_steps", static_cast<std::uint64_t>(opts.max_steps));
-  check_same(c, "checkpoint_every", static_cast<std::uint64_t>(opts.checkpoint_every));
-  check_same(c, "resume", opts.resume.empty() ? 0 : 1);
-  check_same(c, "training data", data_hash(train));
-  check_same(c, "test data", test ? data_hash(*test) : 0);
-}
-
-// The running figures of an epoch summed over the ranks (each rank counts its own samples).
-run_position summed(const comm& c, run_position p) {
-  if (!c.distributed()) return p;
-  double v[3] = {p.loss_sum, double(p.correct), double(p.seen)};  // exact below 2^53
-  c.sum(std::span(v), "the epoch's loss and accuracy");
-  p.loss_sum = v[0], p.correct = long(v[1]), p.seen = std::size_t(v[2]);
-  return p;
-}
-
-// Rank `root`'s position in the run to every rank.
-void broadcast_position(const comm& c, run_position& p, int root) {
-  std::uint64_t v[6] = {
-      std::uint64_t(p.epoch),   std::uint64_t(p.batch), std::bit_cast<std::uint64_t>(p.loss_sum),
-      std::uint64_t(p.correct), std::uint64_t(p.seen),  std::bit_cast<std::uint64_t>(p.seconds)};
-  c.broadcast(std::span(v), root, "the checkpoint's position");
-  p = {int(v[0]),  long(v[1]),        std::bit_cast<double>(v[2]),
-       long(v[3]), std::size_t(v[4]), std::bit_cast<double>(v[5])};
-}
-
-// set_comm for the duration of a fit, whatever way it ends.
-class attached {
- public:
-  attached(model& m, const comm* c) : m_(m) { m_.set_comm(c); }
-  ~attached() { m_.set_comm(nullptr); }
-  attached(const attached&) = delete;
-  attached& operator=(const attached&) = delete;
-
- private:
-  model& m_;
-};
-
 }  // namespace
+
+using namespace detail;
 
 std::vector<batch> chunks(const dataset& data, int batch_size) {
   if (batch_size < 1)
