@@ -13,7 +13,8 @@ install(DIRECTORY codegen/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/codegen
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(DIRECTORY runtime/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/runtime
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
-install(FILES codegen/kiln.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln)
+install(DIRECTORY kiln/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln
+        FILES_MATCHING PATTERN "*.hpp")
 
 install(TARGETS kiln kiln_core kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_runtime
         EXPORT kilnTargets

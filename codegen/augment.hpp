@@ -3,7 +3,7 @@
 #pragma once
 
 #include "kiln/dsl/augment/augment.hpp"
-#include "kiln/runtime/data/augment.hpp"
+#include "kiln/runtime/model.hpp"  // rt::augment_plan, part of the model view
 
 namespace kiln::codegen {
 

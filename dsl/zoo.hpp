@@ -1,5 +1,5 @@
 // The architectures of the model zoo (runtime/zoo/zoo.hpp), as DSL declarations: a model built
-// from one of these takes the zoo's weights by name (kiln::zoo::pretrained, codegen/zoo.hpp).
+// from one of these takes the zoo's weights by name (kiln::zoo::pretrained, kiln/zoo.hpp).
 #pragma once
 
 #include "kiln/dsl/layers/activation.hpp"
@@ -9,7 +9,7 @@
 
 namespace kiln::zoo {
 
-// "fmnist_mlp": samples/fmnist_mlp.cpp's model.
+// "fmnist_mlp": samples/fmnist_mlp.hpp's model.
 inline constexpr auto fmnist_mlp =
     dsl::input<1, 28, 28> | dsl::flatten{} | dsl::dense{.units = 256, .name = "fc1"} | dsl::relu{} |
     dsl::dense{.units = 128, .name = "fc2"} | dsl::relu{} |

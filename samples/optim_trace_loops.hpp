@@ -5,7 +5,7 @@
 // with each call instead of being folded in as a plan's constants.
 #pragma once
 
-#include <kiln/codegen/full_batch.hpp>
+#include <kiln/codegen/trainer/full_batch.hpp>
 #include <kiln/codegen/generate.hpp>
 #include <hwy/targets.h>
 

@@ -4,7 +4,7 @@
 //   kiln-zoo pack IN OUT          stores trained weights (model.safetensors of a run) as the zoo
 //                                 keeps them (F16, parameters and buffers) and prints the SHA-256
 #include <CLI/CLI.hpp>
-#include <kiln/codegen/zoo.hpp>
+#include <kiln/zoo.hpp>
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/io/bytes.hpp>
 #include <kiln/runtime/io/sha256.hpp>

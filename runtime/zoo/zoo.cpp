@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 // Each entry is trained by the command in `reproduce`, then stored as F16 by
 // `kiln-zoo pack` (which prints the digest below); `kiln-zoo eval` measured the accuracy.
 constexpr entry zoo[] = {
-    {"fmnist_mlp", "MLP 784-256-128-10, ReLU (samples/fmnist_mlp.cpp)",
+    {"fmnist_mlp", "MLP 784-256-128-10, ReLU (samples/fmnist_mlp.hpp)",
      "Fashion-MNIST (60,000 training images)",
      "pixel / 255 in [0, 1], shape 1x28x28, no mean subtraction", 0.8868, "fmnist_mlp.safetensors",
      "caaea98560b173ab2cedfd00be09d0ba7224b9750fed692cb3bf0a2c2b9f74cb",

@@ -1,6 +1,6 @@
 // The model zoo: named models trained by kiln's own samples, their weights in the repository
 // (safetensors, F16), each verified by SHA-256 before it is used. The architectures are DSL
-// declarations in dsl/zoo.hpp; kiln::zoo::pretrained<>() (codegen/zoo.hpp) builds one with its
+// declarations in dsl/zoo.hpp; kiln::zoo::pretrained<>() (kiln/zoo.hpp) builds one with its
 // weights; the kiln-zoo tool lists and evaluates them.
 #pragma once
 

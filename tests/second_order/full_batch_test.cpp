@@ -6,12 +6,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include <kiln/kiln.hpp>
+#include <kiln/run.hpp>
 #include <kiln/runtime/data/subset.hpp>
 
 #include <cmath>
 #include <vector>
 
-#include "../codegen/support.hpp"
+#include "../support/data.hpp"
 #include "../support/allocations.hpp"
 
 using namespace kiln::dsl;

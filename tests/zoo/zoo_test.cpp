@@ -3,7 +3,7 @@
 #define BOOST_TEST_MODULE zoo
 #include <boost/test/unit_test.hpp>
 
-#include <kiln/codegen/zoo.hpp>
+#include <kiln/zoo.hpp>
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/io/bytes.hpp>
 #include <kiln/runtime/io/sha256.hpp>
@@ -13,7 +13,7 @@
 #include <fstream>
 #include <string>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 
 namespace rt = kiln::rt;
 

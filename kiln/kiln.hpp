@@ -8,12 +8,12 @@
 //
 // Include this header in one translation unit per trainer: it compiles the trainer's fused
 // update loops for every Highway target (foreach_target.h), which a TU can do only once.
+// The standard command line (kiln::run, kiln_add_trainer) is <kiln/run.hpp>; the model zoo
+// <kiln/zoo.hpp>.
 #pragma once
 
 #include "kiln/codegen/trainer.hpp"
-#include "kiln/codegen/transfer.hpp"
 #include "kiln/dsl/dsl.hpp"
-#include "kiln/runtime/app/cli.hpp"
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/data/fashion_mnist.hpp"
 #include "kiln/runtime/data/idx.hpp"
@@ -22,10 +22,25 @@
 #include "kiln/runtime/io/import.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
 #include "kiln/runtime/train/fit.hpp"
+#include "kiln/transfer.hpp"
 
 namespace kiln {
 
-using codegen::trainer;
+// The trainer generated for (Model, Plan) (codegen/trainer.hpp), with the runtime's epoch loop
+// at hand: fit() trains with the plan's epochs, batch and seed.
+template <auto Model, auto Plan>
+class trainer : public codegen::trainer<Model, Plan> {
+ public:
+  using codegen::trainer<Model, Plan>::trainer;
+
+  // Trains with the plan's epochs, batch and seed (progress on stderr).
+  rt::fit_result fit(const rt::dataset& train, const rt::dataset& test) {
+    return rt::fit(*this, train, &test, {Plan.epochs, this->batch(), this->info().seed, {}, true});
+  }
+  rt::fit_result fit(const rt::dataset& train, const rt::dataset* test, rt::fit_options o) {
+    return rt::fit(*this, train, test, o);
+  }
+};
 
 // What compile<>() returns for an invalid model or plan, after the static_assert has named the
 // problem: it accepts any call, so that the one readable error is not buried under others.
@@ -60,27 +75,6 @@ auto compile(const trainer_options& options = {}) {
     return trainer<Model, Plan>(options);
   else
     return invalid_trainer{};
-}
-
-// The standard command line (kiln_add_trainer): --data --epochs --batch --seed --threads --out.
-template <auto Model, auto Plan>
-int run(int argc, char** argv) {
-  if constexpr (valid<Model, Plan>) {
-    const rt::model_info defaults = trainer<Model, Plan>(trainer_options{.batch = 1}).info();
-    rt::model_info info = defaults;
-    info.batch = Plan.batch;
-    return rt::run_cli(argc, argv, info, [](const rt::run_options& o) {
-      trainer_options t{.batch = o.batch,
-                        .seed = o.seed,
-                        .seed_set = o.seed_set,
-                        .threads = o.threads,
-                        .layers = {},
-                        .overlap = o.overlap};
-      return std::unique_ptr<rt::model>(std::make_unique<trainer<Model, Plan>>(t));
-    });
-  } else {
-    return 2;
-  }
 }
 
 }  // namespace kiln

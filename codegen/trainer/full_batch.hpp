@@ -3,6 +3,7 @@
 // the closure PyTorch's LBFGS.step re-evaluates, here over a whole dataset in chunks.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 #include <string_view>
@@ -11,8 +12,9 @@
 
 #include "kiln/codegen/second_order/lbfgs.hpp"
 #include "kiln/codegen/second_order/newton_cg.hpp"
+#include "kiln/codegen/kernels/vector.hpp"
+#include "kiln/core/batch.hpp"
 #include "kiln/dsl/schedule.hpp"
-#include "kiln/runtime/model.hpp"
 
 namespace kiln::codegen {
 
@@ -56,6 +58,24 @@ struct penalties {
   static constexpr double l2 = strength("l2"), l1 = strength("l1");
   static constexpr bool any = l2 != 0 || l1 != 0;
 };
+
+// The terms of the objective besides the data's mean loss, at parameters `p` with the data's
+// gradient in `g`: the plan's penalties l2/2·‖w‖² + l1·‖w‖₁ over the tensors that decay, added
+// to the value and to `g`; and a zero gradient for the frozen layers, so that no solver moves
+// them. Returns the value's new total.
+template <class T>  // trainer_traits<Model, Plan>
+double add_objective_terms(double value, const float* p, float* g, const bool* frozen) {
+  using lay = typename T::lay;
+  using pen = penalties<T::plan>;
+  if constexpr (pen::any)
+    for (const auto& t : lay::tensors)
+      if (T::plan.decay == dsl::decay_on::all || t.spec.decay)
+        value += kernels::penalty(p + t.offset, g + t.offset, std::size_t(t.spec.dims.size()),
+                                  float(pen::l2), float(pen::l1));
+  for (const auto& t : lay::tensors)
+    if (frozen[t.layer]) std::fill(g + t.offset, g + t.offset + t.spec.dims.size(), 0.0f);
+  return value;
+}
 
 // A trainer as the function a solver minimizes: the point is its parameter arena (padding
 // included: its gradient is zero there, so it never moves), and each evaluation is the trainer's

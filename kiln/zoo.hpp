@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "kiln/codegen/trainer.hpp"
+#include "kiln/kiln.hpp"
 #include "kiln/dsl/optim/sgd.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/dsl/zoo.hpp"
@@ -16,9 +16,8 @@ namespace kiln::zoo {
 inline constexpr auto evaluation_plan = dsl::schedule{.optimizer = dsl::sgd{}, .batch = 500};
 
 template <auto Model, auto Plan = evaluation_plan>
-codegen::trainer<Model, Plan> pretrained(std::string_view name,
-                                         const trainer_options& options = {}) {
-  codegen::trainer<Model, Plan> t(options);
+trainer<Model, Plan> pretrained(std::string_view name, const trainer_options& options = {}) {
+  trainer<Model, Plan> t(options);
   load(t, find(name));
   return t;
 }

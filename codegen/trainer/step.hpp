@@ -1,0 +1,283 @@
+// A generated trainer's step (included by codegen/trainer.hpp, which declares these members):
+// forward through the layer ops, the loss, backward, and the fused update of each parameter
+// tensor — layer by layer while its gradients are in cache, or after the whole backward pass
+// when the plan clips by global norm or skips non-finite steps — plus the data-parallel step.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <utility>
+
+#include "kiln/codegen/trainer.hpp"
+
+namespace kiln::codegen {
+
+template <auto Model, auto Plan>
+rt::step_result trainer<Model, Plan>::train_step(const rt::batch& b) {
+  if constexpr (full_batch) return full_batch_step({&b, 1});
+  if (dp_.ranks()) return parallel_step(b);
+  check(b);
+  const double lr = current_lr();
+  ++steps_;
+  if constexpr (skips) std::copy(mem_.b, mem_.b + lay::buffer_floats, mem_.kept_b);  // statistics
+  forward(b, true, L - 2, true);
+  const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+  if (!std::isfinite(r.loss_sum)) return nonfinite({fault::loss, 0, r.loss_sum});
+  if constexpr (per_layer) {
+    backward<true>(b, lr);  // checks each layer's update as it goes (stop_run)
+  } else {
+    backward<false>(b, lr);
+    // One reduction pass over the gradients of every tensor that trains: clipping's norm, and
+    // the check that they are all finite before any of them is applied.
+    const double sum = trainable_sum_squares();
+    if (!std::isfinite(sum)) return nonfinite({fault::gradient, first_nonfinite(mem_.g)});
+    update_layer<every_layer>(lr, clip_scale(std::sqrt(sum)));
+  }
+  faults_.passed();
+  return r;
+}
+
+// Data-parallel training: b is this rank's part of a global batch (b.offset, b.total; it may
+// be empty). Forward and backward on it give this rank's share of d(mean loss over the global
+// batch)/d(parameters); one sum over the ranks of the flat gradient arena (from the first
+// layer that trains) makes the whole batch's gradient, and then every rank runs the same
+// fused update on the same numbers: the weights stay identical. The per-layer update of a
+// single process becomes one update after the reduction (the same arithmetic: a layer's update
+// never feeds the backward pass of the layers before it).
+template <auto Model, auto Plan>
+rt::step_result trainer<Model, Plan>::parallel_step(const rt::batch& b) {
+  if constexpr (full_batch) {
+    return full_batch_step({&b, 1});  // never reached: set_comm refuses full-batch plans
+  } else {
+    return reduced_step(b);
+  }
+}
+
+template <auto Model, auto Plan>
+rt::step_result trainer<Model, Plan>::reduced_step(const rt::batch& b) requires(!full_batch) {
+  if (b.n < 0 || b.n > batch_ || b.offset < 0 || b.offset + b.n > b.global())
+    throw config_error("batch", "a data-parallel step takes 0 to " + std::to_string(batch_) +
+                                    " samples of its global batch, got " + std::to_string(b.n) +
+                                    " at " + std::to_string(b.offset) + " of " +
+                                    std::to_string(b.global()));
+  const double lr = current_lr();
+  ++steps_;
+  if constexpr (skips) std::copy(mem_.b, mem_.b + lay::buffer_floats, mem_.kept_b);
+  dp_.begin();  // batch_norm's statistics are exchanged too
+  forward(b, true, L - 2, true);
+  const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+  // This rank's part of the loss alone may be non-finite: it then puts a NaN into each
+  // gradient it sends, so that every rank finds the fault in the sums and all decide alike.
+  dp_.set_poison(!std::isfinite(r.loss_sum));
+  backward<false>(b, lr);
+  const std::size_t from = layers_.backward_from();
+  const std::size_t first = from < L ? lay::rows[from].param_base : lay::params;
+  dp_.end({mem_.g + first, lay::params - first});
+  double clip = 1;
+  if constexpr (skips || regs.global) {
+    const double sum = trainable_sum_squares();
+    if (!std::isfinite(sum))
+      return nonfinite(std::isfinite(r.loss_sum) ? fault{fault::gradient, first_nonfinite(mem_.g)}
+                                                 : fault{fault::loss, 0, r.loss_sum});
+    clip = clip_scale(std::sqrt(sum));
+  }
+  update_layer<every_layer>(lr, clip);  // stop_run: its fused check stops every rank alike
+  faults_.passed();
+  return r;
+}
+
+template <auto Model, auto Plan>
+void trainer<Model, Plan>::forward(const rt::batch& b, bool train, std::size_t last, bool commit) {
+  mem_.out[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
+  // Draws depend on (seed, step) only: forward and backward of a step, and repeated
+  // loss()/gradient() calls at one step, see the same masks.
+  rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((I + 1 <= last ? forward_layer<I + 1>(b, train, commit) : void()), ...);
+  }
+  (dsl::index_for<L - 2>{});
+}
+
+template <auto Model, auto Plan>
+template <std::size_t I>
+void trainer<Model, Plan>::forward_layer(const rt::batch& b, bool train, bool commit) {
+  using op_t = typename lay::template op_at<I>;
+  if constexpr (op_t::view) {
+    mem_.out[I] = mem_.out[I - 1];
+  } else {
+    io c = step_io(b);
+    c.train = train;
+    c.x = mem_.out[I - 1];
+    c.y = mem_.out[I] = mem_.act[I];
+    c.w = mem_.p + lay::rows[I].param_base;
+    c.aux = mem_.aux[I];
+    c.rng = &rng_;
+    c.work = mem_.work[I];
+    c.buf = mem_.b + lay::rows[I].buffer_base;
+    c.commit = commit;
+    op_t::forward(c);
+  }
+}
+
+template <auto Model, auto Plan>
+template <bool Update>
+void trainer<Model, Plan>::backward(const rt::batch& b, double lr) {
+  loss_op::loss_backward(loss_io(b), b);
+  float* dy = mem_.grad[0];
+  // Layers before the first trainable one need no backward pass at all (a frozen body).
+  const std::size_t from = layers_.backward_from();
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((dy = L - 2 - I >= from ? backward_layer<L - 2 - I, Update>(b, dy, lr) : dy), ...);
+  }
+  (dsl::index_for<L - 2>{});
+}
+
+// Returns the gradient of the layer's input (for the layer before it).
+template <auto Model, auto Plan>
+template <std::size_t I, bool Update>
+float* trainer<Model, Plan>::backward_layer(const rt::batch& b, float* dy, double lr) {
+  using op_t = typename lay::template op_at<I>;
+  if constexpr (op_t::view) {
+    return dy;
+  } else {
+    io c = step_io(b);
+    c.x = mem_.out[I - 1];
+    c.y = mem_.out[I];
+    c.dy = dy;
+    c.dx =
+        I > layers_.backward_from() ? (dy == mem_.grad[0] ? mem_.grad[1] : mem_.grad[0]) : nullptr;
+    c.w = mem_.p + lay::rows[I].param_base;
+    c.gw = mem_.g + lay::rows[I].param_base;
+    c.aux = mem_.aux[I];
+    c.rng = &rng_;
+    c.work = mem_.work[I];
+    c.buf = mem_.b + lay::rows[I].buffer_base;
+    op_t::backward(c);
+    // While its gradients are still in cache. (Full-batch plans never get here: their solver
+    // moves the parameters.)
+    if constexpr (Update && !full_batch) {
+      if (!layers_.frozen(I)) update_layer<I>(lr, 1.0);
+    } else if constexpr (lay::rows[I].param_size > 0) {
+      // Data-parallel, overlapped: this layer's gradients travel while the layers before it
+      // run their backward pass.
+      if (!layers_.frozen(I)) dp_.layer_done({c.gw, lay::rows[I].param_size});
+    }
+    dp_.progress();
+    return c.dx;
+  }
+}
+
+template <auto Model, auto Plan>
+template <std::size_t I>
+void trainer<Model, Plan>::update_layer(double lr, double clip) {
+  constexpr bool any = [] {
+    for (std::size_t t = 0; t < lay::tensor_count; ++t)
+      if (picks<I>(t)) return true;
+    return false;
+  }();
+  if constexpr (!any) return;  // no team run for a layer without parameters
+  // Step counts first (one writer), then the team: each member takes whole rows of every
+  // tensor of the layer (all tensors: I == every_layer) that is not frozen, at the layer's
+  // learning rate.
+  auto trains = [&](std::size_t t) {
+    return picks<I>(t) && !layers_.frozen(lay::tensors[t].layer);
+  };
+  [&]<std::size_t... T>(std::index_sequence<T...>) {
+    ((trains(T) ? void(mem_.step[T] += 1) : void()), ...);
+  }
+  (dsl::index_for<lay::tensor_count>{});
+  team_->run([&](int member) {
+    [&]<std::size_t... T>(std::index_sequence<T...>) {
+      ((trains(T) ? update_tensor<T>(lr * layers_.lr_mult(lay::tensors[T].layer), clip, member)
+                  : void()),
+       ...);
+    }
+    (dsl::index_for<lay::tensor_count>{});
+  });
+  // After layer I's update (stop_run): each member's checks of its part of each tensor.
+  if constexpr (!skips)
+    faults_.template check_update<I == every_layer ? 1 : I, I == every_layer ? L - 1 : I>(
+        layers_.frozen(), team_->size(), [&](const fault& f) { nonfinite(f); });
+}
+
+// One member's rows of a tensor; the tensor's step count is optimizer state (a checkpoint
+// saves it).
+template <auto Model, auto Plan>
+template <std::size_t T>
+void trainer<Model, Plan>::update_tensor(double lr, double clip, int member) {
+  constexpr auto t = lay::tensors[T];
+  constexpr std::size_t size = std::size_t(t.spec.dims.size());
+  // A row (max_norm's unit) is never split between members.
+  constexpr std::size_t row = t.spec.dims.rank > 1 ? size / std::size_t(t.spec.dims.d[0]) : 1;
+  float* check = faults_.checks(member, T);
+  const auto part = rt::split(size, team_->size(), member, row);
+  if (part.size() == 0) {
+    check[0] = check[1] = 0;
+    return;
+  }
+  using cfg = update_cfg<Plan, Plan.decay == dsl::decay_on::all || t.spec.decay>;
+  update_args<cfg> a;
+  a.p = mem_.p + t.offset + part.lo;
+  a.g = mem_.g + t.offset + part.lo;
+  for (int k = 0; k < S; ++k) a.state[k] = mem_.s[k] + t.offset + part.lo;
+  if constexpr (averaged) a.ema = mem_.ema + t.offset + part.lo;
+  a.n = part.size();
+  a.row = t.spec.dims.rank > 1 ? row : 0;
+  a.clip = clip;
+  a.check = check;
+  prepare(a, {long(mem_.step[T]), lr});
+  update(a);
+}
+
+// Σ g² over the tensors that train (frozen ones keep no fresh gradient).
+template <auto Model, auto Plan>
+double trainer<Model, Plan>::trainable_sum_squares() const {
+  double sum = 0;
+  for (const auto& t : lay::tensors)
+    if (!layers_.frozen(t.layer))
+      sum += kernels::sum_squares(mem_.g + t.offset, std::size_t(t.spec.dims.size()));
+  return sum;
+}
+
+namespace detail {
+template <auto R>
+double scale_of(double norm) {
+  if constexpr (requires { R.global; })
+    return regular<R>::scale(norm);
+  else
+    return 1;
+}
+}  // namespace detail
+
+// The gradient scale of the plan's global clipping for a total gradient norm.
+template <auto Model, auto Plan>
+double trainer<Model, Plan>::clip_scale(double norm) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return (detail::scale_of<dsl::at<I>(regs)>(norm) * ... * 1.0);
+  }
+  (dsl::index_for<regs.size>{});
+}
+
+// What every layer of a step sees: the threads, the batch, its place in a data-parallel one.
+template <auto Model, auto Plan>
+io trainer<Model, Plan>::step_io(const rt::batch& b) const {
+  io c;
+  c.team = team_.get();
+  c.n = b.n;
+  c.offset = b.offset;
+  c.total = b.total;
+  c.comm = dp_.in_step();
+  return c;
+}
+
+template <auto Model, auto Plan>
+io trainer<Model, Plan>::loss_io(const rt::batch& b) {
+  io c = step_io(b);
+  c.x = mem_.out[L - 2];
+  c.dx = mem_.grad[0];
+  c.aux = mem_.aux[L - 1];
+  return c;
+}
+
+}  // namespace kiln::codegen
