@@ -1,21 +1,20 @@
-// One training epoch of the PyTorch peer's CNN (fmnist_cnn_peer.cpp: the model and plan are
+// One training epoch of the PyTorch peer's CNN (fmnist_cnn_peer.hpp: the model and plan are
 // shared with that trainer), timed like the peer (../shared/peers/torch_fmnist_mlp.py): the
 // training loop only (batch gather + forward + backward + update). scripts/bench_cnn.py runs it
 // alternately with PyTorch.
 //
 //   cnn_bench [--threads 1,2] [--repeats 3] [--json] [--cpu-clock]
 #include <kiln/runtime/data/loader.hpp>
-#include <time.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstdio>
-#include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "fmnist_cnn_peer.cpp"
+#include "common/json.hpp"
+#include "common/timing.hpp"
+#include "fmnist_cnn_peer.hpp"
 
 namespace {
 
@@ -23,16 +22,8 @@ namespace {
 // one thread (it leaves out the time the thread waits for a core), wrong for several.
 bool cpu_clock = false;
 
-double now() {
-  timespec t{};
-  clock_gettime(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+double now() { return common::now(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC); }
+using common::median;
 
 double epoch_seconds(kiln::trainer<model, plan>& t, kiln::rt::batch_loader& loader, int epoch) {
   const double t0 = now();
@@ -72,7 +63,7 @@ int main(int argc, char** argv) {
   }
 
   const auto data = kiln::rt::fashion_mnist();
-  std::ostringstream rows;
+  std::vector<common::json_object> rows;
   if (!json) std::printf("threads  epoch s\n");
   for (const int th : threads) {
     auto t = kiln::compile<model, plan>({.threads = th});
@@ -81,8 +72,7 @@ int main(int argc, char** argv) {
     std::vector<double> s;
     for (int r = 0; r < repeats; ++r) s.push_back(epoch_seconds(t, loader, r + 1));
     if (!json) std::printf("%7d  %7.3f\n", th, median(s));
-    rows << (rows.tellp() > 0 ? "," : "") << "{\"threads\":" << th
-         << ",\"kiln_epoch_s\":" << median(s) << "}";
+    rows.push_back(common::json_object().add("threads", th).add("kiln_epoch_s", median(s)));
   }
-  if (json) std::cout << "{\"runs\":[" << rows.str() << "]}\n";
+  if (json) std::printf("{\"runs\":%s}\n", common::json_array(rows).c_str());
 }

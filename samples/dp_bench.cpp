@@ -16,18 +16,18 @@
 #include <kiln/runtime/data/loader.hpp>
 #include <kiln/core/comm.hpp>
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "common/timing.hpp"
+
 namespace mlp {
-#include "fmnist_mlp.cpp"
+#include "fmnist_mlp.hpp"
 }
 namespace cnn {
-#include "fmnist_cnn.cpp"
+#include "fmnist_cnn.hpp"
 }
 
 namespace {
@@ -39,16 +39,8 @@ struct options {
   bool overlap = false;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double now(clockid_t clock = CLOCK_MONOTONIC) {
-  timespec t{};
-  clock_gettime(clock, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
+using common::median;
+using common::now;
 
 template <auto Model, auto Plan>
 void bench(const char* name, const rt::dataset& train, const options& o, const rt::comm& c) {

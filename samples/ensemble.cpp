@@ -8,13 +8,12 @@
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/ensemble/ensemble.hpp>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "common/timing.hpp"
 
 using namespace kiln::dsl;
 namespace rt = kiln::rt;
@@ -53,10 +52,6 @@ constexpr auto snapshot_plan = schedule{
 
 using member_t = kiln::trainer<mlp, decayed_plan>;
 
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 rt::fit_options quiet(int epochs) {
   rt::fit_options o;
   o.epochs = epochs;
@@ -69,12 +64,6 @@ struct timing {
   double wall = 0, cpu = 0;  // seconds; cpu: the process's, all threads
 };
 
-double process_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
 // Wall and CPU time of `count` members trained side by side (one thread each) for `epochs`.
 timing train_side_by_side(int count, int epochs, const rt::dataset& train) {
   std::vector<std::unique_ptr<member_t>> owned;
@@ -84,10 +73,9 @@ timing train_side_by_side(int count, int epochs, const rt::dataset& train) {
         kiln::trainer_options{.seed = std::uint64_t(k), .seed_set = true}));
     members.push_back(owned.back().get());
   }
-  const auto start = std::chrono::steady_clock::now();
-  const double cpu = process_cpu_seconds();
+  const double start = common::now(), cpu = common::now(CLOCK_PROCESS_CPUTIME_ID);
   rt::fit_members(members, train, nullptr, quiet(epochs), count);
-  return {seconds_since(start), process_cpu_seconds() - cpu};
+  return {common::seconds_since(start), common::seconds_since(cpu, CLOCK_PROCESS_CPUTIME_ID)};
 }
 
 struct members_result {
@@ -108,9 +96,9 @@ members_result train_members(int members, int epochs, const rt::train_test& fm) 
     ms.push_back(owned.back().get());
   }
   members_result r;
-  const auto start = std::chrono::steady_clock::now();
+  const double start = common::now();
   rt::fit_members(ms, fm.train, nullptr, quiet(epochs), rt::parallel_members(members));
-  r.seconds = seconds_since(start);
+  r.seconds = common::seconds_since(start);
   r.e = rt::evaluate_ensemble(ms, fm.test, 500);
   for (rt::model* m : ms) {
     m->swap_averaged_weights();
@@ -197,13 +185,13 @@ int main(int argc, char** argv) {
         wall1.push_back(a.wall), cpu1.push_back(a.cpu);
         wall2.push_back(b.wall), cpu2.push_back(b.cpu / 2);
       }
-      for (auto* v : {&wall1, &wall2, &cpu1, &cpu2}) std::sort(v->begin(), v->end());
+      using common::median;
       std::printf(
           "\n%d epochs, medians of 3: 1 member %.2f s wall (%.2f s CPU), 2 members side "
           "by side %.2f s wall (%.2f s CPU each); wall ratio %.2f, CPU per member ratio "
           "%.2f\n",
-          timing_epochs, wall1[1], cpu1[1], wall2[1], cpu2[1], wall2[1] / wall1[1],
-          cpu2[1] / cpu1[1]);
+          timing_epochs, median(wall1), median(cpu1), median(wall2), median(cpu2),
+          median(wall2) / median(wall1), median(cpu2) / median(cpu1));
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

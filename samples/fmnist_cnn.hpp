@@ -1,7 +1,7 @@
 // Fashion-MNIST with a small CNN: two convolution blocks with batch normalization and max
 // pooling, a dense layer with batch normalization and dropout, random crops and horizontal flips
 // in the loader, SGD with Nesterov momentum, L2, and a cosine schedule after a one-epoch warmup.
-// Built by kiln_add_trainer(fmnist_cnn fmnist_cnn.cpp): run `fmnist_cnn --help` for the flags.
+// Built by kiln_add_trainer(fmnist_cnn fmnist_cnn.hpp): run `fmnist_cnn --help` for the flags.
 #include <kiln/kiln.hpp>
 
 using namespace kiln::dsl;

@@ -1,5 +1,5 @@
 // Fashion-MNIST with a multi-layer perceptron: 784-256-128-10, ReLU, softmax cross-entropy.
-// Built by kiln_add_trainer(fmnist_mlp fmnist_mlp.cpp): run `fmnist_mlp --help` for the flags.
+// Built by kiln_add_trainer(fmnist_mlp fmnist_mlp.hpp): run `fmnist_mlp --help` for the flags.
 #include <kiln/kiln.hpp>
 
 using namespace kiln::dsl;

@@ -9,13 +9,12 @@
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/data/loader.hpp>
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
-#include <iostream>
-#include <sstream>
 #include <vector>
+
+#include "common/json.hpp"
+#include "common/timing.hpp"
 
 using namespace kiln::dsl;
 
@@ -31,17 +30,9 @@ constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .b
 // for one thread (it leaves out the time the thread waits for a core), wrong for several.
 bool cpu_clock = false;
 
-double now() {
-  timespec t{};
-  clock_gettime(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
+double now() { return common::now(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC); }
 double seconds_since(double t0) { return now() - t0; }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using common::median;
 
 // The training loop of one epoch through kiln's loader and trainer.
 double kiln_epoch(kiln::trainer<model, plan>& t, kiln::rt::batch_loader& loader, int epoch) {
@@ -112,7 +103,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   const auto data = kiln::rt::fashion_mnist();
-  std::ostringstream rows;
+  std::vector<common::json_object> rows;
   std::printf("%s", json ? "" : "threads  kiln epoch s  GEMM-bound s  kiln/GEMM\n");
   for (const int th : threads) {
     auto t = kiln::compile<model, plan>({.threads = th});
@@ -125,8 +116,11 @@ int main(int argc, char** argv) {
     }
     const double km = median(k), gm = median(g);
     if (!json) std::printf("%7d  %12.3f  %12.3f  %9.2f\n", th, km, gm, km / gm);
-    rows << (rows.tellp() > 0 ? "," : "") << "{\"threads\":" << th << ",\"kiln_epoch_s\":" << km
-         << ",\"gemm_bound_s\":" << gm << ",\"kiln_over_gemm\":" << km / gm << "}";
+    rows.push_back(common::json_object()
+                       .add("threads", th)
+                       .add("kiln_epoch_s", km)
+                       .add("gemm_bound_s", gm)
+                       .add("kiln_over_gemm", km / gm));
   }
-  if (json) std::cout << "{\"runs\":[" << rows.str() << "]}\n";
+  if (json) std::printf("{\"runs\":%s}\n", common::json_array(rows).c_str());
 }

@@ -21,6 +21,8 @@
 
 #include <kiln/runtime/data/subset.hpp>
 
+#include "common/plot.hpp"
+
 #include "second_order.hpp"
 
 using namespace second_order_sample;
@@ -155,7 +157,7 @@ bool plot(const std::vector<run>& runs, const fs::path& dir) {
   g << "unset multiplot\n";
   d.close();
   g.close();
-  return std::system(("gnuplot " + script.string()).c_str()) == 0;
+  return common::gnuplot_file(script);
 }
 
 }  // namespace

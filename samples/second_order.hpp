@@ -5,10 +5,10 @@
 
 #include <kiln/kiln.hpp>
 
-#include <time.h>
-
 #include <string>
 #include <vector>
+
+#include "common/timing.hpp"
 
 namespace second_order_sample {
 
@@ -49,11 +49,7 @@ std::vector<run> solver_runs(const budget& b);
 // Wall time, or with --cpu-clock the calling thread's CPU time: steadier on a busy machine with
 // one thread (it leaves out the time the thread waits for a core), wrong for several.
 inline bool cpu_clock = false;
-inline double now() {
-  timespec t{};
-  clock_gettime(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
+inline double now() { return common::now(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC); }
 
 // First-order, full batch: each step evaluates the loss and gradient at the current point and
 // updates; its loss is that of the point before the update. The trace ends with the loss where

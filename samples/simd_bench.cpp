@@ -25,6 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "common/json.hpp"
+#include "common/plot.hpp"
+#include "common/timing.hpp"
 #include "simd_bench.hpp"
 
 namespace {
@@ -35,16 +38,8 @@ struct usage_error {
   std::string message;
 };
 
-double now() {
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using common::median;
+using common::now;
 
 // Two sets of five arrays of N floats (p, g and up to three state vectors): one for the update
 // loops, one for the no-math loops (which would make state such as Adam's v negative), first
@@ -184,10 +179,8 @@ void chart(const std::string& png, const std::vector<result>& rows,
        << " with points pt 7 ps 1.5 lc rgb 'black' title 'same-stream copy (best target)'\n";
   }
   gp << "unset multiplot\n";
-  FILE* g = popen("gnuplot", "w");
-  if (!g) throw std::runtime_error("cannot run gnuplot (apt-get install gnuplot-nox)");
-  std::fputs(gp.str().c_str(), g);
-  if (pclose(g) != 0) throw std::runtime_error("gnuplot failed to write " + png);
+  if (!common::gnuplot(gp.str()))
+    throw std::runtime_error("gnuplot failed to write " + png + " (apt-get install gnuplot-nox)");
   std::remove(data.c_str());
 }
 
@@ -330,17 +323,19 @@ int run(int argc, char** argv) {
   if (json) {
     double load[3] = {-1, -1, -1};
     getloadavg(load, 3);
-    std::printf("{\"loadavg\": [%.2f, %.2f, %.2f], \"rounds\": %d, \"results\": [", load[0],
-                load[1], load[2], rounds);
-    for (std::size_t i = 0; i < table.size(); ++i) {
-      const auto& r = table[i];
-      std::printf(
-          "%s\n {\"plan\": \"%s\", \"target\": \"%s\", \"n\": %zu, \"threads\": %d, "
-          "\"ms\": %.6g, \"GBps\": %.6g, \"of_copy\": %.6g, \"vs_scalar\": %.6g}",
-          i ? "," : "", r.plan.c_str(), r.target.c_str(), r.n, r.threads, r.seconds * 1e3, r.gbps,
-          r.of_copy, r.vs_scalar);
-    }
-    std::printf("\n]}\n");
+    std::vector<common::json_object> results;
+    for (const auto& r : table)
+      results.push_back(common::json_object()
+                            .add("plan", r.plan)
+                            .add("target", r.target)
+                            .add("n", long(r.n))
+                            .add("threads", r.threads)
+                            .add("ms", r.seconds * 1e3)
+                            .add("GBps", r.gbps)
+                            .add("of_copy", r.of_copy)
+                            .add("vs_scalar", r.vs_scalar));
+    std::printf("{\"loadavg\": [%.2f, %.2f, %.2f], \"rounds\": %d, \"results\": %s}\n", load[0],
+                load[1], load[2], rounds, common::json_array(results, true).c_str());
   } else {
     std::printf("%-22s %-8s %6s %3s %10s %8s %8s %9s\n", "plan", "target", "N", "thr", "ms/step",
                 "GB/s", "of copy", "vs scalar");

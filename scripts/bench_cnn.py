@@ -8,7 +8,7 @@ then prints medians over rounds and the ratio:
   scripts/bench_cnn.py [--bench build/release/samples/cnn_bench] [--rounds 3] [--threads 1]
                        [--optimizer sgdm|adam] [--cpu-clock]
 
-The optimizer must match kiln's plan in samples/fmnist_cnn_peer.cpp: Adam 1e-3, as the peer's
+The optimizer must match kiln's plan in samples/fmnist_cnn_peer.hpp: Adam 1e-3, as the peer's
 own CNN run (sgdm, SGD momentum 0.9 lr 0.05, is there for a plan changed to match). --cpu-clock times the main thread's CPU time
 on both sides (1 thread only): steadier when other work shares the cores.
 Needs python3-torch (apt-get install python3-torch) for the PyTorch side; kiln never does.

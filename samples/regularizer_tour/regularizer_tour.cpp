@@ -8,24 +8,20 @@
 #include <kiln/runtime/data/fashion_mnist.hpp>
 #include <kiln/runtime/data/loader.hpp>
 #include <kiln/runtime/train/fit.hpp>
-#include <time.h>
-
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <algorithm>
 
+#include "../common/plot.hpp"
+#include "../common/timing.hpp"
 #include "tour.hpp"
 
 namespace tour {
 
 namespace {
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
+double cpu_seconds() { return common::now(CLOCK_THREAD_CPUTIME_ID); }
 }  // namespace
 
 result run(kiln::rt::model& m, const std::string& name, const kiln::rt::dataset& train,
@@ -104,7 +100,7 @@ std::string table(const std::vector<tour::result>& rs) {
 // training accuracy (as measured during the epoch, with the regularizer active) and the test
 // accuracy.
 void plot(const std::filesystem::path& out, const std::vector<tour::result>& rs) {
-  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
+  if (!common::gnuplot_available()) {
     std::fprintf(stderr, "gnuplot not found: no plots (apt-get install gnuplot-nox)\n");
     return;
   }
@@ -127,8 +123,7 @@ void plot(const std::filesystem::path& out, const std::vector<tour::result>& rs)
      << "set ylabel 'train - test accuracy (points)'\n"
      << curves("100*($4-$6)");
   gp.close();
-  if (std::system(("gnuplot '" + script.string() + "'").c_str()) != 0)
-    std::fprintf(stderr, "gnuplot failed on %s\n", script.c_str());
+  if (!common::gnuplot_file(script)) std::fprintf(stderr, "gnuplot failed on %s\n", script.c_str());
 }
 
 // --name value pairs; returns false (after a message) on anything else.
