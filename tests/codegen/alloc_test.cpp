@@ -4,7 +4,7 @@
 
 #include <kiln/kiln.hpp>
 
-#include "support.hpp"
+#include "../support/data.hpp"
 
 #include "../support/allocations.hpp"
 

@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "support.hpp"
+#include "../support/data.hpp"
 
 using namespace kiln::dsl;
 

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "gradcheck.hpp"
+#include "../support/gradcheck.hpp"
 
 using namespace kiln::dsl;
 

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "support.hpp"
+#include "../support/data.hpp"
 
 using namespace kiln::dsl;
 

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
 

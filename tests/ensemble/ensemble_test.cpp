@@ -11,7 +11,7 @@
 #include <cstring>
 #include <memory>
 
-#include "../codegen/support.hpp"
+#include "../support/data.hpp"
 
 using namespace kiln::dsl;
 namespace rt = kiln::rt;

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "../codegen/support.hpp"
-#include "../runtime/support.hpp"
+#include "../support/data.hpp"
+#include "../support/runtime.hpp"
 #include "../support/allocations.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/safetensors.hpp"

@@ -21,7 +21,7 @@
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/onnx.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
-#include "toy_model.hpp"
+#include "../support/toy_model.hpp"
 
 namespace {
 

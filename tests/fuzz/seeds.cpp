@@ -15,7 +15,7 @@
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
 #include "../support/files.hpp"
-#include "toy_model.hpp"
+#include "../support/toy_model.hpp"
 
 namespace fs = std::filesystem;
 using namespace kiln;

@@ -8,8 +8,8 @@
 
 #include <cstring>
 
-#include "../codegen/support.hpp"
-#include "../runtime/support.hpp"
+#include "../support/data.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/runtime/data/loader.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/import.hpp"

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/runtime/data/cifar10.hpp"
 #include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/data/idx.hpp"

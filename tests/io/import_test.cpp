@@ -8,7 +8,7 @@
 
 #include <cstring>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/import.hpp"
 #include "kiln/runtime/io/safetensors.hpp"

@@ -5,7 +5,7 @@
 
 #include <sstream>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/runtime/app/inspect.hpp"
 #include "kiln/runtime/data/cifar10.hpp"
 #include "kiln/runtime/data/csv.hpp"

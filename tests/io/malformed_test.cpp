@@ -16,7 +16,7 @@
 #include <set>
 #include <string>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/runtime/data/cifar10.hpp"
 #include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/data/idx.hpp"

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"

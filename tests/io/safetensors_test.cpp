@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "../runtime/support.hpp"
+#include "../support/runtime.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/safetensors.hpp"

@@ -1,7 +1,7 @@
 // adagrad's generated loops: every form (lr decay, initial accumulator, coupled weight decay)
 // and every regularizer, on every compiled target, against the double-precision reference.
 #define BOOST_TEST_MODULE optim_adagrad
-#include "loops.hpp"
+#include "../support/update_loops.hpp"
 
 using namespace kiln::dsl;
 using kiln::test::check_both;

@@ -1,7 +1,7 @@
 // adam's generated loops: bias correction, AMSGrad, coupled weight decay, and every
 // regularizer, on every compiled target, against the double-precision reference.
 #define BOOST_TEST_MODULE optim_adam
-#include "loops.hpp"
+#include "../support/update_loops.hpp"
 
 using namespace kiln::dsl;
 using kiln::test::check_both;

@@ -1,7 +1,7 @@
 // adamw's generated loops: decoupled weight decay (PyTorch's default 1e-2, and none), AMSGrad,
 // and every regularizer, on every compiled target, against the double-precision reference.
 #define BOOST_TEST_MODULE optim_adamw
-#include "loops.hpp"
+#include "../support/update_loops.hpp"
 
 using namespace kiln::dsl;
 using kiln::test::check_both;

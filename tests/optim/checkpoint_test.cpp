@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "../codegen/support.hpp"
+#include "../support/data.hpp"
 
 using namespace kiln::dsl;
 

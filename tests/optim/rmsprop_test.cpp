@@ -1,7 +1,7 @@
 // rmsprop's generated loops: plain, centered, with momentum, both, with coupled weight decay,
 // and every regularizer, on every compiled target, against the double-precision reference.
 #define BOOST_TEST_MODULE optim_rmsprop
-#include "loops.hpp"
+#include "../support/update_loops.hpp"
 
 using namespace kiln::dsl;
 using kiln::test::check_both;

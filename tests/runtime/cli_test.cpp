@@ -9,7 +9,7 @@
 
 #include "kiln/runtime/app/cli.hpp"
 #include "kiln/core/error.hpp"
-#include "support.hpp"
+#include "../support/runtime.hpp"
 
 using namespace kiln;
 using namespace kiln::test;

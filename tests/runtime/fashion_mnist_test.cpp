@@ -7,7 +7,7 @@
 
 #include "kiln/runtime/data/fashion_mnist.hpp"
 #include "kiln/core/error.hpp"
-#include "support.hpp"
+#include "../support/runtime.hpp"
 
 using namespace kiln;
 using namespace kiln::test;

@@ -10,7 +10,7 @@
 
 #include "kiln/core/error.hpp"
 #include "kiln/runtime/train/fit.hpp"
-#include "support.hpp"
+#include "../support/runtime.hpp"
 
 #include "../support/allocations.hpp"  // the allocation counter: kiln::test::allocations
 

@@ -5,7 +5,7 @@
 
 #include "kiln/runtime/data/idx.hpp"
 #include "kiln/core/error.hpp"
-#include "support.hpp"
+#include "../support/runtime.hpp"
 
 using namespace kiln;
 using namespace kiln::test;

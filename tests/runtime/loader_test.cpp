@@ -13,7 +13,7 @@
 #include "kiln/runtime/data/loader.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/team.hpp"
-#include "support.hpp"
+#include "../support/runtime.hpp"
 
 #include "../support/allocations.hpp"  // the allocation counter: kiln::test::allocations
 

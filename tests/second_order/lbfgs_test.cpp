@@ -12,7 +12,7 @@
 #include <fstream>
 #include <memory>
 
-#include "problems.hpp"
+#include "../support/problems.hpp"
 
 using namespace kiln::dsl;
 namespace so = kiln::second_order;

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <limits>
 
-#include "problems.hpp"
+#include "../support/problems.hpp"
 
 using namespace kiln::dsl;
 namespace so = kiln::second_order;

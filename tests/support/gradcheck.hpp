@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "support.hpp"
+#include "data.hpp"
 
 namespace kiln::test {
 

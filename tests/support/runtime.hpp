@@ -19,7 +19,7 @@
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
 #include "kiln/core/rng.hpp"
-#include "../support/files.hpp"
+#include "files.hpp"
 
 namespace kiln::test {
 

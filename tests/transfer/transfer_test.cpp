@@ -8,7 +8,7 @@
 
 #include <cstring>
 
-#include "../codegen/support.hpp"
+#include "../support/data.hpp"
 
 using namespace kiln::dsl;
 namespace rt = kiln::rt;
