@@ -29,7 +29,7 @@ class json_object {
 
  private:
   json_object& raw(const char* key, const std::string& value) {
-    body_ += (body_.empty() ? "\"" : ",\"") + std::string(key) + "\":" + value;
+    body_ += (body_.empty() ? "\"" : ", \"") + std::string(key) + "\": " + value;
     return *this;
   }
   std::string body_;
