@@ -1,15 +1,13 @@
-// Every layer op. A new layer kind adds its header here.
+// Every layer op: the input's, and one header per layer of the list KILN_LAYERS
+// (dsl/units.hpp), codegen/layers/<name>.hpp.
 #pragma once
 
-#include "kiln/codegen/layers/activation.hpp"
-#include "kiln/codegen/layers/batch_norm.hpp"
-#include "kiln/codegen/layers/conv.hpp"
-#include "kiln/codegen/layers/dense.hpp"
-#include "kiln/codegen/layers/dropconnect.hpp"
-#include "kiln/codegen/layers/dropout.hpp"
-#include "kiln/codegen/layers/flatten.hpp"
-#include "kiln/codegen/layers/fractional_max_pool.hpp"
+#include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/layers/input.hpp"
-#include "kiln/codegen/layers/loss.hpp"
-#include "kiln/codegen/layers/pool.hpp"
-#include "kiln/codegen/layers/residual.hpp"
+#include "kiln/codegen/layers/op.hpp"
+#include "kiln/codegen/lower.hpp"
+#include "kiln/dsl/units.hpp"
+
+#define KILN_EACH KILN_LAYERS
+#define KILN_EACH_PATH(name) BOOST_PP_STRINGIZE(kiln/codegen/layers/name.hpp)
+#include "kiln/dsl/each.h"

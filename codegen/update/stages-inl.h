@@ -1,11 +1,11 @@
-// The vector body of every update stage, for the target being compiled. Adding an optimizer or a
-// regularizer: its <name>-inl.h beside these and one include here (and its <name>.hpp in
-// stages.hpp).
-#include "kiln/codegen/update/adagrad-inl.h"
-#include "kiln/codegen/update/adam-inl.h"
-#include "kiln/codegen/update/adamw-inl.h"
-#include "kiln/codegen/update/clip-inl.h"
-#include "kiln/codegen/update/l1-inl.h"
-#include "kiln/codegen/update/l2-inl.h"
-#include "kiln/codegen/update/rmsprop-inl.h"
-#include "kiln/codegen/update/sgd-inl.h"
+// The vector body of every update stage, for the target being compiled: one
+// codegen/update/<name>-inl.h per optimizer and regularizer of the lists of dsl/units.hpp (a
+// regularizer without one, max_norm, has no per-lane work). Their target-independent halves are
+// stages.hpp. Re-included per target (foreach_target.h): no include guard.
+#include "kiln/codegen/update/stage-inl.h"
+#include "kiln/codegen/update/stages.hpp"
+
+#define KILN_EACH KILN_OPTIMIZERS KILN_REGULARIZERS
+#define KILN_EACH_PATH(name) BOOST_PP_STRINGIZE(kiln/codegen/update/name-inl.h)
+#define KILN_EACH_OPTIONAL
+#include "kiln/dsl/each.h"

@@ -1,15 +1,11 @@
-// The target-independent half of every update stage (per-step scalars, formulas). Adding an
-// optimizer or a regularizer: its <name>.hpp beside these and one include here (and its
-// <name>-inl.h in stages-inl.h).
+// The target-independent half of every update stage (per-step scalars, formulas): one header
+// per optimizer and regularizer of the lists of dsl/units.hpp, codegen/update/<name>.hpp. Their
+// vector bodies are included by stages-inl.h.
 #pragma once
 
-#include "kiln/codegen/update/adagrad.hpp"
-#include "kiln/codegen/update/adam.hpp"
-#include "kiln/codegen/update/adamw.hpp"
-#include "kiln/codegen/update/clip.hpp"
-#include "kiln/codegen/update/l1.hpp"
-#include "kiln/codegen/update/l2.hpp"
-#include "kiln/codegen/update/max_norm.hpp"
-#include "kiln/codegen/update/rmsprop.hpp"
-#include "kiln/codegen/update/sgd.hpp"
 #include "kiln/codegen/update/update.hpp"
+#include "kiln/dsl/units.hpp"
+
+#define KILN_EACH KILN_OPTIMIZERS KILN_REGULARIZERS
+#define KILN_EACH_PATH(name) BOOST_PP_STRINGIZE(kiln/codegen/update/name.hpp)
+#include "kiln/dsl/each.h"

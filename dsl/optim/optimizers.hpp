@@ -1,18 +1,19 @@
-// Every optimizer the DSL offers. Adding one: its descriptor beside these, one include here and
-// its name in `optimizers` or `full_batch_optimizers` (for tools that choose one at run time,
-// such as optim_trace).
+// Every optimizer the DSL offers, from the lists of dsl/units.hpp: each descriptor included, and
+// the type lists `optimizers` and `full_batch_optimizers` (for tools that choose one at run
+// time, such as optim_trace). Adding one: its descriptor beside these and its name in the list.
 #pragma once
+
+#include <boost/preprocessor/seq/enum.hpp>
 
 #include <cstddef>
 
-#include "kiln/dsl/optim/adagrad.hpp"
-#include "kiln/dsl/optim/adam.hpp"
-#include "kiln/dsl/optim/adamw.hpp"
 #include "kiln/dsl/optim/fields.hpp"
-#include "kiln/dsl/optim/lbfgs.hpp"
-#include "kiln/dsl/optim/newton_cg.hpp"
-#include "kiln/dsl/optim/rmsprop.hpp"
-#include "kiln/dsl/optim/sgd.hpp"
+#include "kiln/dsl/optim/second_order.hpp"
+#include "kiln/dsl/units.hpp"
+
+#define KILN_EACH KILN_OPTIMIZERS KILN_FULL_BATCH_OPTIMIZERS
+#define KILN_EACH_PATH(name) BOOST_PP_STRINGIZE(kiln/dsl/optim/name.hpp)
+#include "kiln/dsl/each.h"
 
 namespace kiln::dsl {
 
@@ -27,8 +28,8 @@ constexpr type_list<A..., B...> operator+(type_list<A...>, type_list<B...>) {
 }
 
 // First-order: a fused update per tensor, every step.
-using optimizers = type_list<sgd, adagrad, rmsprop, adam, adamw>;
+using optimizers = type_list<BOOST_PP_SEQ_ENUM(KILN_OPTIMIZERS)>;
 // Full batch (dsl/optim/second_order.hpp): a solver stepping over the whole training set.
-using full_batch_optimizers = type_list<lbfgs, newton_cg>;
+using full_batch_optimizers = type_list<BOOST_PP_SEQ_ENUM(KILN_FULL_BATCH_OPTIMIZERS)>;
 
 }  // namespace kiln::dsl

@@ -1,9 +1,10 @@
-// Every regularizer and constraint the DSL offers, and `+` to compose them. Adding one: its
-// descriptor beside these and one include here.
+// Every regularizer and constraint the DSL offers (the list KILN_REGULARIZERS of
+// dsl/units.hpp), and `+` to compose them.
 #pragma once
 
-#include "kiln/dsl/regularize/clip.hpp"
 #include "kiln/dsl/regularize/compose.hpp"
-#include "kiln/dsl/regularize/l1.hpp"
-#include "kiln/dsl/regularize/l2.hpp"
-#include "kiln/dsl/regularize/max_norm.hpp"
+#include "kiln/dsl/units.hpp"
+
+#define KILN_EACH KILN_REGULARIZERS
+#define KILN_EACH_PATH(name) BOOST_PP_STRINGIZE(kiln/dsl/regularize/name.hpp)
+#include "kiln/dsl/each.h"
