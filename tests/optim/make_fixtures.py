@@ -1,6 +1,10 @@
 #!/usr/bin/python3
-"""Writes tests/data/torch_optim_trajectories.json: PyTorch's trajectories for every optimizer
-configuration on optim_trace's two problems, in float32 and float64, for tests/optim/trace_test.
+"""Writes PyTorch's trajectories into tests/data/torch_optim/<optimizer>.json, one file per
+optimizer: for every configuration the file lists ("configurations": optim_trace's flags, with
+PyTorch's names and booleans as 0/1), the trajectory on optim_trace's two problems, in float32 and
+float64, for tests/optim/trace_test. A new optimizer's file starts as
+{"optimizer": "<name>", "configurations": [{...}, ...]}; this script fills in the rest. The
+optimizer's class is torch.optim's of the same name (case aside).
 
 Run by hand (needs PyTorch, e.g. Debian's python3-torch 1.13); the build and the tests only read
 the JSON it writes. The problems and the gradient rule are optim_trace's: the gradient is
@@ -8,8 +12,9 @@ evaluated in float64 at the current parameters and rounded to the dtype, so the 
 differ only by the optimizer's arithmetic. float32 values are written with the fewest digits that
 read back as the same float32.
 
-Usage: tests/optim/make_fixtures.py [output.json]
+Usage: tests/optim/make_fixtures.py [folder]
 """
+import glob
 import json
 import os
 import sys
@@ -33,33 +38,9 @@ def quadratic(x):
 
 PROBLEMS = {"rosenbrock": ([-1.2, 1.0], rosenbrock), "quadratic": ([1.0, 1.0, -1.0, 2.0], quadratic)}
 
-# optim_trace flags per case (PyTorch's names; booleans as 0/1).
-CASES = [
-    ("sgd", dict(lr=1e-3)),
-    ("sgd", dict(lr=1e-3, momentum=0.9)),
-    ("sgd", dict(lr=1e-3, momentum=0.9, dampening=0.5, weight_decay=0.1)),
-    ("sgd", dict(lr=1e-3, momentum=0.9, nesterov=1, weight_decay=0.01)),
-    ("adagrad", dict(lr=0.1)),
-    ("adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1, eps=1e-6)),
-    ("rmsprop", dict(lr=0.01)),
-    ("rmsprop", dict(lr=0.01, centered=1)),
-    ("rmsprop", dict(lr=0.01, momentum=0.9)),
-    ("rmsprop", dict(lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=1)),
-    ("adam", dict(lr=0.05)),
-    ("adam", dict(lr=0.05, amsgrad=1)),
-    ("adam", dict(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.1)),
-    ("adam", dict(lr=0.05, weight_decay=0.1, amsgrad=1)),
-    ("adamw", dict(lr=0.05)),
-    ("adamw", dict(lr=0.05, beta1=0.8, weight_decay=0.1, amsgrad=1)),
-    # PyTorch's defaults (SGD has no default lr).
-    ("adagrad", dict()),
-    ("rmsprop", dict()),
-    ("adam", dict()),
-    ("adamw", dict()),
-]
-
-CLASSES = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop,
-           "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+# torch.optim's optimizers by lower-case name: sgd, adagrad, rmsprop, adam, adamw, adamax, nadam...
+CLASSES = {name.lower(): c for name, c in vars(torch.optim).items()
+           if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)}
 BOOLEANS = {"nesterov", "centered", "amsgrad"}
 
 
@@ -96,17 +77,22 @@ def trajectory(name, flags, problem, dtype):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "data", "torch_optim_trajectories.json")
-    cases = []
-    for name, flags in CASES:
-        for problem in PROBLEMS:
-            for dtype, label in ((torch.float32, "float32"), (torch.float64, "float64")):
-                cases.append(dict(optimizer=name, problem=problem, dtype=label, flags=flags,
-                                  trajectory=trajectory(name, flags, problem, dtype)))
-    with open(path, "w") as f:
-        json.dump(dict(source="torch " + torch.__version__ + ", foreach=False", steps=STEPS, cases=cases),
-                  f, separators=(",", ":"))
-        f.write("\n")
+    folder = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "data", "torch_optim")
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        with open(path) as f:
+            spec = json.load(f)
+        name = spec["optimizer"]
+        cases = []
+        for flags in spec["configurations"]:
+            for problem in PROBLEMS:
+                for dtype, label in ((torch.float32, "float32"), (torch.float64, "float64")):
+                    cases.append(dict(optimizer=name, problem=problem, dtype=label, flags=flags,
+                                      trajectory=trajectory(name, flags, problem, dtype)))
+        with open(path, "w") as f:
+            json.dump(dict(optimizer=name, source="torch " + torch.__version__ + ", foreach=False",
+                           steps=STEPS, configurations=spec["configurations"], cases=cases),
+                      f, separators=(",", ":"))
+            f.write("\n")
 
 
 if __name__ == "__main__":
