@@ -1,5 +1,5 @@
 // Every unit of kiln, one line each: the only list a new optimizer, regularizer, layer or
-// learning-rate schedule is added to. Each name is a file: dsl/<part>/<name>.hpp (the
+// learning-rate schedule is added to (one line before the list's end). Each name is a file: dsl/<part>/<name>.hpp (the
 // descriptors), and for optimizers, regularizers and layers its generated half,
 // codegen/update/<name>.hpp + <name>-inl.h or codegen/layers/<name>.hpp; each optimizer has
 // its test tests/optim/<name>_test.cpp (tests/CMakeLists.txt reads these lists). An optimizer's
@@ -12,19 +12,22 @@
   (adagrad)             \
   (rmsprop)             \
   (adam)                \
-  (adamw)
+  (adamw)               \
+  /* end of the list */
 
 // Full-batch optimizers: a solver over the whole training set (dsl/optim/, codegen/second_order/).
 #define KILN_FULL_BATCH_OPTIMIZERS \
   (lbfgs)                          \
-  (newton_cg)
+  (newton_cg)                      \
+  /* end of the list */
 
 // Regularizers and constraints (dsl/regularize/, codegen/update/).
 #define KILN_REGULARIZERS \
   (clip)                  \
   (l1)                    \
   (l2)                    \
-  (max_norm)
+  (max_norm)              \
+  /* end of the list */
 
 // Layers (dsl/layers/, codegen/layers/).
 #define KILN_LAYERS       \
@@ -38,7 +41,8 @@
   (fractional_max_pool)   \
   (loss)                  \
   (pool)                  \
-  (residual)
+  (residual)              \
+  /* end of the list */
 
 // Learning-rate schedules beyond constant_lr and step_decay (dsl/lr/schedules.hpp).
 #define KILN_SCHEDULES \
@@ -47,4 +51,5 @@
   (exponential)        \
   (inverse_time)       \
   (plateau)            \
-  (warmup)
+  (warmup)             \
+  /* end of the list */
