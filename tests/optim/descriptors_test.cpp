@@ -75,7 +75,27 @@ BOOST_AUTO_TEST_CASE(fields_carry_pytorchs_names) {
   const v adam_names{"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"};
   BOOST_TEST(names_after_setting_each<adam>() == adam_names);
   BOOST_TEST(names_after_setting_each<adamw>() == adam_names);
-  static_assert(optimizers::size == 5);
+}
+
+// Every optimizer of the list (dsl/units.hpp), whatever their number: a kind of its own, valid
+// defaults, each field reachable by a name of its own.
+BOOST_AUTO_TEST_CASE(every_listed_optimizer_is_complete) {
+  const auto kinds = []<class... O>(type_list<O...>) {
+    return std::vector<std::string>{std::string(O::kind)...};
+  }(optimizers{} + full_batch_optimizers{});
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    for (std::size_t j = i + 1; j < kinds.size(); ++j) BOOST_TEST(kinds[i] != kinds[j]);
+  []<class... O>(type_list<O...>) {
+    (
+        [] {
+          BOOST_TEST(O{}.check() == nullptr, O::kind);
+          std::vector<std::string_view> names;
+          for (const auto& f : O::fields()) names.push_back(f.name);
+          std::sort(names.begin(), names.end());
+          BOOST_TEST((std::adjacent_find(names.begin(), names.end()) == names.end()), O::kind);
+        }(),
+        ...);
+  }(optimizers{} + full_batch_optimizers{});
 }
 
 BOOST_AUTO_TEST_CASE(every_combination_of_switches_has_a_compiled_form) {
