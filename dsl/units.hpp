@@ -13,6 +13,7 @@
   (rmsprop)             \
   (adam)                \
   (adamw)               \
+  (adamax)              \
   /* end of the list */
 
 // Full-batch optimizers: a solver over the whole training set (dsl/optim/, codegen/second_order/).
