@@ -14,6 +14,7 @@
   (adam)                \
   (adamw)               \
   (adamax)              \
+  (nadam)               \
   /* end of the list */
 
 // Full-batch optimizers: a solver over the whole training set (dsl/optim/, codegen/second_order/).
