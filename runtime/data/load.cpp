@@ -399,8 +399,9 @@ struct raw_file {
                                 ? &arrays->tensors[0]
                                 : arrays->find(spec.x_key);
     if (!x || x->shape.empty()) return {};
-    return "samples shaped " +
-           shape_text(std::span<const std::size_t>(x->shape.data() + 1, x->shape.size() - 1));
+    std::size_t per = 1;
+    for (std::size_t k = 1; k < x->shape.size(); ++k) per *= x->shape[k];
+    return "samples of " + std::to_string(per) + " values";
   }
 };
 
