@@ -224,8 +224,9 @@ int train(const run_options& opts, const model_factory& make) {
   if (!opts.out_dir.empty()) save_trained(*m, data.stats, opts.out_dir / "model.safetensors");
   if (opts.progress) print_confusion(result.test);
   if (m->info().averaged)
-    std::fprintf(stdout, "ema_test_%s=%.6g\n", figure_name(*m),
-                 accuracy_with_averaged_weights(*m, data.test, opts.batch));
+    std::fprintf(stdout,
+                 m->info().kind == task::classify ? "ema_test_%s=%.4f\n" : "ema_test_%s=%.6g\n",
+                 figure_name(*m), accuracy_with_averaged_weights(*m, data.test, opts.batch));
   if (snapshots.size() > 1 && m->info().kind == task::classify)
     std::fprintf(stdout, "snapshot_ensemble_test_accuracy=%.4f (%zu snapshots)\n",
                  evaluate_snapshots(*m, snapshots, data.test, opts.batch).accuracy,
