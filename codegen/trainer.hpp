@@ -289,7 +289,8 @@ class trainer final : public rt::model {
              b_ + lay::rows[I + 1].buffer_base},
             dsl::at<I + 1>(Model).kind)),
        ...);
-    }(dsl::index_for<L - 2>{});
+    }
+    (dsl::index_for<L - 2>{});
     return x;
   }
   // The outputs before the loss (logits) of any number of samples (whole samples of the input

@@ -18,7 +18,7 @@ struct standardization {
   static constexpr const char* mean_name = "kiln.standardize.mean";
   static constexpr const char* std_name = "kiln.standardize.std";
 
-  std::vector<int> shape;        // one sample's shape
+  std::vector<int> shape;           // one sample's shape
   std::vector<float> mean, stddev;  // per feature; std is 1 for a constant feature (only centred)
 
   bool empty() const noexcept { return mean.empty(); }
