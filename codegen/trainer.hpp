@@ -8,8 +8,8 @@
 // The trainer composes its parts (codegen/trainer/): its memory (arena.hpp), the names and shapes
 // the runtime sees (tensor_table.hpp), the answer to non-finite values (faults.hpp), the hook of
 // data-parallel training (data_parallel.hpp), transfer learning's per-layer settings
-// (layer_settings.hpp) and the full-batch objective (full_batch.hpp). The step itself — forward,
-// backward, the fused updates — is step.hpp.
+// (layer_settings.hpp), the full-batch objective (full_batch.hpp) and the ONNX form (onnx.hpp).
+// The step itself — forward, backward, the fused updates — is step.hpp.
 #pragma once
 
 #include <algorithm>
@@ -34,6 +34,7 @@
 #include "kiln/codegen/trainer/faults.hpp"
 #include "kiln/codegen/trainer/full_batch.hpp"
 #include "kiln/codegen/trainer/layer_settings.hpp"
+#include "kiln/codegen/trainer/onnx.hpp"
 #include "kiln/codegen/trainer/options.hpp"
 #include "kiln/codegen/trainer/tensor_table.hpp"
 #include "kiln/codegen/trainer/traits.hpp"
@@ -142,6 +143,14 @@ class trainer : public rt::model {
     const rt::step_result r = loss(b, false);
     if (outputs) std::memcpy(outputs, mem_.out[L - 2], sizeof(float) * b.n * info().outputs);
     return r;
+  }
+  void infer(const rt::batch& b, float* outputs) override {
+    const std::span<const float> y = this->outputs(b, false);
+    std::memcpy(outputs, y.data(), y.size_bytes());
+  }
+  // Every layer's to_onnx in order (trainer/onnx.hpp).
+  std::string to_onnx(rt::onnx_graph& g, const std::string& input) const override {
+    return export_layers(g, input, mem_, table_);
   }
 
   // Identifies (Model, Plan) as the compiler spells them: a checkpoint loads only into the

@@ -14,12 +14,17 @@
 
 #include "kiln/codegen/trainer.hpp"
 #include "kiln/dsl/dsl.hpp"
+#include "kiln/runtime/app/predict.hpp"
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/data/fashion_mnist.hpp"
 #include "kiln/runtime/data/idx.hpp"
+#include "kiln/runtime/data/load.hpp"
+#include "kiln/runtime/data/standardize.hpp"
 #include "kiln/runtime/data/subset.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/import.hpp"
+#include "kiln/runtime/io/onnx_export.hpp"
+#include "kiln/runtime/io/trained.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
 #include "kiln/runtime/train/fit.hpp"
 #include "kiln/transfer.hpp"
@@ -27,7 +32,7 @@
 namespace kiln {
 
 // The trainer generated for (Model, Plan) (codegen/trainer.hpp), with the runtime's epoch loop
-// at hand: fit() trains with the plan's epochs, batch and seed.
+// at hand: fit() trains with the plan's epochs, batch and seed; predict() gives the logits.
 template <auto Model, auto Plan>
 class trainer : public codegen::trainer<Model, Plan> {
  public:
@@ -40,6 +45,13 @@ class trainer : public codegen::trainer<Model, Plan> {
   rt::fit_result fit(const rt::dataset& train, const rt::dataset* test, rt::fit_options o) {
     return rt::fit(*this, train, test, o);
   }
+
+  // The outputs before the loss (logits) of any number of samples (whole samples of the input
+  // shape, features as the model takes them: standardize first, or use rt::predictor), in
+  // evaluation mode, batch by batch; `out` gets samples × outputs floats. Allocates nothing
+  // (the second form: the result only).
+  void predict(std::span<const float> x, std::span<float> out) { rt::predict(*this, x, out); }
+  std::vector<float> predict(std::span<const float> x) { return rt::predict(*this, x); }
 };
 
 // What compile<>() returns for an invalid model or plan, after the static_assert has named the
