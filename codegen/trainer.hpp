@@ -42,7 +42,6 @@
 #include "kiln/core/error.hpp"
 #include "kiln/core/rng.hpp"
 #include "kiln/core/team.hpp"
-#include "kiln/dsl/lr/plateau.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/model.hpp"
 
@@ -55,6 +54,8 @@ class trainer : public rt::model {
   static constexpr std::size_t L = traits::L;
   static constexpr auto opt = traits::opt;
   using opt_type = typename traits::opt_type;
+  using lr_type = std::remove_cvref_t<decltype(Plan.lr)>;
+  using lr_state = dsl::schedule_state_t<lr_type>;
   static constexpr int S = traits::S;
   static constexpr bool averaged = traits::averaged;
   static constexpr auto regs = traits::regs;
@@ -93,7 +94,7 @@ class trainer : public rt::model {
     rng_ = rt::rng(seed_, rt::streams::dropout);
     steps_ = 0;
     clock_ = {};
-    plateau_ = {};
+    lr_state_ = {};
     faults_.reset();
   }
 
@@ -113,22 +114,16 @@ class trainer : public rt::model {
   double current_lr() const override {
     if constexpr (requires { opt.lr; })
       return opt.lr *
-             Plan.lr.factor({clock_.epoch, steps_, clock_.steps_per_epoch, clock_.plateau}) *
+             dsl::lr_factor(Plan.lr, {clock_.epoch, steps_, clock_.steps_per_epoch}, lr_state_) *
              faults_.lr_factor();
     else
       return std::numeric_limits<double>::quiet_NaN();  // newton_cg has no learning rate
   }
-  // Schedules that react to the epoch's metrics (reduce_on_plateau) see them here.
-  static constexpr bool reacts_to_metrics =
-      requires(dsl::plateau_state & s, const dsl::epoch_report& r) {
-    Plan.lr.observe(s, r);
-  };
+  // Schedules that keep a state (reduce_on_plateau) see the epoch's metrics here.
+  static constexpr bool reacts_to_metrics = dsl::stateful_schedule<lr_type>;
   void end_epoch(const rt::epoch_metrics& m) override {
     const dsl::epoch_report r{m.train_loss, m.train_accuracy, m.test_loss, m.test_accuracy};
-    if constexpr (reacts_to_metrics) {
-      Plan.lr.observe(plateau_, r);
-      clock_.plateau = plateau_.factor;
-    }
+    if constexpr (reacts_to_metrics) Plan.lr.observe(lr_state_, r);
   }
   rt::augment_plan augmentation() const override { return runtime_plan<Plan.augment>(); }
 
@@ -164,9 +159,8 @@ class trainer : public rt::model {
     rt::resume_state s;
     s.steps = steps_;
     std::copy(rng_.state(), rng_.state() + 4, s.rng.begin());
-    if constexpr (reacts_to_metrics)
-      s.schedule = {double(plateau_.started), plateau_.best, double(plateau_.bad_epochs),
-                    double(plateau_.cooldown), plateau_.factor};
+    const auto kept = lr_state_.save();  // the schedule's own state, if it keeps one
+    s.schedule.assign(kept.begin(), kept.end());
     s.fault_lr = faults_.lr_factor();
     s.skipped_in_a_row = faults_.skipped_in_a_row();
     return s;
@@ -176,14 +170,11 @@ class trainer : public rt::model {
     std::uint64_t words[4];
     std::copy(s.rng.begin(), s.rng.end(), words);
     rng_.set_state(words);
-    if constexpr (reacts_to_metrics) {
-      if (s.schedule.size() != 5)
-        throw config_error("resume state", "reduce_on_plateau needs its 5 values, got " +
-                                               std::to_string(s.schedule.size()));
-      plateau_ = {s.schedule[0] != 0, s.schedule[1], int(s.schedule[2]), int(s.schedule[3]),
-                  s.schedule[4]};
-      clock_.plateau = plateau_.factor;
-    }
+    if (s.schedule.size() != lr_state::values)
+      throw config_error("resume state", std::string(Plan.lr.kind) + " keeps " +
+                                             std::to_string(lr_state::values) + " values, got " +
+                                             std::to_string(s.schedule.size()));
+    lr_state_ = lr_state::load(s.schedule.data());
     faults_.restore(s.fault_lr, s.skipped_in_a_row);
   }
 
@@ -400,7 +391,7 @@ class trainer : public rt::model {
   std::uint64_t seed_ = 0;
   long steps_ = 0;
   dsl::lr_clock clock_{};
-  dsl::plateau_state plateau_{};
+  lr_state lr_state_{};  // the learning-rate schedule's own (reduce_on_plateau's)
   typename solver_for<opt_type>::type solver_ = make_solver();  // full-batch plans only
   second_order::step_report last_step_{};
 };

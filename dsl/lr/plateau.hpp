@@ -7,7 +7,9 @@
 // training ones when there is no test set.
 #pragma once
 
+#include <array>
 #include <cmath>
+#include <cstddef>
 
 #include "kiln/dsl/lr/schedules.hpp"
 
@@ -15,13 +17,21 @@ namespace kiln::dsl {
 
 enum class monitor { test_loss, test_accuracy, train_loss, train_accuracy };
 
-// What the trainer keeps between epochs for reduce_on_plateau.
+// What reduce_on_plateau keeps between epochs (the trainer holds it; checkpoints save it).
 struct plateau_state {
   bool started = false;
   double best = 0;
   int bad_epochs = 0;
   int cooldown = 0;
   double factor = 1;
+
+  static constexpr std::size_t values = 5;
+  constexpr std::array<double, values> save() const {
+    return {double(started), best, double(bad_epochs), double(cooldown), factor};
+  }
+  static constexpr plateau_state load(const double* v) {
+    return {v[0] != 0, v[1], int(v[2]), int(v[3]), v[4]};
+  }
 };
 
 struct reduce_on_plateau {
@@ -33,7 +43,8 @@ struct reduce_on_plateau {
   double min_factor = 0;  // min_lr / lr
   monitor metric = monitor::test_loss;
 
-  constexpr double factor(lr_clock c) const { return c.plateau; }
+  using state = plateau_state;
+  constexpr double factor(lr_clock, const state& s) const { return s.factor; }
 
   static constexpr bool maximize(monitor m) {
     return m == monitor::test_accuracy || m == monitor::train_accuracy;

@@ -2,8 +2,11 @@
 // where training is (never per element).
 #pragma once
 
+#include <array>
 #include <concepts>
+#include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 namespace kiln::dsl {
 
@@ -12,7 +15,6 @@ struct lr_clock {
   int epoch = 0;  // 0-based
   long step = 0;  // steps taken before this one, over the whole run
   long steps_per_epoch = 1;
-  double plateau = 1;  // reduce_on_plateau's factor so far (from the epochs' metrics)
 
   // Epochs done, with the fraction of the current one: what PyTorch's per-batch
   // scheduler.step(epoch + i / iters) receives.
@@ -28,12 +30,64 @@ struct epoch_report {
   double train_loss = 0, train_accuracy = 0, test_loss = 0, test_accuracy = 0;
 };
 
-template <class S>
-concept lr_schedule = requires(const S& s, lr_clock c) {
-  { S::kind } -> std::convertible_to<std::string_view>;
-  { s.factor(c) } -> std::convertible_to<double>;
-  { s.check() } -> std::same_as<const char*>;
+// What a schedule that reacts to the epochs' metrics keeps between epochs (reduce_on_plateau):
+// its own `state` type, which the trainer holds, passes to factor(clock, state) and
+// observe(state&, report), and saves and loads (checkpoints, data-parallel broadcasts) as
+// `values` numbers through save() and load(). A schedule without one has no_schedule_state.
+struct no_schedule_state {
+  static constexpr std::size_t values = 0;
+  constexpr std::array<double, 0> save() const { return {}; }
+  static constexpr no_schedule_state load(const double*) { return {}; }
 };
+
+template <class S>
+struct schedule_state {
+  using type = no_schedule_state;
+};
+template <class S>
+requires requires { typename S::state; }
+struct schedule_state<S> {
+  using type = typename S::state;
+};
+template <class S>
+using schedule_state_t = typename schedule_state<S>::type;
+
+// The state's interface: a fixed number of values out and back.
+template <class T>
+concept schedule_state_values = requires(const T& t, const double* v) {
+  { T::values } -> std::convertible_to<std::size_t>;
+  { t.save() } -> std::same_as<std::array<double, T::values>>;
+  { T::load(v) } -> std::same_as<T>;
+};
+
+// A learning-rate schedule: a kind (its name in messages), a check of its values, and a factor
+// from where training is — and from its state, for a schedule that keeps one (then it also
+// observes the epochs' metrics).
+template <class S>
+concept lr_schedule = requires(const S& s, lr_clock c, schedule_state_t<S>& state,
+                               const epoch_report& r) {
+  { S::kind } -> std::convertible_to<std::string_view>;
+  { s.check() } -> std::same_as<const char*>;
+  requires(std::is_same_v<schedule_state_t<S>, no_schedule_state> &&
+           requires { { s.factor(c) } -> std::convertible_to<double>; }) ||
+              (schedule_state_values<schedule_state_t<S>> && requires {
+                { s.factor(c, state) } -> std::convertible_to<double>;
+                s.observe(state, r);
+              });
+};
+
+// Whether S keeps a state between epochs.
+template <class S>
+inline constexpr bool stateful_schedule = !std::is_same_v<schedule_state_t<S>, no_schedule_state>;
+
+// The factor of schedule `s` at `c`, with its state when it keeps one.
+template <class S>
+constexpr double lr_factor(const S& s, lr_clock c, const schedule_state_t<S>& state) {
+  if constexpr (stateful_schedule<S>)
+    return s.factor(c, state);
+  else
+    return s.factor(c);
+}
 
 // The optimizer's lr, unchanged.
 struct constant_lr {

@@ -17,16 +17,17 @@ struct linear_warmup {
   double start = 1.0 / 3;  // factor at step 0 (PyTorch's default start_factor)
   Then then{};
 
-  constexpr double factor(lr_clock c) const {
+  // The state of the schedule that follows, if it keeps one.
+  using state = schedule_state_t<Then>;
+
+  constexpr double factor(lr_clock c, const state& s = {}) const {
     const long total = steps > 0 ? steps : long(epochs) * c.steps_per_epoch;
     const double done = total > 0 && c.step < total ? double(c.step) / double(total) : 1.0;
-    return (start + (1 - start) * done) * then.factor(c);
+    return (start + (1 - start) * done) * lr_factor(then, c, s);
   }
-  template <class State, class Report>
-  constexpr void observe(State& s, const Report& r) const requires requires(const Then& t) {
-    t.observe(s, r);
+  constexpr void observe(state& s, const epoch_report& r) const requires stateful_schedule<Then> {
+    then.observe(s, r);
   }
-  { then.observe(s, r); }
   constexpr const char* check() const {
     if (steps < 0 || epochs < 0) return "linear_warmup: .steps and .epochs must be >= 0";
     if ((steps > 0) == (epochs > 0)) return "linear_warmup: give exactly one of .steps and .epochs";

@@ -133,7 +133,8 @@ checkpoint_metadata read_checkpoint_metadata(const tensor_file& file) {
     meta.fail("kiln.rng", "expected 64 hex digits");
   for (int k = 0; k < 4; ++k)
     rs.rng[k] = std::strtoull(rng.substr(16 * k, 16).c_str(), nullptr, 16);
-  // A schedule's state (reduce_on_plateau); load_checkpoint compares the count with the model's.
+  // The learning-rate schedule's own state, the values it saves (none for most schedules);
+  // load_checkpoint compares their count with the model's.
   const std::size_t held =
       meta.has("kiln.schedule.count")
           ? static_cast<std::size_t>(meta.i64("kiln.schedule.count", max_schedule_values))
@@ -171,7 +172,7 @@ checkpoint_info load_checkpoint(const tensor_file& file, model& m) {
     throw file_error(file.path, "written for another model or plan (fingerprint " +
                                     io::printable(c.fingerprint) + ", this model's is " +
                                     m.fingerprint() + ")");
-  // As many schedule values as this model keeps (reduce_on_plateau's five, or none).
+  // As many schedule values as this model's schedule keeps (none for a stateless one).
   if (const std::size_t wanted = m.save_resume_state().schedule.size();
       c.state.schedule.size() != wanted)
     metadata_reader(file.metadata, file.path)

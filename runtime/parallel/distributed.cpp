@@ -76,7 +76,8 @@ void check_same_weights(const comm& c, const model& m, const std::string& when) 
 void broadcast_model(const comm& c, model& m, int root) {
   if (!c.distributed()) return;
   for (const tensor& t : m.tensors()) c.broadcast(t.data, root, "the model's tensors");
-  // The step count, the generator and the schedule's own state (reduce_on_plateau), as words.
+  // The step count, the generator and the schedule's own state (whatever values it saves), as
+  // words.
   resume_state s = m.save_resume_state();
   std::vector<std::uint64_t> words = {static_cast<std::uint64_t>(s.steps),
                                       s.rng[0],

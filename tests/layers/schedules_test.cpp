@@ -137,3 +137,36 @@ BOOST_AUTO_TEST_CASE(reduce_on_plateau_can_watch_accuracy) {
   t.end_epoch({1, 0, 1, 0.6});  // no better
   BOOST_TEST(t.current_lr() == 0.01, boost::test_tools::tolerance(1e-12));
 }
+
+// A schedule that keeps state owns it (dsl/lr/schedules.hpp): its own state type, saved and
+// loaded as numbers through one interface; the trainer holds and saves it without knowing which
+// schedule it is, and a stateless schedule saves nothing.
+static_assert(stateful_schedule<reduce_on_plateau>);
+static_assert(stateful_schedule<linear_warmup<reduce_on_plateau>>);  // the state of its `then`
+static_assert(!stateful_schedule<step_decay> && !stateful_schedule<constant_lr>);
+static_assert(!stateful_schedule<linear_warmup<cosine_restarts>>);
+
+BOOST_AUTO_TEST_CASE(a_schedules_state_goes_out_and_back_through_the_trainer) {
+  constexpr auto plateau = reduce_on_plateau{.gamma = 0.5, .patience = 0};
+  auto t = kiln::compile<tiny, schedule{.optimizer = opt, .lr = plateau}>();
+  t.end_epoch({1, 0, 1.0, 0});
+  t.end_epoch({1, 0, 2.0, 0});  // worse: halves
+  const kiln::rt::resume_state s = t.save_resume_state();
+  BOOST_TEST(s.schedule.size() == plateau_state::values);
+  auto back = kiln::compile<tiny, schedule{.optimizer = opt, .lr = plateau}>();
+  back.load_resume_state(s);
+  BOOST_TEST(back.current_lr() == 0.05);
+  back.end_epoch({1, 0, 2.0, 0});  // still worse than the best kept in the state: halves again
+  t.end_epoch({1, 0, 2.0, 0});
+  BOOST_TEST(back.current_lr() == t.current_lr());
+  BOOST_TEST(back.current_lr() == 0.025);
+
+  auto plain = kiln::compile<tiny, schedule{.optimizer = opt, .lr = step_decay{}}>();
+  BOOST_TEST(plain.save_resume_state().schedule.empty());
+  try {
+    plain.load_resume_state(s);  // five values for a schedule that keeps none
+    BOOST_ERROR("no exception");
+  } catch (const kiln::config_error& e) {
+    BOOST_TEST(std::string(e.what()) == "resume state: step_decay keeps 0 values, got 5");
+  }
+}
