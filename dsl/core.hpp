@@ -113,6 +113,14 @@ concept layer = requires(const L& l, shape s) {
 template <class L>
 concept loss = layer<L> && L::is_loss;
 
+// A layer that draws at random in training (masks, regions) says so:
+//   static constexpr bool draws_at_random = true;
+// Full-batch solvers refuse such layers (their objective must not change between evaluations).
+template <class L>
+concept random_layer = requires {
+  requires L::draws_at_random;
+};
+
 // Layers that own parameters declare them; others own none.
 template <class L>
 constexpr std::size_t param_count_of() {

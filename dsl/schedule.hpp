@@ -34,8 +34,8 @@ concept optimizer = requires(const O& o) {
 // PyTorch's behaviour when every parameter is in one group.
 enum class decay_on { weights, all };
 
-template <optimizer Opt, class Reg = no_regularizer, lr_schedule Lr = constant_lr,
-          class Aug = no_augment, nonfinite_policy Fault = stop_run>
+template <optimizer Opt, class Reg = no_regularizer, class Lr = constant_lr, class Aug = no_augment,
+          nonfinite_policy Fault = stop_run>
 struct schedule {
   Opt optimizer;
   Reg regularizer{};
@@ -63,7 +63,19 @@ constexpr bool report_plan() {
   constexpr const char* opt = Plan.optimizer.check();
   if constexpr (opt != nullptr)
     static_assert(invalid_plan<Plan.optimizer, text_t(opt)>, "kiln: invalid plan (see the note)");
-  constexpr const char* lr = Plan.lr.check();
+  // A learning-rate schedule (dsl::lr_schedule), checked here so that a type that is not one
+  // gets one line naming it rather than a failed constraint on the plan's type.
+  constexpr bool is_lr_schedule = lr_schedule<std::remove_cvref_t<decltype(Plan.lr)>>;
+  if constexpr (!is_lr_schedule)
+    static_assert(invalid_plan<Plan.lr, text_t("lr: not a learning-rate schedule: it needs kind, "
+                                               "check() and factor(lr_clock) (dsl/lr/)")>,
+                  "kiln: invalid plan (see the note)");
+  constexpr const char* lr = [] {
+    if constexpr (is_lr_schedule)
+      return Plan.lr.check();
+    else
+      return static_cast<const char*>(nullptr);
+  }();
   if constexpr (lr != nullptr)
     static_assert(invalid_plan<Plan.lr, text_t(lr)>, "kiln: invalid plan (see the note)");
   constexpr auto regs = as_regs(Plan.regularizer);
@@ -107,11 +119,12 @@ constexpr bool report_plan() {
   (index_for<augs.size>{});
   if constexpr (aug != nullptr)
     static_assert(invalid_plan<Plan.augment, text_t(aug)>, "kiln: invalid plan (see the note)");
-  return !general && !opt && !lr && !reg && !ens && !snap && !fault && !full_batch && !aug;
+  return !general && !opt && is_lr_schedule && !lr && !reg && !ens && !snap && !fault &&
+         !full_batch && !aug;
 }
 
-// Whether a layer draws at random in training (masks, regions, skipped blocks), looking one level
-// into residual blocks.
+// Whether a layer draws at random in training (masks, regions, skipped blocks: the trait
+// dsl::random_layer, and stochastic depth), looking one level into residual blocks.
 template <class L>
 constexpr bool draws_at_random(const L& l) {
   if constexpr (requires {
@@ -124,7 +137,7 @@ constexpr bool draws_at_random(const L& l) {
     }
     (index_for<std::remove_cvref_t<decltype(l.body)>::size>{});
   } else {
-    return L::kind == "dropout" || L::kind == "dropconnect" || L::kind == "fractional_max_pool";
+    return random_layer<L>;
   }
 }
 

@@ -12,6 +12,7 @@
 // <kiln/zoo.hpp>.
 #pragma once
 
+#include "kiln/codegen/concepts.hpp"
 #include "kiln/codegen/trainer.hpp"
 #include "kiln/dsl/dsl.hpp"
 #include "kiln/runtime/app/predict.hpp"
@@ -75,9 +76,17 @@ struct invalid_trainer {
   }
 };
 
+// The DSL's checks of the model and the plan, then (on a valid declaration) that every unit the
+// trainer picks up is there: each layer's op, the optimizer's stage, each regularizer's
+// (codegen/concepts.hpp).
 template <auto Model, auto Plan>
-inline constexpr bool valid =
-    dsl::report_model<Model>() && dsl::report_plan<Plan>() && dsl::report_pairing<Model, Plan>();
+inline constexpr bool valid = [] {
+  if constexpr (dsl::report_model<Model>() && dsl::report_plan<Plan>() &&
+                dsl::report_pairing<Model, Plan>())
+    return codegen::report_units<Model, Plan>();
+  else
+    return false;
+}();
 
 // The trainer generated for (Model, Plan). A wrong model or plan stops compilation with one
 // static_assert whose note names the layer (or plan entry), its input shape and the problem.

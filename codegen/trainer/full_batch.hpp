@@ -37,25 +37,26 @@ struct solver_for<dsl::newton_cg, T> {
   using type = second_order::newton_cg_solver<T>;
 };
 
-// The plan's l2 and l1 strengths, summed per kind: a full-batch plan minimizes
-// mean loss + l2/2·‖w‖² + l1·‖w‖₁ over the tensors that decay (dsl::check_full_batch admits no
-// other regularizer), which is what the fused first-order update's gradient terms differentiate.
+// The plan's l2 and l1 strengths (the penalties of norm 2 and 1, dsl::norm_penalty), summed: a
+// full-batch plan minimizes mean loss + l2/2·‖w‖² + l1·‖w‖₁ over the tensors that decay
+// (dsl::check_full_batch admits no other regularizer), which is what the fused first-order update's
+// gradient terms differentiate.
 template <auto Plan>
 struct penalties {
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
-  static constexpr double strength(std::string_view kind) {
+  static constexpr double strength(int norm) {
     double sum = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      auto add = [&](const auto& r) {
-        if constexpr (requires { r.lambda; })
-          if (r.kind == kind) sum += r.lambda;
+      auto add = [&]<class R>(const R& r) {
+        if constexpr (dsl::norm_penalty<R>)
+          if (R::norm == norm) sum += r.lambda;
       };
       (add(dsl::at<I>(regs)), ...);
     }
     (dsl::index_for<regs.size>{});
     return sum;
   }
-  static constexpr double l2 = strength("l2"), l1 = strength("l1");
+  static constexpr double l2 = strength(2), l1 = strength(1);
   static constexpr bool any = l2 != 0 || l1 != 0;
 };
 

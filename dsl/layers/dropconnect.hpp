@@ -14,6 +14,7 @@ namespace kiln::dsl {
 
 struct dropconnect {
   static constexpr std::string_view kind = "dropconnect";
+  static constexpr bool draws_at_random = true;  // in training (dsl::random_layer)
   static constexpr std::size_t n_params = 2;
 
   int units = 0;

@@ -8,6 +8,7 @@ namespace kiln::dsl {
 
 struct dropout {
   static constexpr std::string_view kind = "dropout";
+  static constexpr bool draws_at_random = true;  // in training (dsl::random_layer)
   double p = 0.5;
 
   constexpr shape out(shape in) const { return in; }

@@ -13,7 +13,8 @@ namespace kiln::dsl {
 
 struct fractional_max_pool {
   static constexpr std::string_view kind = "fractional_max_pool";
-  double ratio = 1.41421356;  // √2, Graham's choice
+  static constexpr bool draws_at_random = true;  // in training (dsl::random_layer)
+  double ratio = 1.41421356;                     // √2, Graham's choice
   bool overlapping = false;
 
   constexpr int reduce(int n) const { return ratio > 0 ? int(n / ratio) : 0; }

@@ -6,9 +6,12 @@
 #pragma once
 
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "kiln/dsl/core.hpp"
+#include "kiln/dsl/lr/schedules.hpp"
+#include "kiln/dsl/regularize/compose.hpp"
 
 namespace kiln::dsl {
 
@@ -28,25 +31,24 @@ template <class O>
 inline constexpr bool is_full_batch = full_batch_optimizer<O>;
 
 // The problem with (optimizer, regularizers, learning-rate schedule, the ensemble's EMA decay),
-// or nullptr. Only the penalties l2 and l1 enter the minimized function; a learning-rate schedule
-// needs a learning rate (newton_cg has none); the moving average of the weights is kept by the
-// first-order update loop, which full-batch plans do not run.
+// or nullptr. Only the penalties with a norm (l2, l1: dsl::norm_penalty) enter the minimized
+// function; a learning-rate schedule needs a learning rate (newton_cg has none); the moving
+// average of the weights is kept by the first-order update loop, which full-batch plans do not
+// run.
 template <class O, class Regs, class Lr>
-constexpr const char* check_full_batch(const O&, const Regs& regs, const Lr&, double ema,
+constexpr const char* check_full_batch(const O&, const Regs&, const Lr&, double ema,
                                        std::size_t augmentations) {
   if constexpr (!full_batch_optimizer<O>) {
     return nullptr;
   } else {
-    bool penalties_only = true;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      auto is_penalty = [](std::string_view kind) { return kind == "l2" || kind == "l1"; };
-      ((penalties_only = penalties_only && is_penalty(at<I>(regs).kind)), ...);
+    constexpr bool penalties_only = []<regularizer... R>(const dsl::regs<R...>*) {
+      return (norm_penalty<R> && ... && true);
     }
-    (index_for<Regs::size>{});
+    (static_cast<const Regs*>(nullptr));
     if (!penalties_only)
       return "full-batch plans (lbfgs, newton_cg) take only the l2 and l1 regularizers";
     if constexpr (!requires(O o) { o.lr; })
-      if (Lr::kind != "constant")
+      if (!std::is_same_v<Lr, constant_lr>)
         return "newton_cg has no learning rate: leave .lr as constant_lr{}";
     if (ema != 0) return "full-batch plans (lbfgs, newton_cg) keep no moving average: no .ema";
     if (augmentations != 0)

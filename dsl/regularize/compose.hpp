@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <string_view>
+#include <type_traits>
 
 #include "kiln/dsl/core.hpp"
 
@@ -24,6 +25,14 @@ concept regularizer = requires(const R& r) {
   { r.check() } -> std::same_as<const char*>;
 };
 
+// A penalty with a norm adds the gradient of λ/p·‖w‖ₚᵖ (p = 2: λ·w; p = 1: λ·sign(w)) and says
+// which norm: `static constexpr int norm = 1;` (l1), 2 (l2). Full-batch plans minimize the loss
+// plus these terms, so they take only such penalties.
+template <class R>
+concept norm_penalty = regularizer<R> && R::when == phase::penalty&& requires {
+  { R::norm } -> std::convertible_to<int>;
+};
+
 // A list of regularizers (structural, flat).
 template <regularizer... R>
 struct regs : slots<std::index_sequence_for<R...>, R...> {
@@ -33,12 +42,14 @@ struct regs : slots<std::index_sequence_for<R...>, R...> {
   static constexpr int count(phase p) { return ((R::when == p) + ... + 0); }
   static constexpr bool global = (requires { R::global; } || ...);
 
-  // Each kind at most once; one way of clipping.
+  // How many of the list are of type X.
+  template <class X>
+  static constexpr int copies = (int(std::is_same_v<X, R>) + ... + 0);
+
+  // Each kind (type) at most once; one way of clipping.
   static constexpr const char* check() {
-    constexpr std::string_view kinds[] = {R::kind..., ""};
-    for (std::size_t i = 0; i < size; ++i)
-      for (std::size_t j = i + 1; j < size; ++j)
-        if (kinds[i] == kinds[j]) return "regularizers: each kind may appear once in a plan";
+    if (((copies < R >> 1) || ... || false))
+      return "regularizers: each kind may appear once in a plan";
     if (count(phase::clip) > 1) return "regularizers: clip by value or by norm, not both";
     return nullptr;
   }

@@ -10,6 +10,7 @@ namespace kiln::dsl {
 struct l1 {
   static constexpr std::string_view kind = "l1";
   static constexpr phase when = phase::penalty;
+  static constexpr int norm = 1;  // λ·‖p‖₁ (dsl::norm_penalty)
   double lambda = 0;
   constexpr const char* check() const {
     return lambda >= 0 ? nullptr : "l1: the strength must be >= 0";

@@ -11,6 +11,7 @@ namespace kiln::dsl {
 struct l2 {
   static constexpr std::string_view kind = "l2";
   static constexpr phase when = phase::penalty;
+  static constexpr int norm = 2;  // λ/2·‖p‖² (dsl::norm_penalty)
   double lambda = 0;
   constexpr const char* check() const {
     return lambda >= 0 ? nullptr : "l2: the strength must be >= 0";
