@@ -41,6 +41,7 @@
   (dropout)               \
   (flatten)               \
   (fractional_max_pool)   \
+  (gelu)                  \
   (loss)                  \
   (pool)                  \
   (residual)              \
