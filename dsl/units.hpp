@@ -42,6 +42,7 @@
   (flatten)               \
   (fractional_max_pool)   \
   (gelu)                  \
+  (layer_norm)            \
   (loss)                  \
   (pool)                  \
   (residual)              \
