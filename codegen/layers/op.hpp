@@ -4,9 +4,12 @@
 //   static constexpr int aux = 0;            // scratch floats per sample (masks, probabilities)
 //   static constexpr bool view = false;      // true: output aliases the input (flatten)
 //   static constexpr std::size_t work = 0;   // optional: scratch floats per batch, any n
+//   static engine::holder prepare(const engine::setup&);  // optional: its engine objects
+//                                            // (products), made when the trainer is built
 //   static void forward(const io&);
 //   static void backward(const io&);         // writes gw (overwrites) and dx when dx != nullptr
-// Kernels split their work across io::team (parallel_for) with a static partition.
+// Kernels split their work across io::team: parallel_for with a static partition, or chunks the
+// members claim (engine::claim) where one descheduled member must not hold up the others.
 // Losses instead provide `loss_forward` / `loss_backward` (see loss.hpp).
 // Forward and backward of one step see the same aux, work and rng draws; io::train selects the
 // training behaviour (batch statistics, random masks), io::commit says the forward belongs to
@@ -16,6 +19,7 @@
 #include <array>
 #include <cstddef>
 
+#include "kiln/codegen/engine/ops.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/runtime/parallel/comm.hpp"
 #include "kiln/runtime/parallel/team.hpp"
@@ -38,6 +42,10 @@ struct io {
   float* work = nullptr;      // op::work floats, kept from forward to backward
   float* buf = nullptr;       // this layer's buffers (running statistics), at buffer_offsets()
   bool commit = false;        // train_step or gradient(): update running statistics
+  void* prims = nullptr;      // the op's engine objects (op::prepare), or nullptr
+  // bf16 plans: the bf16 copy of this layer's parameters (same offsets as w), written by the
+  // fused update; nullptr in f32.
+  const std::uint16_t* wh = nullptr;
   // Data-parallel training: these n samples are [offset, offset + n) of a global batch of
   // `total` samples spread over the ranks of `comm`. Losses average over the whole batch, batch
   // statistics are combined over the ranks, per-sample draws (dropout masks) are those the
