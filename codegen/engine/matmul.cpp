@@ -58,6 +58,8 @@ void pin_threads() {
   (void)done;
 }
 
+thread_local bool inside = false;
+
 dnnl::engine& cpu() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
@@ -97,7 +99,8 @@ matmul::matmul(const product& p, int members) : impl_(std::make_unique<impl>()) 
   const long any = DNNL_RUNTIME_DIM_VAL;
   const long M = p.m > 0 ? p.m : any, K = p.k > 0 ? p.k : any;
   if (p.m <= 0 && p.k <= 0) throw error("kiln engine: a product varies in m or in k, not both");
-  if ((p.m <= 0 || p.k <= 0) && p.most < 1) throw error("kiln engine: a varying product needs most");
+  if ((p.m <= 0 || p.k <= 0) && p.most < 1)
+    throw error("kiln engine: a varying product needs most");
   const auto a = strided(M, p.k > 0 ? p.k : any, in, p.a_row, p.a_col);
   const auto b = strided(K, p.n, in, p.b_row, p.b_col);
   const auto c = strided(M, p.n, dt::f32, p.c_row, 1);
@@ -133,9 +136,12 @@ matmul::matmul(const product& p, int members) : impl_(std::make_unique<impl>()) 
         continue;
       }
       const long mv = p.m > 0 ? p.m : v, kv = p.k > 0 ? p.k : v;
-      w.a.emplace_back(strided(mv, kv, in, p.a_row, p.a_col), cpu(), static_cast<void*>(DNNL_MEMORY_NONE));
-      w.b.emplace_back(strided(kv, p.n, in, p.b_row, p.b_col), cpu(), static_cast<void*>(DNNL_MEMORY_NONE));
-      w.c.emplace_back(strided(mv, p.n, dt::f32, p.c_row, 1), cpu(), static_cast<void*>(DNNL_MEMORY_NONE));
+      w.a.emplace_back(strided(mv, kv, in, p.a_row, p.a_col), cpu(),
+                       static_cast<void*>(DNNL_MEMORY_NONE));
+      w.b.emplace_back(strided(kv, p.n, in, p.b_row, p.b_col), cpu(),
+                       static_cast<void*>(DNNL_MEMORY_NONE));
+      w.c.emplace_back(strided(mv, p.n, dt::f32, p.c_row, 1), cpu(),
+                       static_cast<void*>(DNNL_MEMORY_NONE));
     }
   }
 }
@@ -166,8 +172,12 @@ void matmul::run(int member, const void* a, const void* b, float* c, const float
     dnnl_memory_set_data_handle(w.bias.get(), const_cast<float*>(bias));
     w.args[n++] = {DNNL_ARG_BIAS, w.bias.get()};
   }
+  inside = true;
   dnnl_primitive_execute(m.prim.get(), w.stream.get(), n, w.args);
+  inside = false;
 }
+
+bool inside_onednn() noexcept { return inside; }
 
 bool has_bf16() {
   static const bool yes = [] {

@@ -32,7 +32,7 @@ struct product {
   long most = 0;  // m = 0 or k = 0: the largest value a run passes
   long a_row = 0, a_col = 1;
   long b_row = 0, b_col = 1;
-  long c_row = 0;  // C's columns are contiguous
+  long c_row = 0;           // C's columns are contiguous
   bool accumulate = false;  // C += A·B (a weight gradient summed over samples)
   bool bias = false;        // + bias[n], f32, added to every row
   precision in = precision::f32;
@@ -60,6 +60,12 @@ class matmul {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// True on a thread while it is inside oneDNN's primitive execute. oneDNN 2.6 builds each call's
+// argument map (exec_ctx_t, a std::unordered_map) on the heap: a few small allocations per product
+// that kiln cannot avoid through the public API. Allocation counters (tests/support) leave
+// them out by this flag; kiln's own code allocates nothing in a step.
+bool inside_onednn() noexcept;
 
 // Whether this CPU runs bf16 dot products natively (AVX512_BF16 or AMX); when it does not, a
 // bf16 plan says so once and runs its products in f32.
