@@ -10,6 +10,7 @@
 
 #include "kiln/codegen/engine/ops.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/dense.hpp"
 
@@ -61,6 +62,12 @@ struct op<L, In> {
     engine::claim(c.team, p.forward.count(), [&](int m, long j) {
       p.forward.run(m, j, x, w, c.y, c.w + bias, c.n);
     });
+  }
+
+  // Gemm with the weight as stored ([units, inputs]: transB).
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node("Gemm", {c.x, param<L, In>(c, 0), param<L, In>(c, 1)},
+                  {attr::integer("transB", 1)});
   }
 
   static void backward(const io& c) {

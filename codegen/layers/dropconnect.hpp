@@ -8,6 +8,7 @@
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/kernels/noise.hpp"
 #include "kiln/codegen/layers/dense.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/dropconnect.hpp"
 
@@ -58,6 +59,11 @@ struct op<L, In> {
     engine::claim(c.team, p.forward.count(), [&](int m, long j) {
       p.forward.run(m, j, x, w, c.y, c.w + bias, c.n);
     });
+  }
+  // Evaluation multiplies by the stored weights (the masks' expectation): a dense Gemm.
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node("Gemm", {c.x, param<L, In>(c, 0), param<L, In>(c, 1)},
+                  {attr::integer("transB", 1)});
   }
   static void backward(const io& c) {
     auto& p = *static_cast<dropconnect_prims*>(c.prims);
