@@ -754,9 +754,11 @@ class trainer final : public rt::model {
       ((trains(T) ? void(step_[T] += 1) : void()), ...);
     }
     (dsl::index_for<lay::tensor_count>{});
-    team_->run([&](int member) {
+    // One part per member, claimed (engine::claim): a descheduled member's part is run by
+    // whoever is free; part j is what member j would update, so the result is the same.
+    engine::claim(team_.get(), team_->size(), [&](int, long part) {
       [&]<std::size_t... T>(std::index_sequence<T...>) {
-        ((trains(T) ? update_tensor<T>(lr * lr_mult_[lay::tensors[T].layer], clip, member)
+        ((trains(T) ? update_tensor<T>(lr * lr_mult_[lay::tensors[T].layer], clip, int(part))
                     : void()),
          ...);
       }
@@ -953,7 +955,7 @@ class trainer final : public rt::model {
   std::unique_ptr<rt::team> team_;
   engine::holder prims_[L];  // each op's engine objects (its products), for batch_ and team_
   engine::precision precision_ = engine::precision::f32;  // what the products run in
-  std::uint16_t* wh_ = nullptr;  // bf16 plans: the weights rounded to bf16, laid out like p_
+  std::uint16_t* wh_ = nullptr;     // bf16 plans: the weights rounded to bf16, laid out like p_
   mutable bool half_stale_ = true;  // wh_ no longer follows p_ (written from outside the update)
   hwy::AlignedFreeUniquePtr<float[]> arena_;
   float* p_ = nullptr;         // parameters

@@ -8,8 +8,9 @@
 //                                            // (products), made when the trainer is built
 //   static void forward(const io&);
 //   static void backward(const io&);         // writes gw (overwrites) and dx when dx != nullptr
-// Kernels split their work across io::team: parallel_for with a static partition, or chunks the
-// members claim (engine::claim) where one descheduled member must not hold up the others.
+// Kernels split their work across io::team: parallel_for (one fixed part per member) or finer
+// chunks (products), both claimed by the members (engine::claim), so that one descheduled
+// member does not hold up the others.
 // Losses instead provide `loss_forward` / `loss_backward` (see loss.hpp).
 // Forward and backward of one step see the same aux, work and rng draws; io::train selects the
 // training behaviour (batch statistics, random masks), io::commit says the forward belongs to
@@ -59,8 +60,12 @@ struct io {
 // Runs f(part) on every member of the team, each with its static part of [0, total).
 template <class F>
 void parallel_for(const io& c, std::size_t total, std::size_t align, F&& f) {
-  c.team->run([&](int m) {
-    const auto r = rt::split(total, c.team->size(), m, align);
+  // One part per member, as a static split would give, but claimed (engine::claim): when a
+  // member is descheduled, whoever is free runs its part; the parts, and so the results, are
+  // the same whoever runs them.
+  const int parts = c.team->size();
+  engine::claim(c.team, parts, [&](int, long j) {
+    const auto r = rt::split(total, parts, int(j), align);
     if (r.size()) f(r);
   });
 }
