@@ -16,7 +16,8 @@ install(DIRECTORY runtime/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/runtime
 install(DIRECTORY kiln/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln
         FILES_MATCHING PATTERN "*.hpp")
 
-install(TARGETS kiln kiln_core kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_runtime
+install(TARGETS kiln kiln_core kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_engine
+                kiln_runtime
         EXPORT kilnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -1,16 +1,22 @@
-# kiln_add_trainer(NAME FILE [MODEL var] [PLAN var])
+# kiln_add_trainer(NAME FILE [MODEL var] [PLAN var] [BOTH_PRECISIONS])
 #
 # Builds a model file into a trainer executable with kiln's standard command line
 # (--data --epochs --batch --seed --threads --out --quiet). FILE includes <kiln/kiln.hpp> and
 # declares, at namespace scope, `constexpr auto model = ...;` and `constexpr auto plan = ...;`
 # (other names with MODEL / PLAN). kiln writes the main() that runs them (<kiln/run.hpp>).
+# BOTH_PRECISIONS compiles the plan in f32 and in bf16 (--precision picks one at run time; the TU
+# takes twice as long).
 function(kiln_add_trainer name file)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "MODEL;PLAN" "")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "BOTH_PRECISIONS" "MODEL;PLAN" "")
   if(NOT arg_MODEL)
     set(arg_MODEL model)
   endif()
   if(NOT arg_PLAN)
     set(arg_PLAN plan)
+  endif()
+  set(both false)
+  if(arg_BOTH_PRECISIONS)
+    set(both true)
   endif()
   get_filename_component(model_file ${file} ABSOLUTE)
   set(main ${CMAKE_CURRENT_BINARY_DIR}/kiln_main_${name}.cpp)
@@ -19,7 +25,7 @@ function(kiln_add_trainer name file)
 #include \"${model_file}\"
 #include <kiln/run.hpp>
 
-int main(int argc, char** argv) { return kiln::run<${arg_MODEL}, ${arg_PLAN}>(argc, argv); }
+int main(int argc, char** argv) { return kiln::run<${arg_MODEL}, ${arg_PLAN}, ${both}>(argc, argv); }
 ")
   add_executable(${name} ${main})
   target_link_libraries(${name} PRIVATE kiln::kiln)

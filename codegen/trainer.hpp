@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "kiln/codegen/augment.hpp"
+#include "kiln/codegen/engine/ops.hpp"
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/generate.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
@@ -61,6 +62,7 @@ class trainer : public rt::model {
   static constexpr auto regs = traits::regs;
   static constexpr bool skips = traits::skips;
   static constexpr bool per_layer = traits::per_layer;
+  static constexpr bool half = traits::half;  // bf16 products (engine/ops.hpp)
 
  public:
   // The plan's optimizer steps over whole datasets (lbfgs, newton_cg).
@@ -76,6 +78,7 @@ class trainer : public rt::model {
       throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
     seed_ = o.seed_set ? o.seed : Plan.seed;
     dp_.set_overlap(o.overlap);
+    if constexpr (half) precision_ = engine::effective(engine::precision::bf16);
     set_threads(o.threads);
     mem_.allocate(batch_);
     table_.describe(mem_, batch_, seed_);
@@ -92,6 +95,7 @@ class trainer : public rt::model {
     mem_.reset(seed_);
     solver_.reset();
     rng_ = rt::rng(seed_, rt::streams::dropout);
+    half_stale_ = true;
     steps_ = 0;
     clock_ = {};
     lr_state_ = {};
@@ -100,16 +104,24 @@ class trainer : public rt::model {
 
   // --- rt::model ------------------------------------------------------------------------------
   const rt::model_info& info() const override { return table_.info(); }
-  std::span<const rt::tensor> tensors() const override { return table_.tensors(); }
+  std::span<const rt::tensor> tensors() const override {
+    half_stale_ = true;  // the caller may write the weights: the bf16 copy follows before use
+    return table_.tensors();
+  }
   void set_threads(int threads) override {
     if (threads < 1) throw config_error("threads", "must be at least 1");
     single_threaded_blas();
-    if (!team_ || team_->size() != threads) team_ = std::make_unique<rt::team>(threads);
+    if (!team_ || team_->size() != threads) {
+      team_ = std::make_unique<rt::team>(threads);
+      // The products for this batch and team, made once here, reused by every step.
+      engine::prepare_ops<lay>(prims_, {batch_, threads, precision_});
+    }
     faults_.set_threads(threads);
   }
   void begin_epoch(int epoch, long steps_per_epoch) override {
     clock_.epoch = epoch;
     clock_.steps_per_epoch = std::max(steps_per_epoch, 1L);
+    half_stale_ = true;
   }
   double current_lr() const override {
     if constexpr (requires { opt.lr; })
@@ -153,6 +165,7 @@ class trainer : public rt::model {
   std::string fingerprint() const override { return tensor_table<traits>::fingerprint(); }
   bool swap_averaged_weights() override {
     if constexpr (averaged) std::swap_ranges(mem_.p, mem_.p + lay::params, mem_.ema);
+    half_stale_ = true;
     return averaged;
   }
   rt::resume_state save_resume_state() const override {
@@ -274,6 +287,8 @@ class trainer : public rt::model {
   };
   objective_value objective(std::span<const rt::batch> data) {
     objective_value v;
+    half_stale_ = true;  // the solver moved the parameters
+    half_stale_ = true;  // the solver moved the parameters
     v.data = gradient(data);
     v.value = add_objective_terms<traits>(v.data.loss_sum / samples_in(data), mem_.p, mem_.g,
                                           layers_.frozen());
@@ -310,10 +325,16 @@ class trainer : public rt::model {
 
   // A parameter or state tensor by name ("fc1.weight", "fc1.weight.momentum_buffer",
   // "fc1.weight.step").
-  std::span<float> tensor(std::string_view name) { return table_.tensor(name); }
+  std::span<float> tensor(std::string_view name) {
+    half_stale_ = true;
+    return table_.tensor(name);
+  }
   // The parameter arena (every tensor, in order, 64-byte aligned with zero padding between) and
   // the gradient arena laid out the same way.
-  std::span<float> parameters() { return {mem_.p, lay::params}; }
+  std::span<float> parameters() {
+    half_stale_ = true;
+    return {mem_.p, lay::params};
+  }
   std::span<float> gradients() { return {mem_.g, lay::params}; }
   // The buffer arena (running statistics), laid out like the parameters.
   std::span<float> buffers() { return {mem_.b, lay::buffer_floats}; }
@@ -386,6 +407,9 @@ class trainer : public rt::model {
   fault_policy<traits> faults_;
   data_parallel dp_;
   std::unique_ptr<rt::team> team_;
+  engine::holder prims_[L];  // each op's engine objects (its products), for batch_ and team_
+  engine::precision precision_ = engine::precision::f32;  // what the products run in
+  mutable bool half_stale_ = true;  // mem_.wh no longer follows mem_.p (written from outside)
   rt::rng rng_;
   int batch_ = 0;
   std::uint64_t seed_ = 0;

@@ -9,5 +9,6 @@
 #include "kiln/dsl/lr/lr.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/optim/optimizers.hpp"
+#include "kiln/dsl/precision.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
 #include "kiln/dsl/schedule.hpp"

@@ -98,4 +98,12 @@ auto compile(const trainer_options& options = {}) {
     return invalid_trainer{};
 }
 
+// Plan with its products in `T` (f32, or bf16 with f32 accumulation).
+template <auto Plan, dsl::numeric_type T>
+inline constexpr auto with_precision = [] {
+  auto p = Plan;
+  p.precision = T;
+  return p;
+}();
+
 }  // namespace kiln

@@ -26,19 +26,20 @@ struct arena {
   static constexpr int S = T::S;
 
   hwy::AlignedFreeUniquePtr<float[]> memory;
-  float* p = nullptr;         // parameters
-  float* g = nullptr;         // their gradients
-  float* sum = nullptr;       // the gradient of several batches, summed before it goes to g
-  float* s[S > 0 ? S : 1]{};  // optimizer state vectors, each laid out like p
-  float* step = nullptr;      // optimizer steps taken by each tensor (bias correction)
-  float* b = nullptr;         // buffers (running statistics)
-  float* kept_b = nullptr;    // skip_step: the buffers as the step found them
-  float* work[L]{};           // each layer's fixed scratch
-  float* ema = nullptr;       // moving average of p (Polyak averaging), laid out like it
-  float* act[L]{};            // each non-view layer's output
-  float* aux[L]{};            // each layer's scratch
-  float* out[L]{};            // this step's output of each layer (a view's is its input's)
-  float* grad[2]{};           // ping-pong buffers for the gradients flowing backward
+  float* p = nullptr;           // parameters
+  float* g = nullptr;           // their gradients
+  float* sum = nullptr;         // the gradient of several batches, summed before it goes to g
+  float* s[S > 0 ? S : 1]{};    // optimizer state vectors, each laid out like p
+  float* step = nullptr;        // optimizer steps taken by each tensor (bias correction)
+  float* b = nullptr;           // buffers (running statistics)
+  float* kept_b = nullptr;      // skip_step: the buffers as the step found them
+  float* work[L]{};             // each layer's fixed scratch
+  float* ema = nullptr;         // moving average of p (Polyak averaging), laid out like it
+  float* act[L]{};              // each non-view layer's output
+  float* aux[L]{};              // each layer's scratch
+  float* out[L]{};              // this step's output of each layer (a view's is its input's)
+  float* grad[2]{};             // ping-pong buffers for the gradients flowing backward
+  std::uint16_t* wh = nullptr;  // bf16 plans: the weights rounded to bf16, laid out like p
 
   // Everything for steps of up to `batch` samples, zeroed.
   void allocate(int batch) {
@@ -49,6 +50,7 @@ struct arena {
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
+    if constexpr (T::half) total += aligned(lay::params / 2 + 1);  // the bf16 weights
     memory = hwy::AllocateAligned<float>(total);
     if (!memory) throw error("kiln: cannot allocate " + std::to_string(total * 4) + " bytes");
     std::fill(memory.get(), memory.get() + total, 0.0f);
@@ -63,6 +65,8 @@ struct arena {
     if constexpr (T::skips) kept_b = take(lay::buffer_floats);
     if constexpr (T::averaged) ema = take(lay::params);
     for (auto& d : grad) d = take(aligned(B * lay::widest));
+    if constexpr (T::half)
+      wh = reinterpret_cast<std::uint16_t*>(take(aligned(lay::params / 2 + 1)));
     for (std::size_t i = 0; i < L; ++i) {
       work[i] = take(lay::rows[i].work);
       aux[i] = take(aligned(B * lay::rows[i].aux));

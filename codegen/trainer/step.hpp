@@ -90,6 +90,11 @@ rt::step_result trainer<Model, Plan>::reduced_step(const rt::batch& b) requires(
 template <auto Model, auto Plan>
 void trainer<Model, Plan>::forward(const rt::batch& b, bool train, std::size_t last, bool commit) {
   mem_.out[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
+  if constexpr (half)
+    if (half_stale_) {  // weights written from outside the update: round them again
+      engine::to_bf16(mem_.p, mem_.wh, lay::params);
+      half_stale_ = false;
+    }
   // Draws depend on (seed, step) only: forward and backward of a step, and repeated
   // loss()/gradient() calls at one step, see the same masks.
   rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
@@ -116,6 +121,8 @@ void trainer<Model, Plan>::forward_layer(const rt::batch& b, bool train, bool co
     c.work = mem_.work[I];
     c.buf = mem_.b + lay::rows[I].buffer_base;
     c.commit = commit;
+    c.prims = prims_[I].get();
+    if constexpr (half) c.wh = mem_.wh + lay::rows[I].param_base;
     op_t::forward(c);
   }
 }
@@ -153,6 +160,8 @@ float* trainer<Model, Plan>::backward_layer(const rt::batch& b, float* dy, doubl
     c.rng = &rng_;
     c.work = mem_.work[I];
     c.buf = mem_.b + lay::rows[I].buffer_base;
+    c.prims = prims_[I].get();
+    if constexpr (half) c.wh = mem_.wh + lay::rows[I].param_base;
     op_t::backward(c);
     // While its gradients are still in cache. (Full-batch plans never get here: their solver
     // moves the parameters.)
@@ -187,9 +196,11 @@ void trainer<Model, Plan>::update_layer(double lr, double clip) {
     ((trains(T) ? void(mem_.step[T] += 1) : void()), ...);
   }
   (dsl::index_for<lay::tensor_count>{});
-  team_->run([&](int member) {
+  // One part per member, claimed (engine::claim): a descheduled member's part is run by
+  // whoever is free; part j is what member j would update, so the result is the same.
+  engine::claim(team_.get(), team_->size(), [&](int, long part) {
     [&]<std::size_t... T>(std::index_sequence<T...>) {
-      ((trains(T) ? update_tensor<T>(lr * layers_.lr_mult(lay::tensors[T].layer), clip, member)
+      ((trains(T) ? update_tensor<T>(lr * layers_.lr_mult(lay::tensors[T].layer), clip, int(part))
                   : void()),
        ...);
     }
@@ -226,6 +237,7 @@ void trainer<Model, Plan>::update_tensor(double lr, double clip, int member) {
   a.row = t.spec.dims.rank > 1 ? row : 0;
   a.clip = clip;
   a.check = check;
+  if constexpr (half) a.half = mem_.wh + t.offset + part.lo;
   prepare(a, {long(mem_.step[T]), lr});
   update(a);
 }
