@@ -56,10 +56,11 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences_on_images) {
   BOOST_TEST((kiln::test::max_gradient_error<m, plan>(images, 1e-3f)) < 2e-3);
 }
 
-BOOST_AUTO_TEST_CASE(gradients_are_the_same_for_any_number_of_threads) {
-  // Each member sums its own features over the samples in order: bit for bit.
-  constexpr auto m = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} | layer_norm{} |
-                     flatten{} | dense{.units = 3} | softmax_cross_entropy{};
+BOOST_AUTO_TEST_CASE(its_gradients_are_the_same_for_any_number_of_threads) {
+  // Each member sums its own features over the samples in order: layer_norm's gradients are the
+  // same bits whatever the team's size (other layers' kernels may split their sums differently).
+  constexpr auto m = input<2, 7, 7> | layer_norm{.name = "ln"} | flatten{} | dense{.units = 3} |
+                     softmax_cross_entropy{};
   kiln::trainer_options threads;
   threads.threads = 3;
   auto one = kiln::compile<m, plan>();
@@ -67,14 +68,21 @@ BOOST_AUTO_TEST_CASE(gradients_are_the_same_for_any_number_of_threads) {
   const auto b = kiln::test::first_batch(images, 8);
   one.gradient(b);
   three.gradient(b);
-  const std::vector<float> a(one.gradients().begin(), one.gradients().end());
-  const std::vector<float> c(three.gradients().begin(), three.gradients().end());
-  BOOST_TEST(a == c, boost::test_tools::per_element());
+  for (const char* name : {"ln.weight", "ln.bias"}) {
+    const auto at = std::size_t(one.tensor(name).data() - one.parameters().data());
+    const auto n = one.tensor(name).size();
+    const std::vector<float> a(one.gradients().begin() + long(at),
+                               one.gradients().begin() + long(at + n));
+    const std::vector<float> c(three.gradients().begin() + long(at),
+                               three.gradients().begin() + long(at + n));
+    BOOST_TEST(a == c, boost::test_tools::per_element());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(its_onnx_form_runs_in_onnx_runtime) {
-  constexpr auto m = input<1, 28, 28> | conv2d{.filters = 4, .kernel = 3, .pad = 1, .name = "c"} |
-                     layer_norm{.name = "ln"} | relu{} | flatten{} | layer_norm{.name = "flat"} |
+  constexpr auto m = input<1, 28, 28> | conv2d{.filters = 2, .kernel = 3, .pad = 1, .name = "c"} |
+                     max_pool{.size = 2} | layer_norm{.name = "ln"} | relu{} | flatten{} |
+                     dense{.units = 32, .name = "fc"} | layer_norm{.name = "flat"} |
                      dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
   auto t = kiln::compile<m, schedule{.optimizer = sgd{.lr = 0.05}, .batch = 64}>();
   kiln::test::train_a_little(t, 20);
