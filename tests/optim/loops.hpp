@@ -6,8 +6,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <kiln/codegen/generate.hpp>  // the loops for every target: this TU's only foreach_target
 #include <kiln/codegen/update/reference.hpp>
-#include <kiln/kiln.hpp>
+#include <kiln/dsl/dsl.hpp>
+#include <kiln/runtime/rng.hpp>
 
 #include <algorithm>
 #include <cmath>
