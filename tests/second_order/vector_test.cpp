@@ -10,6 +10,8 @@
 
 #include <hwy/targets.h>
 
+#include "../support/targets.hpp"
+
 #include <cmath>
 #include <vector>
 
@@ -42,7 +44,7 @@ void on_every_target(F f) {
     hwy::SetSupportedTargetsForTest(target);
     BOOST_TEST_CONTEXT("target " << cg::target_name(target)) { f(); }
   }
-  hwy::SetSupportedTargetsForTest(0);
+  hwy::SetSupportedTargetsForTest(kiln::test::forced_targets());  // KILN_TARGETS, or the CPU's
 }
 
 // One rounding to T of a result whose terms are at most `size` in magnitude (a relative
