@@ -12,6 +12,7 @@
 #include <cmath>
 #include <vector>
 
+#include "../codegen/gradcheck.hpp"
 #include "../codegen/support.hpp"
 #include "../support/allocations.hpp"
 
@@ -206,18 +207,27 @@ BOOST_AUTO_TEST_CASE(the_objective_adds_the_penalties_to_the_mean_loss) {
   for (const char* name : {"1.weight", "3.weight"})
     for (float w : t.tensor(name)) penalty += 0.1 / 2 * double(w) * w + 0.01 * std::abs(w);
   const auto v = t.objective(chunks);
-  BOOST_TEST(v.value == v.data.loss_sum / 60 + penalty, tt::tolerance(1e-6));
+  // The same data term; the kernel sums the penalty in double, with l2 and l1 as floats (each
+  // within u/2 of 0.1 and 0.01): u of the penalty apart, and the double sums' rounding.
+  BOOST_TEST(std::abs(v.value - (v.data.loss_sum / 60 + penalty)) <=
+             kiln::test::u * penalty + 1e-15);
 
   const std::vector<float> g(t.gradients().begin(), t.gradients().end());
   auto p = t.parameters();
+  // Central differences as in the gradient checks (tests/codegen/gradcheck.hpp: truncation and
+  // the float losses' rounding, here over 60 samples rather than 8, so within it), relative to
+  // max(|numeric|, 0.1). None of these weights is within the step of l1's kink at 0.
   for (std::size_t i : {std::size_t(0), std::size_t(37), std::size_t(130)}) {  // weights, bias
-    const float keep = p[i], h = 1e-2f;
-    p[i] = keep + h;
+    const float keep = p[i], hi = keep + 1e-2f, lo = keep - 1e-2f;
+    BOOST_TEST_REQUIRE(std::abs(keep) > 1e-2f);
+    p[i] = hi;
     const double up = t.objective(chunks).value;
-    p[i] = keep - h;
+    p[i] = lo;
     const double down = t.objective(chunks).value;
     p[i] = keep;
-    BOOST_TEST((up - down) / (2 * h) == g[i], tt::tolerance(2e-2));
+    const double numeric = (up - down) / (double(hi) - double(lo));
+    BOOST_TEST(std::abs(numeric - g[i]) <=
+               kiln::test::gradcheck_tolerance(1e-2f) * std::max(std::abs(numeric), 0.1));
   }
 }
 
