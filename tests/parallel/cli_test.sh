@@ -108,7 +108,11 @@ else
 fi
 
 # --- a rank hangs: the watchdog ends the job with a message ------------------------------------
-start_run stopped --mpi-timeout 2
+# The watchdog's limit is wall time by nature: 20 s, far beyond what a rank waits for the other
+# in a healthy run on a loaded machine (at start-up each waits for the other's data to load:
+# 2 s sufficed on an idle machine, not beside other builds), and the stop below comes only
+# after the first checkpoint, when both ranks are training.
+start_run stopped --mpi-timeout 20
 if [ -z "$rank1" ]; then
   fail "the stopped-rank run did not start"
 else

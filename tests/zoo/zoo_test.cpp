@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(a_checksum_mismatch_is_refused) {
   BOOST_CHECK_THROW(kiln::zoo::weights(e, dir.path()), kiln::file_error);
 }
 
-BOOST_AUTO_TEST_CASE(every_zoo_model_reaches_its_stated_accuracy) {
+BOOST_AUTO_TEST_CASE(the_zoo_mlp_reaches_its_stated_accuracy) {
   auto m = kiln::zoo::pretrained<kiln::zoo::fmnist_mlp>("fmnist_mlp");
   const rt::dataset& test = rt::fashion_mnist().test;
   const double accuracy = rt::evaluate(m, test, m.batch()).accuracy;
@@ -137,4 +137,15 @@ BOOST_AUTO_TEST_CASE(every_zoo_model_reaches_its_stated_accuracy) {
   const double allowed = double(could_flip) / images;
   BOOST_TEST_MESSAGE(could_flip << " of " << images << " predictions could flip");
   BOOST_TEST(std::abs(accuracy - kiln::zoo::find("fmnist_mlp").accuracy) <= allowed + 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(the_zoo_cnn_reaches_its_stated_accuracy) {
+  // The CNN (batch norm, dropout) as fmnist_cnn trained it: its weights load strictly into the
+  // zoo's declaration, verified by SHA-256 first.
+  auto m = kiln::zoo::pretrained<kiln::zoo::fmnist_cnn>("fmnist_cnn");
+  const double accuracy = rt::evaluate(m, rt::fashion_mnist().test, m.batch()).accuracy;
+  // Not derived yet (the MLP's analysis above, carried through convolutions and batch norm, is
+  // to come): another target may flip a few of the 10,000 predictions, 3 allowed.
+  BOOST_TEST(std::abs(accuracy - kiln::zoo::find("fmnist_cnn").accuracy) <= 3e-4, accuracy);
+  BOOST_TEST(kiln::zoo::find("fmnist_cnn").accuracy > 0.93);
 }
