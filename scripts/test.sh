@@ -35,10 +35,11 @@ if [ "$preset" = release ]; then
   kill "$load"
   wait "$load" 2>/dev/null || true
   trap - EXIT
-  # 2: every kernel and generated loop on Highway's AVX2 path (tests/support/targets.hpp), oneDNN's
-  # products on its AVX2 code (DNNL_MAX_CPU_ISA), and OpenBLAS on the other kernel choice (its own pick if the machine forces Haswell's, Haswell's
-  # if not): the numerics suites again, and those comparing with PyTorch, ONNX Runtime or a
-  # stated accuracy. A tolerance tuned to one CPU's arithmetic fails here.
+  # 2: every kernel and generated loop on Highway's AVX2 path (tests/support/targets.hpp),
+  # oneDNN's products on its AVX2 code (DNNL_MAX_CPU_ISA), OpenBLAS on its other kernel choice
+  # (its own pick if the machine forces Haswell's, Haswell's if not): the numerics suites again,
+  # and those comparing with PyTorch, ONNX Runtime or a stated accuracy. A tolerance tuned to one
+  # CPU's arithmetic fails here.
   blas=(env OPENBLAS_CORETYPE=Haswell)
   [ -z "${OPENBLAS_CORETYPE:-}" ] || blas=(env -u OPENBLAS_CORETYPE)
   echo "kiln: the numerics suites again, Highway and oneDNN forced to AVX2, ${blas[*]}" >&2
