@@ -201,7 +201,7 @@ def patch(z, member, local_at, central_at, fmt, value):
 
 GOOD_NPY = npy(d())
 ZEROS_NPY = npy(d(shape="(4096,)"), b"\0" * 16384)
-put("empty.npz", b"", "not a valid zip archive: the file is empty")
+put("empty.npz", b"", "the file is empty")
 put("npz-not-zip.npz", b"this is not a zip archive at all, just text\n" * 4, "not a valid zip archive")
 put("npz-truncated.npz", bytes(npz([("a.npy", GOOD_NPY)])[:150]), "not a valid zip archive")
 put("npz-no-central.npz", bytes(npz([("a.npy", GOOD_NPY)])[:-22]), "not a valid zip archive")
@@ -283,7 +283,7 @@ def model(*tensors, graph_extra=b""):
     return field(1, 8) + field(2, b"corpus") + field(7, graph) + field(8, field(2, 17))
 
 
-put("empty.onnx", b"", "not an ONNX model: it has no graph")
+put("empty.onnx", b"", "the file is empty")
 put("onnx-garbage.onnx", b"\xff" * 64, "not a valid ONNX model (protobuf parsing failed)")
 put("onnx-truncated.onnx", model(tensor())[:40], "not a valid ONNX model (protobuf parsing failed)")
 put("onnx-length-2gb.onnx", field(1, 8) + varint(7 << 3 | 2) + varint(0x7FFFFFF0) + b"\0" * 16, "protobuf parsing failed")
@@ -368,7 +368,7 @@ put("cifar-label-255.bin", record(3) + record(255), "label 255 of record 1 is no
 
 
 # --- CSV (label in column 1) -------------------------------------------------------------------
-put("empty.csv", b"", "no data line")
+put("empty.csv", b"", "the file is empty")
 put("csv-header-only.csv", b"label,x,y\n", "no data line")
 put("csv-blank-lines.csv", b"\n\r\n  \n", "no data line")
 put("csv-non-numeric.csv", b"label,x,y\n1,0.5,2\n0,abc,3\n", "line 3: field 2 'abc' is not a finite number")

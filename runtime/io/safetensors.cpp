@@ -71,9 +71,9 @@ class header_buffer : public std::streambuf {
   std::array<char, 1 << 16> chunk_;
 };
 
-}  // namespace
-
-tensor_file read_safetensors(io::cursor& c) {
+// From where `c` stands: the header first (its JSON parsed as it is read), every byte range
+// checked against the file, then each tensor read once into its values.
+tensor_file read_from(io::cursor& c) {
   const auto fail = [&](const std::string& problem) { c.fail(problem); };
   const auto header_size = c.le<std::uint64_t>("the header length");
   if (header_size > max_header)
@@ -188,15 +188,17 @@ tensor_file read_safetensors(io::cursor& c) {
   return out;
 }
 
+}  // namespace
+
 tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& path) {
   io::cursor c(bytes, path);
-  return read_safetensors(c);
+  return read_from(c);
 }
 
 tensor_file read_safetensors(const std::filesystem::path& path) {
   const io::input_file file(path);
   io::cursor c(file);
-  return read_safetensors(c);
+  return read_from(c);
 }
 
 std::vector<std::uint8_t> serialize_safetensors(std::span<const tensor_ref> tensors,

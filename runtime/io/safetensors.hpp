@@ -11,18 +11,12 @@
 #include "kiln/runtime/io/tensor_file.hpp"
 
 namespace kiln::rt {
-namespace io {
-class cursor;
-}
 
 // Reads F32, F16, BF16 and F64 tensors (and I64, I32, U8 ones) as float32. Validates the whole
 // file first: header length, JSON, dtypes, shapes, byte ranges (inside the data, matching the
 // shape, no overlap, no gap), metadata values being strings.
 tensor_file read_safetensors(const std::filesystem::path& path);
 tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& path);
-// The same from where `c` stands: the header first (its JSON parsed as it is read), every byte
-// range checked against the file, then each tensor read once into its values.
-tensor_file read_safetensors(io::cursor& c);
 
 // Writes `tensors` (in this order) and `metadata`, atomically. `as` is F32 (exact), F16 or BF16
 // (rounded to nearest even: half the size, for the model zoo).

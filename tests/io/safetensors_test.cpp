@@ -155,6 +155,9 @@ BOOST_AUTO_TEST_CASE(missing_files_and_folders_are_named) {
   expect_error<file_error>([&] { rt::read_safetensors(dir.path()); }, dir.path().string(),
                            "is a directory");
   expect_error<file_error>([&] { rt::read_tensor_file(dir / "w.pt"); }, (dir / "w.pt").string(),
+                           "no such file");
+  kiln::test::write_file(dir / "w.pt", {'x', 'y', 'z'});  // neither a zip nor a pickle
+  expect_error<file_error>([&] { rt::read_tensor_file(dir / "w.pt"); }, (dir / "w.pt").string(),
                            "unknown tensor file extension '.pt'");
   // A device never ends: refused before reading.
   expect_error<file_error>([&] { rt::read_safetensors("/dev/zero"); }, "/dev/zero",
