@@ -17,6 +17,7 @@
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/optim/optimizers.hpp"
 #include "kiln/dsl/optim/second_order.hpp"
+#include "kiln/dsl/precision.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
 
 namespace kiln::dsl {
@@ -47,6 +48,7 @@ struct schedule {
   std::uint64_t seed = 0;
   ::kiln::dsl::ensemble ensemble{};  // one model unless told otherwise (dsl/ensemble.hpp)
   Fault nonfinite{};  // a NaN or infinite loss or gradient: stop_run or skip_step (dsl/faults.hpp)
+  numeric_type precision = numeric_type::f32;  // kiln::bf16: products in bf16 (dsl/precision.hpp)
 };
 
 // Validation of a plan, reported like a model error: the note names the part and the problem.
