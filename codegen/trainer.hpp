@@ -28,6 +28,7 @@
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/codegen/layout.hpp"
+#include "kiln/codegen/test_time.hpp"
 #include "kiln/dsl/lr/plateau.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/data/dataset.hpp"
@@ -86,6 +87,8 @@ class trainer final : public rt::model {
   // step whose gradients are not all finite: then the trainer updates after the whole backward
   // pass instead of layer by layer (a compile-time choice).
   static constexpr bool per_layer = !regs.global && !skips;
+  // Evaluation averages the logits of each image and its mirror image (codegen/test_time.hpp).
+  static constexpr bool flips = Plan.test_time.hflip;
 
  public:
   // The plan's optimizer steps over whole datasets (lbfgs, newton_cg).
@@ -271,6 +274,19 @@ class trainer final : public rt::model {
   }
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
+    if constexpr (flips) {
+      check(b);
+      const auto classes = std::size_t(info_.outputs);
+      flip_averaged_logits<lay::in[0]>(b, classes, mirror_, first_, mean_, [&](const rt::batch& v) {
+        forward(v, false, L - 2, false);
+        return static_cast<const float*>(out_[L - 2]);
+      });
+      io c = loss_io(b);
+      c.x = mean_;
+      const rt::step_result r = loss_op::loss_forward(c, b);
+      if (outputs) std::memcpy(outputs, mean_, sizeof(float) * b.n * classes);
+      return r;
+    }
     const rt::step_result r = loss(b, false);
     if (outputs) std::memcpy(outputs, out_[L - 2], sizeof(float) * b.n * info_.outputs);
     return r;
@@ -769,6 +785,8 @@ class trainer final : public rt::model {
     const auto B = std::size_t(batch_);
     std::size_t total = (3 + S + averaged) * lay::params + aligned(lay::tensor_count) +
                         (1 + skips) * lay::buffer_floats + lay::work + 2 * aligned(B * lay::widest);
+    if constexpr (flips)
+      total += aligned(B * lay::in[0].size()) + 2 * aligned(B * lay::in[L - 1].size());
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
@@ -786,6 +804,11 @@ class trainer final : public rt::model {
     if constexpr (skips) kept_b_ = take(lay::buffer_floats);
     if constexpr (averaged) ema_ = take(lay::params);
     for (auto& g : grad_) g = take(aligned(B * lay::widest));
+    if constexpr (flips) {
+      mirror_ = take(aligned(B * lay::in[0].size()));
+      first_ = take(aligned(B * lay::in[L - 1].size()));
+      mean_ = take(aligned(B * lay::in[L - 1].size()));
+    }
     for (std::size_t i = 0; i < L; ++i) {
       work_[i] = take(lay::rows[i].work);
       aux_[i] = take(aligned(B * lay::rows[i].aux));
@@ -910,6 +933,9 @@ class trainer final : public rt::model {
   float* aux_[L]{};            // each layer's scratch
   float* out_[L]{};            // this step's output of each layer (a view's is its input's)
   float* grad_[2]{};           // ping-pong buffers for the gradients flowing backward
+  float* mirror_ = nullptr;    // test_time{.hflip}: the batch mirrored, the logits of the batch
+  float* first_ = nullptr;     // as it is, and their mean with the mirrored batch's
+  float* mean_ = nullptr;
   int batch_ = 0;
   std::uint64_t seed_ = 0;
   long steps_ = 0;
