@@ -31,6 +31,7 @@
 #include "kiln/codegen/test_time.hpp"
 #include "kiln/dsl/lr/plateau.hpp"
 #include "kiln/dsl/schedule.hpp"
+#include "kiln/runtime/app/predict.hpp"
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/model.hpp"
@@ -291,6 +292,29 @@ class trainer final : public rt::model {
     if (outputs) std::memcpy(outputs, out_[L - 2], sizeof(float) * b.n * info_.outputs);
     return r;
   }
+  void infer(const rt::batch& b, float* outputs) override {
+    const std::span<const float> y = this->outputs(b, false);
+    std::memcpy(outputs, y.data(), y.size_bytes());
+  }
+  // Every layer's to_onnx (codegen/layers/onnx.hpp), in order; the loss adds nothing.
+  std::string to_onnx(rt::onnx_graph& g, const std::string& input) const override {
+    std::string x = input;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((x = export_op<typename lay::template op_at<I + 1>>(
+            {&g, x, names_[I + 1], p_ + lay::rows[I + 1].param_base,
+             b_ + lay::rows[I + 1].buffer_base},
+            dsl::at<I + 1>(Model).kind)),
+       ...);
+    }
+    (dsl::index_for<L - 2>{});
+    return x;
+  }
+  // The outputs before the loss (logits) of any number of samples (whole samples of the input
+  // shape, features as the model takes them: standardize first, or use rt::predictor), in
+  // evaluation mode, batch by batch; `out` gets samples × outputs floats. Allocates nothing
+  // (the second form: the result only).
+  void predict(std::span<const float> x, std::span<float> out) { rt::predict(*this, x, out); }
+  std::vector<float> predict(std::span<const float> x) { return rt::predict(*this, x); }
 
   // Identifies (Model, Plan) as the compiler spells them: a checkpoint loads only into the
   // trainer generated for the same declaration.

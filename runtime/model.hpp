@@ -10,6 +10,7 @@
 
 #include "kiln/runtime/data/augment.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/onnx_graph.hpp"
 #include "kiln/runtime/parallel/comm.hpp"
 #include "kiln/runtime/tensor.hpp"
 
@@ -98,6 +99,18 @@ class model {
   virtual step_result train_step(const batch& b) = 0;
   // Forward in evaluation mode. When outputs is not null it receives n * info().outputs floats.
   virtual step_result eval_step(const batch& b, float* outputs) = 0;
+  // The same without labels or targets (predict): n * info().outputs floats, the outputs before
+  // the loss, into `outputs`. Changes nothing.
+  virtual void infer(const batch& b, float* outputs) {
+    (void)b, (void)outputs;
+    throw config_error("predict", "this model cannot run without labels");
+  }
+  // Its evaluation-mode computation as ONNX nodes from the tensor named `input`; returns the
+  // name of the output (runtime/io/onnx_export.hpp). A layer with no ONNX form: config_error.
+  virtual std::string to_onnx(onnx_graph& g, const std::string& input) const {
+    (void)g, (void)input;
+    throw config_error("export", "this model has no ONNX form");
+  }
 
   // Checkpoints. `fingerprint` identifies the model and its plan (a checkpoint refuses to load
   // into another); the resume state is what tensors() does not hold. A model without them

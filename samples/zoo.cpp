@@ -3,11 +3,16 @@
 //   kiln-zoo eval NAME [--data]   loads NAME (SHA-256 verified) and evaluates it on Fashion-MNIST
 //   kiln-zoo pack IN OUT          stores trained weights (model.safetensors of a run) as the zoo
 //                                 keeps them (F16, parameters and buffers) and prints the SHA-256
+//   kiln-zoo export NAME OUT.onnx the whole model as an ONNX graph (input: pixel / 255, 1x28x28)
 #include <CLI/CLI.hpp>
-#include <kiln/codegen/zoo.hpp>
-#include <kiln/kiln.hpp>
+#include <kiln/runtime/data/fashion_mnist.hpp>
+#include <kiln/runtime/error.hpp>
 #include <kiln/runtime/io/bytes.hpp>
+#include <kiln/runtime/io/safetensors.hpp>
 #include <kiln/runtime/io/sha256.hpp>
+#include <kiln/runtime/zoo/zoo.hpp>
+
+#include "zoo_models.hpp"
 
 #include <cstdio>
 #include <string>
@@ -28,16 +33,11 @@ void list() {
   }
 }
 
-template <auto Model>
-double evaluate(std::string_view name, const std::string& data) {
-  auto m = kiln::zoo::pretrained<Model>(name);
-  return rt::evaluate(m, rt::fashion_mnist(data).test, m.batch()).accuracy;
-}
-
-// Every zoo name with its DSL architecture (dsl/zoo.hpp).
-double evaluate_named(const std::string& name, const std::string& data) {
+// The zoo model `name` with its DSL architecture (dsl/zoo.hpp), compiled in its own TU.
+zoo_model architecture(const std::string& name) {
   kiln::zoo::find(name);  // an unknown name is reported with the list
-  if (name == "fmnist_mlp") return evaluate<kiln::zoo::fmnist_mlp>(name, data);
+  if (name == "fmnist_mlp") return zoo_fmnist_mlp();
+  if (name == "fmnist_cnn") return zoo_fmnist_cnn();
   throw kiln::config_error("zoo", "'" + name + "' has no architecture in this tool");
 }
 
@@ -64,11 +64,19 @@ int main(int argc, char** argv) {
   auto* pack_cmd = app.add_subcommand("pack", "Store trained weights as the zoo keeps them");
   pack_cmd->add_option("in", in, "Weights (.safetensors, .npz, ...)")->required();
   pack_cmd->add_option("out", out, "The zoo file to write")->required();
+  auto* export_cmd = app.add_subcommand("export", "Write a zoo model as an ONNX graph");
+  export_cmd->add_option("name", name, "The model's name")->required();
+  export_cmd->add_option("out", out, "The .onnx file to write")->required();
   CLI11_PARSE(app, argc, argv);
   try {
     if (list_cmd->parsed()) list();
-    if (eval_cmd->parsed()) std::printf("test_accuracy=%.4f\n", evaluate_named(name, data));
+    if (eval_cmd->parsed())
+      std::printf("test_accuracy=%.4f\n", architecture(name).evaluate(name, data));
     if (pack_cmd->parsed()) pack(in, out);
+    if (export_cmd->parsed()) {
+      architecture(name).export_onnx(name, out);
+      std::printf("onnx=%s\n", out.c_str());
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

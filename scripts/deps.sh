@@ -11,8 +11,12 @@ packages=(
   libopenmpi-dev openmpi-bin
   clang-14 libclang-rt-14-dev  # the fuzz preset (libFuzzer, ASan + UBSan)
   dataset-fashion-mnist
+  python3-onnx python3-numpy  # tests/export: onnx.checker; tests/own_data makes its data
   "$@"
 )
+# ONNX Runtime for the tests of exported graphs comes from npm (tests/export, scripts/
+# onnxruntime.sh): node and npm from Debian unless a node with its own npm is there already.
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

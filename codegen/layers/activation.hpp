@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kiln/codegen/kernels/kernels.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/activation.hpp"
 
@@ -25,6 +26,7 @@ struct op<L, In> : elementwise_op<In> {
   static void forward(const io& c) {
     op::each_part(c, [&](auto i, auto n) { kernels::relu(c.x + i, c.y + i, n); });
   }
+  static std::string to_onnx(const onnx_io& c) { return c.node("Relu", {c.x}); }
   static void backward(const io& c) {
     if (c.dx)
       op::each_part(
@@ -36,6 +38,9 @@ template <dsl::leaky_relu L, dsl::shape In>
 struct op<L, In> : elementwise_op<In> {
   static void forward(const io& c) {
     op::each_part(c, [&](auto i, auto n) { kernels::leaky_relu(c.x + i, c.y + i, n, L.slope); });
+  }
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node("LeakyRelu", {c.x}, {attr::real("alpha", float(L.slope))});
   }
   static void backward(const io& c) {
     if (c.dx)
@@ -50,6 +55,7 @@ struct op<L, In> : elementwise_op<In> {
   static void forward(const io& c) {
     op::each_part(c, [&](auto i, auto n) { kernels::tanh(c.x + i, c.y + i, n); });
   }
+  static std::string to_onnx(const onnx_io& c) { return c.node("Tanh", {c.x}); }
   static void backward(const io& c) {
     if (c.dx)
       op::each_part(
@@ -62,6 +68,7 @@ struct op<L, In> : elementwise_op<In> {
   static void forward(const io& c) {
     op::each_part(c, [&](auto i, auto n) { kernels::sigmoid(c.x + i, c.y + i, n); });
   }
+  static std::string to_onnx(const onnx_io& c) { return c.node("Sigmoid", {c.x}); }
   static void backward(const io& c) {
     if (c.dx)
       op::each_part(

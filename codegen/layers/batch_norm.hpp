@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "kiln/codegen/kernels/norm.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/batch_norm.hpp"
 
@@ -59,6 +60,14 @@ struct op<L, In> {
       }
     }
     kernels::channel_affine(c.x, a, b, std::size_t(c.n), C, P, c.y);
+  }
+
+  // Evaluation: the running statistics normalize.
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node(
+        "BatchNormalization",
+        {c.x, param<L, In>(c, 0), param<L, In>(c, 1), buffer<L, In>(c, 0), buffer<L, In>(c, 1)},
+        {attr::real("epsilon", float(L.eps))});
   }
 
   // After a training-mode forward (batch statistics).

@@ -14,6 +14,7 @@
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/kernels/conv.hpp"
 #include "kiln/codegen/kernels/pool.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/codegen/lower.hpp"
 #include "kiln/dsl/layers/conv.hpp"
@@ -119,6 +120,19 @@ struct conv_op {
     });
   }
 
+  // Conv, and the ReLU and 2×2 max pool a fused op does.
+  static std::string to_onnx(const onnx_io& c) {
+    std::string y = c.node("Conv", {c.x, param<L, In>(c, 0), param<L, In>(c, 1)},
+                           {attr::integers("kernel_shape", {L.kernel, L.kernel}),
+                            attr::integers("strides", {L.stride, L.stride}),
+                            attr::integers("pads", {L.pad, L.pad, L.pad, L.pad})});
+    if constexpr (relu) y = c.node("Relu", {y});
+    if constexpr (pool)
+      y = c.node("MaxPool", {y},
+                 {attr::integers("kernel_shape", {2, 2}), attr::integers("strides", {2, 2})});
+    return y;
+  }
+
   static void backward(const io& c) {
     float* wt = c.work;
     if (c.dx)
@@ -190,6 +204,7 @@ struct op<L, In> {
   static constexpr bool view = true;
   static void forward(const io&) {}
   static void backward(const io&) {}
+  static std::string to_onnx(const onnx_io& c) { return c.x; }
 };
 
 }  // namespace kiln::codegen

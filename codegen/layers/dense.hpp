@@ -4,6 +4,7 @@
 
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/dense.hpp"
 
@@ -23,6 +24,12 @@ struct op<L, In> {
       gemm_nt(c.n, cols, inputs, c.x, inputs, c.w + lo * inputs, inputs, c.y + lo, units);
       kernels::add_bias(c.y + lo, units, c.w + bias + lo, std::size_t(c.n), u.size());
     });
+  }
+
+  // Gemm with the weight as stored ([units, inputs]: transB).
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node("Gemm", {c.x, param<L, In>(c, 0), param<L, In>(c, 1)},
+                  {attr::integer("transB", 1)});
   }
 
   static void backward(const io& c) {

@@ -7,6 +7,7 @@
 #include "kiln/codegen/kernels/arith.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/kernels/noise.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/dropconnect.hpp"
 
@@ -36,6 +37,11 @@ struct op<L, In> {
       gemm_nt(c.n, cols, inputs, c.x, inputs, w + lo * inputs, inputs, c.y + lo, units);
       kernels::add_bias(c.y + lo, units, c.w + bias + lo, std::size_t(c.n), u.size());
     });
+  }
+  // Evaluation multiplies by the stored weights (the masks' expectation): a dense Gemm.
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node("Gemm", {c.x, param<L, In>(c, 0), param<L, In>(c, 1)},
+                  {attr::integer("transB", 1)});
   }
   static void backward(const io& c) {
     parallel_for(c, units, 1, [&](rt::span_range u) {  // dW = M ⊙ dyᵀ·x, db = Σ dy, by rows

@@ -6,6 +6,7 @@
 
 #include "kiln/codegen/kernels/arith.hpp"
 #include "kiln/codegen/kernels/noise.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/dropout.hpp"
 
@@ -28,6 +29,8 @@ struct op<L, In> {
                           std::size_t(c.global()) * In.size());
     kernels::mul(c.x, c.aux, c.y, n);
   }
+  // Evaluation is the identity: no node.
+  static std::string to_onnx(const onnx_io& c) { return c.x; }
   static void backward(const io& c) {
     if (!c.dx) return;
     const std::size_t n = std::size_t(c.n) * In.size();

@@ -1,6 +1,7 @@
 // flatten: a view. The trainer aliases its output to its input and its dx to its dy.
 #pragma once
 
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/flatten.hpp"
 
@@ -13,6 +14,10 @@ struct op<L, In> {
   static constexpr bool view = true;
   static void forward(const io&) {}
   static void backward(const io&) {}
+  // [N, C, H, W] -> [N, C·H·W] in the same (PyTorch's) order.
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node("Flatten", {c.x}, {attr::integer("axis", 1)});
+  }
 };
 
 }  // namespace kiln::codegen

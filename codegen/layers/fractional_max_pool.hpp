@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "kiln/codegen/kernels/pool.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/fractional_max_pool.hpp"
 
@@ -61,6 +62,30 @@ struct op<L, In> {
                              cols.lo.data(), cols.hi.data(), Wo};
     kernels::max_pool_regions(c.x, std::size_t(c.n) * In.channels(), H, W, r, c.y, c.aux);
   }
+  // The evaluation regions, fixed: max is separable, so rows then columns. Along an axis, output
+  // i is the max of Gather(x, idx_k)[i] over k, idx_k[i] = min(lo_i + k, hi_i − 1) for k below
+  // the longest region (a shorter region repeats its last index, which changes no max).
+  static std::string to_onnx(const onnx_io& c) {
+    const fractional_axis<Ho> rows(H, -1, L.overlapping);
+    const fractional_axis<Wo> cols(W, -1, L.overlapping);
+    std::string y = along(c, c.x, rows.lo.data(), rows.hi.data(), Ho, 2);
+    return along(c, y, cols.lo.data(), cols.hi.data(), Wo, 3);
+  }
+  static std::string along(const onnx_io& c, const std::string& x, const int* lo, const int* hi,
+                           int n, int axis) {
+    int longest = 0;
+    for (int i = 0; i < n; ++i) longest = std::max(longest, hi[i] - lo[i]);
+    std::vector<std::string> picks;
+    for (int k = 0; k < longest; ++k) {
+      std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) idx[std::size_t(i)] = std::min(lo[i] + k, hi[i] - 1);
+      const std::int64_t len = n;
+      picks.push_back(
+          c.node("Gather", {x, c.g->constant({&len, 1}, idx)}, {attr::integer("axis", axis)}));
+    }
+    return picks.size() == 1 ? picks[0] : c.node("Max", picks);
+  }
+
   static void backward(const io& c) {
     if (!c.dx) return;
     const kernels::regions r{nullptr, nullptr, Ho, nullptr, nullptr, Wo};

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "kiln/codegen/kernels/pool.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/pool.hpp"
 
@@ -37,6 +38,12 @@ struct window_pool {
   static constexpr kernels::regions r{rows.lo.data(), rows.hi.data(), Ho,
                                       cols.lo.data(), cols.hi.data(), Wo};
   static std::size_t planes(const io& c) { return std::size_t(c.n) * In.channels(); }
+  // Floor mode, symmetric zero padding (ONNX's defaults for the rest).
+  static std::vector<attr> window() {
+    return {attr::integers("kernel_shape", {L.size, L.size}),
+            attr::integers("strides", {L.step(), L.step()}),
+            attr::integers("pads", {L.pad, L.pad, L.pad, L.pad})};
+  }
 };
 
 template <dsl::max_pool L, dsl::shape In>
@@ -44,6 +51,8 @@ struct op<L, In> : window_pool<L, In> {
   using base = window_pool<L, In>;
   static constexpr int aux = base::out.size();  // where each max came from
 
+  // A padded cell never wins: ONNX pads MaxPool with −∞ too.
+  static std::string to_onnx(const onnx_io& c) { return c.node("MaxPool", {c.x}, base::window()); }
   static void forward(const io& c) {
     if constexpr (base::two_by_two)
       kernels::max_pool_2x2(c.x, base::planes(c), base::H, base::W, c.y, c.aux);
@@ -66,6 +75,12 @@ struct op<L, In> : window_pool<L, In> {
   static constexpr int aux = 0;
   static constexpr float divisor = float(L.size * L.size);
 
+  // Padded cells count as zeros, the divisor is always size² (count_include_pad).
+  static std::string to_onnx(const onnx_io& c) {
+    auto a = base::window();
+    a.push_back(attr::integer("count_include_pad", 1));
+    return c.node("AveragePool", {c.x}, a);
+  }
   static void forward(const io& c) {
     if constexpr (base::two_by_two)
       kernels::avg_pool_2x2(c.x, base::planes(c), base::H, base::W, c.y);
@@ -89,6 +104,10 @@ struct op<L, In> {
   static constexpr bool view = false;
   static constexpr std::size_t plane = std::size_t(In.height()) * In.width();
 
+  // {C, H, W} -> the flat {C}.
+  static std::string to_onnx(const onnx_io& c) {
+    return c.node("Flatten", {c.node("GlobalAveragePool", {c.x})}, {attr::integer("axis", 1)});
+  }
   static void forward(const io& c) {
     kernels::global_avg_pool(c.x, std::size_t(c.n) * In.channels(), plane, c.y);
   }

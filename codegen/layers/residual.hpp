@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kiln/codegen/kernels/arith.hpp"
+#include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/residual.hpp"
 
@@ -112,6 +113,27 @@ struct op<L, In> {
     // Training: y = x + f(x); evaluation: y = x + p·f(x), the expectation over the drops.
     const float keep = c.train ? 1.0f : float(L.survival);
     kernels::add_scaled(c.x, keep, output<N - 1>(c), c.y, n);
+  }
+
+  // The body's layers, then y = x + p·f(x) (p: stochastic depth's survival, 1 without it).
+  static std::string to_onnx(const onnx_io& c) {
+    std::string f = c.x;
+    [&]<std::size_t... K>(std::index_sequence<K...>) { ((f = inner_to_onnx<K>(c, f)), ...); }
+    (dsl::index_for<N>{});
+    if constexpr (L.survival < 1) {
+      const float p = float(L.survival);
+      f = c.node("Mul", {f, c.g->constant({}, std::span<const float>(&p, 1))});
+    }
+    return c.node("Add", {c.x, f});
+  }
+  template <std::size_t K>
+  static std::string inner_to_onnx(const onnx_io& c, const std::string& x) {
+    onnx_io i = c;
+    i.x = x;
+    i.name = c.name + "." + std::string(dsl::chain_name(dsl::at<K>(L.body), int(K)).view());
+    i.w = c.w + lay::rows[K].param_base;
+    i.buf = c.buf + lay::rows[K].buffer_base;
+    return export_op<typename lay::template op_at<K>>(i, dsl::at<K>(L.body).kind);
   }
 
   static void backward(const io& c) {

@@ -7,10 +7,13 @@
 #include <exception>
 #include <string>
 
+#include "kiln/runtime/app/predict.hpp"
 #include "kiln/runtime/data/fashion_mnist.hpp"
+#include "kiln/runtime/data/load.hpp"
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/ensemble/ensemble.hpp"
 #include "kiln/runtime/io/import.hpp"
+#include "kiln/runtime/io/trained.hpp"
 #include "kiln/runtime/parallel/comm.hpp"
 #include "kiln/runtime/parallel/distributed.hpp"
 #include "kiln/runtime/train/fit.hpp"
@@ -55,9 +58,34 @@ void print_confusion(const eval_result& r) {
 
 double accuracy_with_averaged_weights(model& m, const dataset& test, int batch) {
   m.swap_averaged_weights();
-  const double a = evaluate(m, test, batch).accuracy;
+  const eval_result r = evaluate(m, test, batch);
   m.swap_averaged_weights();
-  return a;
+  return m.info().kind == task::classify ? r.accuracy : r.loss;
+}
+
+// --init-from: the weights a run starts from. A file that carries a standardization keeps it:
+// the weights expect their inputs standardized so.
+standardization start_from(model& m, const run_options& opts) {
+  if (opts.init_from.empty()) return {};
+  import_options o;
+  o.strict = !opts.init_lenient;
+  tensor_file file = read_tensor_file(opts.init_from);
+  const standardization s = standardization::take(file);
+  const import_report r = load_weights(m, file, o);
+  if (opts.progress && (!r.missing.empty() || !r.unused.empty()))
+    std::fprintf(stderr,
+                 "kiln: --init-from %s: %zu tensors loaded, %zu kept their "
+                 "initialization, %zu of the file unused\n",
+                 opts.init_from.c_str(), r.loaded.size(), r.missing.size(), r.unused.size());
+  return s;
+}
+
+// What the last stdout line reports: a classifier's accuracy, a regression's mean squared error.
+double figure(const model& m, const eval_result& r) {
+  return m.info().kind == task::classify ? r.accuracy : r.loss;
+}
+const char* figure_name(const model& m) {
+  return m.info().kind == task::classify ? "accuracy" : "mse";
 }
 
 // K members (the plan's ensemble entry or --members), side by side when each has one thread.
@@ -65,9 +93,13 @@ double accuracy_with_averaged_weights(model& m, const dataset& test, int batch) 
 // rank trains its group's members, data-parallel when its group has several ranks, and the
 // probabilities are gathered; rank 0 reports.
 int train_ensemble(const run_options& opts, const model_factory& make, std::unique_ptr<model> first,
-                   const train_test& data, fit_options f, const comm& world) {
+                   const loaded_data& data, fit_options f, const comm& world) {
   if (!opts.resume.empty() || opts.max_steps > 0)
     throw config_error("--resume", "resuming is for single models, not ensembles");
+  if (first->info().kind != task::classify)
+    throw config_error("--members",
+                       "ensembles combine class probabilities; this model is a "
+                       "regression");
   const placement place = place_members(opts.members, world.size(), world.rank());
   const comm group = world.split(place.group);
   const bool lead = world.rank() == 0;
@@ -82,6 +114,7 @@ int train_ensemble(const run_options& opts, const model_factory& make, std::uniq
     member.seed = opts.seed + static_cast<std::uint64_t>(k);
     member.seed_set = true;
     owned.push_back(make(member));
+    start_from(*owned.back(), opts);
   }
   std::vector<model*> members;
   for (auto& m : owned) members.push_back(m.get());
@@ -103,7 +136,7 @@ int train_ensemble(const run_options& opts, const model_factory& make, std::uniq
       evaluate_ensemble(world, held, ids, opts.members, data.test, opts.batch);
   if (!opts.out_dir.empty())
     for (std::size_t i = 0; i < held.size(); ++i)
-      save_weights(*held[i],
+      save_trained(*held[i], data.stats,
                    opts.out_dir / ("member" + std::to_string(ids[i])) / "model.safetensors");
   if (lead)
     for (int k = 0; k < opts.members; ++k)
@@ -130,17 +163,36 @@ int train(const run_options& opts, const model_factory& make) {
   const bool lead = world.rank() == 0;
   std::unique_ptr<model> m = make(opts);
   if (!m) throw config_error("model", "the factory returned no model");
-  if (m->info().kind != task::classify)
-    throw config_error("model",
-                       "the standard command line trains classifiers on Fashion-MNIST; "
-                       "this model is a regression");
-  const train_test data = fashion_mnist(opts.data_dir);
+  if (!opts.init_from.empty() && !opts.resume.empty())
+    throw config_error("--init-from", "a resumed run continues from its checkpoint's weights");
+  data_spec spec;
+  spec.dir = opts.train.empty() ? opts.data_dir : std::filesystem::path();
+  spec.train = opts.train;
+  spec.test = opts.test;
+  spec.label_column = opts.label_column;
+  spec.x_key = opts.x_key;
+  spec.y_key = opts.y_key;
+  spec.val_split = opts.val_split;
+  spec.seed = opts.seed;
+  // The weights a run starts from may carry the standardization they were trained with: then
+  // the data get that one, not statistics of their own.
+  const standardization inherited = start_from(*m, opts);
+  spec.standardize = opts.standardize && inherited.empty();
+  loaded_data data = load_dataset(spec, m->info());
+  if (!inherited.empty()) {
+    data.stats = inherited;
+    data.stats.apply(data.train);
+    data.stats.apply(data.test);
+  }
   if (opts.progress)
     std::fprintf(
         stderr,
-        "kiln: %zu training and %zu test samples from %s; %d epochs, batch %d, %d thread%s\n",
-        data.train.size(), data.test.size(), opts.data_dir.c_str(), opts.epochs, opts.batch,
-        opts.threads, opts.threads == 1 ? "" : "s");
+        "kiln: %zu training and %zu test samples from %s%s; %d epochs, batch %d, %d thread%s\n",
+        data.train.size(), data.test.size(), data.source.c_str(),
+        data.stats.empty()  ? ""
+        : inherited.empty() ? ", standardized"
+                            : ", standardized as --init-from's weights",
+        opts.epochs, opts.batch, opts.threads, opts.threads == 1 ? "" : "s");
   m->set_threads(opts.threads);
   fit_options f;
   f.epochs = opts.epochs;
@@ -169,16 +221,20 @@ int train(const run_options& opts, const model_factory& make) {
                    f.checkpoint.empty() ? "(no --out: no checkpoint)" : f.checkpoint.c_str());
     return exit_ok;
   }
-  if (!opts.out_dir.empty()) save_weights(*m, opts.out_dir / "model.safetensors");
+  if (!opts.out_dir.empty()) save_trained(*m, data.stats, opts.out_dir / "model.safetensors");
   if (opts.progress) print_confusion(result.test);
   if (m->info().averaged)
-    std::fprintf(stdout, "ema_test_accuracy=%.4f\n",
-                 accuracy_with_averaged_weights(*m, data.test, opts.batch));
-  if (snapshots.size() > 1)
+    std::fprintf(stdout,
+                 m->info().kind == task::classify ? "ema_test_%s=%.4f\n" : "ema_test_%s=%.6g\n",
+                 figure_name(*m), accuracy_with_averaged_weights(*m, data.test, opts.batch));
+  if (snapshots.size() > 1 && m->info().kind == task::classify)
     std::fprintf(stdout, "snapshot_ensemble_test_accuracy=%.4f (%zu snapshots)\n",
                  evaluate_snapshots(*m, snapshots, data.test, opts.batch).accuracy,
                  snapshots.size());
-  std::fprintf(stdout, "test_accuracy=%.4f\n", result.test.accuracy);
+  if (m->info().kind == task::classify)
+    std::fprintf(stdout, "test_accuracy=%.4f\n", result.test.accuracy);
+  else
+    std::fprintf(stdout, "test_mse=%.6g\n", figure(*m, result.test));
   std::fflush(stdout);
   return exit_ok;
 }
@@ -186,6 +242,10 @@ int train(const run_options& opts, const model_factory& make) {
 }  // namespace
 
 int run_cli(int argc, char** argv, const model_info& defaults, const model_factory& make) {
+  if (argc > 1 && argv[1] && std::string(argv[1]) == "predict")
+    return run_predict(argc - 1, argv + 1, defaults, make);
+  if (argc > 1 && argv[1] && std::string(argv[1]) == "export")
+    return run_export(argc - 1, argv + 1, defaults, make);
   run_options opts;
   std::string data_dir = fashion_mnist_dir().string(), out_dir;
   opts.epochs = defaults.epochs;
@@ -195,9 +255,34 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
 
   const std::string program =
       argc > 0 && argv[0] ? std::filesystem::path(argv[0]).filename().string() : "kiln-trainer";
-  CLI::App app("Trains this model on Fashion-MNIST and reports the test accuracy.", program);
-  app.add_option("--data", data_dir, "Folder holding the Fashion-MNIST IDX files (.gz or raw)")
+  CLI::App app(
+      "Trains this model and reports its test accuracy (test_mse for a regression). "
+      "Subcommands: `predict --weights FILE --input FILE --output FILE`, "
+      "`export --weights FILE --onnx FILE` (see `predict --help`, `export --help`).",
+      program);
+  auto* data = app.add_option("--data", data_dir,
+                              "Folder holding an IDX dataset (MNIST family, .gz or raw) or "
+                              "CIFAR-10 binary batches")
+                   ->capture_default_str();
+  std::string train_file, test_file, init_from;
+  app.add_option("--train", train_file, "Training data: .csv, .csv.gz or .npz")->excludes(data);
+  app.add_option("--test", test_file, "Test data (same kinds), evaluated after every epoch");
+  app.add_option("--label-column", opts.label_column,
+                 "CSV: the label column by header name or 0-based index (default: the last); a "
+                 "regression model with several outputs: a,b,c");
+  app.add_option("--x-key", opts.x_key, "npz: the array of samples")->capture_default_str();
+  app.add_option("--y-key", opts.y_key, "npz: the array of labels or targets")
       ->capture_default_str();
+  app.add_option("--val-split", opts.val_split,
+                 "Hold out this fraction of --train (drawn from --seed) for evaluation, when "
+                 "no --test is given");
+  app.add_flag("--standardize", opts.standardize,
+               "Per feature: subtract the training set's mean, divide by its standard "
+               "deviation; the statistics are saved with the weights");
+  app.add_option("--init-from", init_from,
+                 "Start from these weights (safetensors, .npz, .onnx; kiln or PyTorch names)");
+  app.add_flag("--init-lenient", opts.init_lenient,
+               "With --init-from: load the tensors that match, keep the others' initialization");
   app.add_option("--epochs", opts.epochs, "Epochs to train")->capture_default_str();
   app.add_option("--batch", opts.batch, "Mini-batch size")->capture_default_str();
   // CLI11 converts "-1" to a huge unsigned value: refuse negative seeds first.
@@ -246,6 +331,17 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
       throw usage_error{"--checkpoint-every and --max-steps must not be negative"};
     if (opts.mpi_timeout < 0)
       throw usage_error{"--mpi-timeout: must be a positive number of seconds"};
+    if (!(opts.val_split >= 0 && opts.val_split < 1))
+      throw usage_error{"--val-split: must be a fraction in (0, 1)"};
+    if (!test_file.empty() && train_file.empty()) throw usage_error{"--test: needs --train FILE"};
+    if (opts.val_split > 0 && (train_file.empty() || !test_file.empty()))
+      throw usage_error{"--val-split: holds out part of --train when no --test is given"};
+    if (!train_file.empty() && test_file.empty() && opts.val_split == 0)
+      throw usage_error{
+          "--train: needs --test FILE, or --val-split F to hold out a fraction of it for "
+          "evaluation"};
+    if (opts.init_lenient && init_from.empty())
+      throw usage_error{"--init-lenient: needs --init-from FILE"};
     // Ranks training alone would each write the same files.
     if (comm::launched() && !opts.data_parallel)
       throw usage_error{
@@ -266,6 +362,9 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
     return exit_usage;
   }
   opts.data_dir = data_dir;
+  opts.train = train_file;
+  opts.test = test_file;
+  opts.init_from = init_from;
   opts.out_dir = out_dir;
   opts.resume = resume;
   opts.seed_set = seed->count() > 0;

@@ -12,9 +12,16 @@
 namespace kiln::rt {
 
 struct run_options {
-  std::filesystem::path data_dir;  // Fashion-MNIST IDX files; default: $KILN_FASHION_MNIST or
+  std::filesystem::path data_dir;  // an IDX or CIFAR-10 folder; default: $KILN_FASHION_MNIST or
                                    // /usr/share/datasets/fashion-mnist
-  int epochs = 0;                  // 0: the plan's value
+  // Or files, and how to read them (runtime/data/load.hpp: data_spec).
+  std::filesystem::path train, test;
+  std::string label_column, x_key = "x", y_key = "y";
+  double val_split = 0;
+  bool standardize = false;
+  std::filesystem::path init_from;  // start from these weights (any format kiln imports)
+  bool init_lenient = false;        // load what matches, list the rest (default: strict)
+  int epochs = 0;                   // 0: the plan's value
   int batch = 0;
   std::uint64_t seed = 0;
   bool seed_set = false;
@@ -35,9 +42,11 @@ struct run_options {
 // Builds the model once the command line is known (the seed and batch size shape it).
 using model_factory = std::function<std::unique_ptr<model>(const run_options&)>;
 
-// Parses argv, loads the data, trains, evaluates, and prints `test_accuracy=<value>` as the
-// last line on stdout. Returns the process exit code: 0 on success, 2 on a bad command line,
-// 1 on any other error (the message goes to stderr as one line).
+// Parses argv, loads the data, trains, evaluates, and prints `test_accuracy=<value>` (a
+// classifier) or `test_mse=<value>` (a regression) as the last line on stdout. `NAME predict
+// ...` and `NAME export ...` run the subcommands of runtime/app/predict.hpp instead. Returns the
+// process exit code: 0 on success, 2 on a bad command line, 1 on any other error (the message
+// goes to stderr as one line).
 int run_cli(int argc, char** argv, const model_info& defaults, const model_factory& make);
 
 }  // namespace kiln::rt

@@ -121,4 +121,40 @@ dataset parse_csv(std::string_view text, const std::string& path, const csv_opti
   return d;
 }
 
+std::vector<std::string> csv_header(std::string_view text, char delimiter) {
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = trim(text.substr(at, end - at));
+    at = end + 1;
+    if (line.empty()) continue;
+    std::vector<std::string> names;
+    double value = 0;
+    for (const std::string_view field : split(line, delimiter)) {
+      if (parse_number(field, value)) return {};
+      names.emplace_back(field);
+    }
+    return names;
+  }
+  return {};
+}
+
+long csv_line_of_row(std::string_view text, std::size_t row, char delimiter) {
+  const bool header = !csv_header(text, delimiter).empty();
+  std::size_t data = 0;
+  long line_number = 0;
+  bool first = true;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = trim(text.substr(at, end - at));
+    at = end + 1;
+    ++line_number;
+    if (line.empty()) continue;
+    if (std::exchange(first, false) && header) continue;
+    if (data++ == row) return line_number;
+  }
+  return -1;
+}
+
 }  // namespace kiln::rt

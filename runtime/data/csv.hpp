@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kiln/runtime/data/dataset.hpp"
 
@@ -23,5 +24,13 @@ struct csv_options {
 dataset read_csv(const std::filesystem::path& path, const csv_options& options = {});
 // The same from the file's text; `path` names it in messages.
 dataset parse_csv(std::string_view text, const std::string& path, const csv_options& options = {});
+
+// The header's names (fields trimmed), or none when the first line that is not blank holds a
+// number (parse_csv's rule: then it is data).
+std::vector<std::string> csv_header(std::string_view text, char delimiter = ',');
+
+// The 1-based line number of data row `row` (0-based, blank lines and the header skipped), for
+// messages about a row found after parsing.
+long csv_line_of_row(std::string_view text, std::size_t row, char delimiter = ',');
 
 }  // namespace kiln::rt

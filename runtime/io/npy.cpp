@@ -225,8 +225,12 @@ tensor_file read_npy(const std::filesystem::path& path) {
   return f;
 }
 
-std::vector<std::uint8_t> serialize_npy(std::span<const std::size_t> shape,
-                                        std::span<const float> values) {
+namespace {
+
+// Version 1.0, C order, the values' bytes as they are in memory (little-endian).
+template <class T>
+std::vector<std::uint8_t> serialize_as(const char* descr, std::span<const std::size_t> shape,
+                                       std::span<const T> values) {
   const auto n = io::checked_count(shape);
   if (!n || *n != values.size())
     throw config_error("npy", "shape " + shape_text(shape) + " does not match its " +
@@ -234,7 +238,8 @@ std::vector<std::uint8_t> serialize_npy(std::span<const std::size_t> shape,
   std::string dims;  // Python's tuple syntax: (), (3,), (3, 4)
   for (std::size_t d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
   if (shape.size() == 1) dims += ',';
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string header =
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   // Magic (6) + version (2) + length (2) + header + '\n', padded with spaces to 64 bytes.
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
@@ -248,6 +253,23 @@ std::vector<std::uint8_t> serialize_npy(std::span<const std::size_t> shape,
   std::memcpy(out.data() + 10, header.data(), header.size());
   std::memcpy(out.data() + 10 + header.size(), values.data(), values.size_bytes());
   return out;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> serialize_npy(std::span<const std::size_t> shape,
+                                        std::span<const float> values) {
+  return serialize_as("<f4", shape, values);
+}
+
+std::vector<std::uint8_t> serialize_npy(std::span<const std::size_t> shape,
+                                        std::span<const std::int64_t> values) {
+  return serialize_as("<i8", shape, values);
+}
+
+void write_npy(const std::filesystem::path& path, std::span<const std::size_t> shape,
+               std::span<const std::int64_t> values) {
+  io::write_file_atomically(path, serialize_npy(shape, values));
 }
 
 void write_npy(const std::filesystem::path& path, std::span<const std::size_t> shape,

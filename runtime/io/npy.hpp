@@ -24,5 +24,10 @@ std::vector<std::uint8_t> serialize_npy(std::span<const std::size_t> shape,
                                         std::span<const float> values);
 void write_npy(const std::filesystem::path& path, std::span<const std::size_t> shape,
                std::span<const float> values);
+// '<i8' (class labels, as NumPy's int64).
+std::vector<std::uint8_t> serialize_npy(std::span<const std::size_t> shape,
+                                        std::span<const std::int64_t> values);
+void write_npy(const std::filesystem::path& path, std::span<const std::size_t> shape,
+               std::span<const std::int64_t> values);
 
 }  // namespace kiln::rt

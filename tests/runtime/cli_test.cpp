@@ -5,10 +5,14 @@
 
 #include <cstdio>
 #include <iostream>
+#include <numeric>
 #include <optional>
 
 #include "kiln/runtime/app/cli.hpp"
+#include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/npy.hpp"
+#include "kiln/runtime/io/safetensors.hpp"
 #include "support.hpp"
 
 using namespace kiln;
@@ -106,6 +110,8 @@ struct fixture {
   }
 };
 
+bytes to_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
+
 bool one_error_line(const std::string& err) {
   return err.starts_with("error: ") && err.find('\n') == err.size() - 1;
 }
@@ -191,7 +197,7 @@ BOOST_AUTO_TEST_CASE(model_that_does_not_fit_the_data_exits_one) {
   const result r = run_on_data({"--quiet"});
   BOOST_TEST(r.code == 1);
   BOOST_TEST(one_error_line(r.err), r.err);
-  BOOST_TEST(r.err.find("does not match the model input 1x32x32") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("which do not fill the model's input 1x32x32") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(factory_errors_exit_one) {
@@ -244,6 +250,137 @@ BOOST_AUTO_TEST_CASE(out_holds_weights_and_a_checkpoint_to_resume_from) {
   BOOST_TEST(wrong_seed.code == 1);
   BOOST_TEST(wrong_seed.err.find("seed: the checkpoint's run used 7, this one 3") !=
              std::string::npos);
+}
+
+// A CSV whose class (0..9) is the column holding the largest value, with a header.
+std::string separable_csv(int rows, int seed) {
+  std::string text = "f0,f1,f2,f3,class\n";
+  for (int i = 0; i < rows; ++i) {
+    const int c = (i * 7 + seed) % 4;
+    for (int f = 0; f < 4; ++f) text += std::to_string(f == c ? 3 + (i % 5) : (i * f) % 3) + ",";
+    text += std::to_string(c) + "\n";
+  }
+  return text;
+}
+
+BOOST_AUTO_TEST_CASE(trains_from_csv_files_and_saves_the_standardization_with_the_weights) {
+  model_input = {4};
+  const fs::path train = dir / "train.csv", test = dir / "test.csv", out = dir / "run";
+  write_file(train, to_bytes(separable_csv(200, 0)));
+  write_file(test, to_bytes(separable_csv(40, 1)));
+  const result r = run({"--train", train.string(), "--test", test.string(), "--label-column",
+                        "class", "--standardize", "--epochs", "3", "--out", out.string()});
+  BOOST_TEST_CONTEXT("stderr: " << r.err) {
+    BOOST_TEST(r.code == 0);
+    BOOST_TEST(r.out.starts_with("test_accuracy="));
+    BOOST_TEST(std::stod(r.out.substr(14)) > 0.9);
+    BOOST_TEST(r.err.find("200 training and 40 test samples from " + train.string() + " and " +
+                          test.string() + ", standardized") != std::string::npos);
+  }
+  const rt::tensor_file saved = rt::read_safetensors(out / "model.safetensors");
+  BOOST_TEST(saved.find("kiln.standardize.mean"));
+  BOOST_TEST(saved.find("kiln.standardize.std"));
+  BOOST_TEST(saved.find("fc.weight"));
+
+  // predict applies the statistics again: its labels are the accuracy's.
+  const fs::path logits = dir / "logits.npy", proba = dir / "p.csv", labels = dir / "labels.npy";
+  const std::string weights = (out / "model.safetensors").string();
+  result p = run({"predict", "--weights", weights, "--input", test.string(), "--output",
+                  logits.string(), "--label-column", "class"});
+  BOOST_TEST(p.code == 0, p.err);
+  BOOST_TEST(p.out == "predictions=40\n");
+  const rt::named_tensor l = rt::read_npy(logits).tensors.at(0);
+  BOOST_TEST(l.shape == std::vector<std::size_t>({40, 10}), boost::test_tools::per_element());
+  p = run({"predict", "--weights", weights, "--input", test.string(), "--output", labels.string(),
+           "--label-column", "class", "--labels", "--quiet"});
+  BOOST_TEST(p.code == 0, p.err);
+  const rt::named_tensor predicted = rt::read_npy(labels).tensors.at(0);
+  BOOST_TEST((predicted.stored == rt::dtype::i64));
+  const rt::dataset truth = rt::parse_csv(separable_csv(40, 1), "test", {.label_column = 4});
+  long right = 0;
+  for (std::size_t i = 0; i < 40; ++i) {
+    const float* row = l.values.data() + i * 10;
+    BOOST_TEST(predicted.values[i] == float(std::max_element(row, row + 10) - row));
+    right += predicted.values[i] == float(truth.labels[i]);
+  }
+  BOOST_TEST(right / 40.0 == std::stod(r.out.substr(14)), boost::test_tools::tolerance(1e-9));
+  p = run({"predict", "--weights", weights, "--input", test.string(), "--output", proba.string(),
+           "--label-column", "class", "--proba", "--quiet"});
+  BOOST_TEST(p.code == 0, p.err);
+  const std::string csv = read_text(proba);
+  BOOST_TEST(csv.starts_with("p0,p1,p2,p3,p4,p5,p6,p7,p8,p9\n"));
+  BOOST_TEST(std::count(csv.begin(), csv.end(), '\n') == 41);
+  const rt::dataset rows = rt::parse_csv(csv, "p.csv", {.label_column = -1});
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    BOOST_TEST(std::accumulate(rows.x.begin() + long(i * 10), rows.x.begin() + long(i * 10 + 10),
+                               0.0) == 1.0,
+               boost::test_tools::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(a_validation_split_and_init_from_earlier_weights) {
+  model_input = {4};
+  const fs::path all = dir / "all.csv", out = dir / "first";
+  write_file(all, to_bytes(separable_csv(100, 0)));
+  result r = run({"--train", all.string(), "--val-split", "0.2", "--quiet", "--out", out.string()});
+  BOOST_TEST(r.code == 0, r.err);
+  r = run({"--train", all.string(), "--val-split", "0.2", "--init-from",
+           (out / "model.safetensors").string(), "--epochs", "1"});
+  BOOST_TEST(r.code == 0, r.err);
+  BOOST_TEST(r.err.find("80 training and 20 test samples") != std::string::npos, r.err);
+  model_input = {5};  // other shapes: refused, naming the tensor, before any training
+  r = run({"--train", all.string(), "--val-split", "0.2", "--label-column", "0", "--init-from",
+           (out / "model.safetensors").string()});
+  BOOST_TEST(r.code == 1);
+  BOOST_TEST(one_error_line(r.err), r.err);
+  BOOST_TEST(r.err.find("tensor 'fc.weight': shape 10x4, the model's 'fc.weight' is 10x5") !=
+                 std::string::npos,
+             r.err);
+}
+
+BOOST_AUTO_TEST_CASE(data_that_does_not_fit_the_model_exits_one_before_training) {
+  model_input = {4};
+  const fs::path good = dir / "good.csv", wide = dir / "wide.csv", label = dir / "label.csv";
+  write_file(good, to_bytes(separable_csv(20, 0)));
+  write_file(wide, to_bytes("a,b,c,d,e,class\n1,2,3,4,5,0\n"));
+  write_file(label, to_bytes("1,2,3,4,12\n"));
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--train", wide.string(), "--test", wide.string()},
+       wide.string() + ": 5 feature columns (6 columns, 1 of them labels) do not fill the "
+                       "model's input 4 (4 values)"},
+      {{"--train", good.string(), "--test", label.string()},
+       label.string() + ": line 1: label 12 (column 4) is not a class of the model (0..9"},
+      {{"--train", good.string(), "--test", (dir / "missing.csv").string()},
+       (dir / "missing.csv").string() + ": no such file"},
+  };
+  for (const auto& [args, message] : cases) {
+    const result r = run(args);
+    BOOST_TEST_CONTEXT(r.err) {
+      BOOST_TEST(r.code == 1);
+      BOOST_TEST(one_error_line(r.err));
+      BOOST_TEST(r.err.find(message) != std::string::npos);
+      BOOST_TEST(r.err.find("epoch") == std::string::npos);
+      BOOST_TEST(r.out.empty());
+    }
+  }
+  const std::vector<std::vector<std::string>> usage = {
+      {"--test", good.string()},
+      {"--train", good.string()},
+      {"--train", good.string(), "--test", good.string(), "--val-split", "0.5"},
+      {"--train", good.string(), "--val-split", "1.5"},
+      {"--train", good.string(), "--data", dir.path().string(), "--val-split", "0.5"},
+      {"--data", dir.path().string(), "--init-lenient"},
+      {"predict", "--weights", "w.safetensors", "--input", "x.npy"},
+      {"predict", "--weights", "w", "--input", "x.npy", "--output", "y.txt"},
+      {"predict", "--weights", "w", "--input", "x", "--output", "y.npy", "--proba", "--labels"},
+      {"export", "--weights", "w.safetensors"},
+  };
+  for (const auto& args : usage) {
+    const result r = run(args);
+    BOOST_TEST_CONTEXT(args.front() << " " << args.back() << " -> " << r.err) {
+      BOOST_TEST(r.code == 2);
+      BOOST_TEST(one_error_line(r.err));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -120,6 +120,18 @@ class linear_softmax final : public rt::model {
     return r;
   }
 
+  // The logits (predict); eval_step gives probabilities.
+  void infer(const rt::batch& b, float* outputs) override {
+    const int classes = info_.outputs;
+    for (int i = 0; i < b.n; ++i)
+      for (int c = 0; c < classes; ++c) {
+        const float* x = b.x + static_cast<std::size_t>(i) * features_;
+        float z = bias_[c];
+        for (int f = 0; f < features_; ++f) z += weight_[c * features_ + f] * x[f];
+        outputs[static_cast<std::size_t>(i) * classes + c] = z;
+      }
+  }
+
   int threads() const { return threads_; }
   std::vector<int> epochs_begun;
   long steps_per_epoch = 0;
