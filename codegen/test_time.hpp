@@ -5,8 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
 
 #include "kiln/dsl/core.hpp"
+#include "kiln/runtime/io/onnx_graph.hpp"
 #include "kiln/runtime/model.hpp"
 
 namespace kiln::codegen {
@@ -39,6 +43,31 @@ void flip_averaged_logits(const rt::batch& b, std::size_t classes, float* mirror
   rt::batch m = b;
   m.x = mirror;
   mean_of_two(first, logits_of(m), mean, n * classes);
+}
+
+// The same in an exported graph. Before the network: the batch x [N, C, H, W] and its mirror
+// image (Slice backwards along W: from the last column to the first, step −1) as one batch
+// [2N, C, H, W]; every layer in evaluation mode treats samples independently, so the network
+// runs both at once. After it: [2N, K] read as [2, N, K] and averaged over the first axis,
+// (z(x) + z(mirror x)) / 2 — the division by 2 is exact, as the product with 0.5 above.
+inline std::string onnx_with_mirror(rt::onnx_graph& g, const std::string& x) {
+  constexpr std::int64_t last = -1, before_first = std::numeric_limits<std::int64_t>::min();
+  const std::int64_t one[] = {1};
+  const std::int64_t starts[] = {last}, ends[] = {before_first}, axes[] = {3}, steps[] = {-1};
+  const std::string mirror = g.node("Slice",
+                                    {x, g.constant(one, starts), g.constant(one, ends),
+                                     g.constant(one, axes), g.constant(one, steps)},
+                                    {}, "test_time_mirror");
+  return g.node("Concat", {x, mirror}, {rt::onnx_attribute::integer("axis", 0)}, "test_time_both");
+}
+inline std::string onnx_mean_of_halves(rt::onnx_graph& g, const std::string& z, int classes) {
+  const std::int64_t three[] = {3}, halves[] = {2, -1, classes};
+  const std::string pairs =
+      g.node("Reshape", {z, g.constant(three, halves)}, {}, "test_time_pairs");
+  return g.node(
+      "ReduceMean", {pairs},
+      {rt::onnx_attribute::integers("axes", {0}), rt::onnx_attribute::integer("keepdims", 0)},
+      "test_time_mean");
 }
 
 }  // namespace kiln::codegen

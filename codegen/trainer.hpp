@@ -276,29 +276,32 @@ class trainer final : public rt::model {
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
     if constexpr (flips) {
-      check(b);
-      const auto classes = std::size_t(info_.outputs);
-      flip_averaged_logits<lay::in[0]>(b, classes, mirror_, first_, mean_, [&](const rt::batch& v) {
-        forward(v, false, L - 2, false);
-        return static_cast<const float*>(out_[L - 2]);
-      });
+      flip_averaged(b, mean_);
       io c = loss_io(b);
       c.x = mean_;
       const rt::step_result r = loss_op::loss_forward(c, b);
-      if (outputs) std::memcpy(outputs, mean_, sizeof(float) * b.n * classes);
+      if (outputs) std::memcpy(outputs, mean_, sizeof(float) * b.n * info_.outputs);
       return r;
     }
     const rt::step_result r = loss(b, false);
     if (outputs) std::memcpy(outputs, out_[L - 2], sizeof(float) * b.n * info_.outputs);
     return r;
   }
+  // predict's outputs are those evaluation scores: flip-averaged under test_time{.hflip}.
   void infer(const rt::batch& b, float* outputs) override {
-    const std::span<const float> y = this->outputs(b, false);
-    std::memcpy(outputs, y.data(), y.size_bytes());
+    if constexpr (flips) {
+      flip_averaged(b, outputs);
+    } else {
+      const std::span<const float> y = this->outputs(b, false);
+      std::memcpy(outputs, y.data(), y.size_bytes());
+    }
   }
-  // Every layer's to_onnx (codegen/layers/onnx.hpp), in order; the loss adds nothing.
+  // Every layer's to_onnx (codegen/layers/onnx.hpp), in order; the loss adds nothing. Under
+  // test_time{.hflip} the graph runs the batch and its mirror image as one batch of 2N and
+  // averages the two halves, as infer() does (codegen/test_time.hpp).
   std::string to_onnx(rt::onnx_graph& g, const std::string& input) const override {
     std::string x = input;
+    if constexpr (flips) x = onnx_with_mirror(g, x);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((x = export_op<typename lay::template op_at<I + 1>>(
             {&g, x, names_[I + 1], p_ + lay::rows[I + 1].param_base,
@@ -307,6 +310,7 @@ class trainer final : public rt::model {
        ...);
     }
     (dsl::index_for<L - 2>{});
+    if constexpr (flips) x = onnx_mean_of_halves(g, x, info_.outputs);
     return x;
   }
   // The outputs before the loss (logits) of any number of samples (whole samples of the input
@@ -596,6 +600,16 @@ class trainer final : public rt::model {
           if (!std::isfinite(c[1])) nonfinite({fault::weights, t});
         }
       }
+  }
+
+  // test_time{.hflip}: the mean of the evaluation-mode logits of b and of its mirror image.
+  void flip_averaged(const rt::batch& b, float* mean) {
+    check(b);
+    flip_averaged_logits<lay::in[0]>(b, std::size_t(info_.outputs), mirror_, first_, mean,
+                                     [&](const rt::batch& v) {
+                                       forward(v, false, L - 2, false);
+                                       return static_cast<const float*>(out_[L - 2]);
+                                     });
   }
 
   void check(const rt::batch& b) const {
