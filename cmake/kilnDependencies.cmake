@@ -23,6 +23,16 @@ if(MPI_CXX_FOUND)
 else()
   set(KILN_HAVE_MPI OFF)
 endif()
+# oneDNN (libdnnl-dev, built on OpenMP): the compute engine's products (codegen/engine). Its CMake
+# config also wants OpenCL's, which a CPU build does not need: a plain imported target instead.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+if(NOT TARGET kiln_dnnl)
+  find_library(KILN_DNNL_LIBRARY NAMES dnnl REQUIRED)
+  find_path(KILN_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+  add_library(kiln_dnnl INTERFACE IMPORTED)
+  target_include_directories(kiln_dnnl INTERFACE ${KILN_DNNL_INCLUDE_DIR})
+  target_link_libraries(kiln_dnnl INTERFACE ${KILN_DNNL_LIBRARY} OpenMP::OpenMP_CXX)
+endif()
 if(NOT TARGET kiln_openblas)
   # Debian's OpenBLASConfig.cmake sets variables only; wrap them in a target.
   add_library(kiln_openblas INTERFACE IMPORTED)

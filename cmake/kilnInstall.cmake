@@ -13,7 +13,7 @@ install(DIRECTORY runtime/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln/runtime
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(FILES codegen/kiln.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln)
 
-install(TARGETS kiln kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_runtime
+install(TARGETS kiln kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_engine kiln_runtime
         EXPORT kilnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -23,6 +23,7 @@
 
 #include "kiln/codegen/full_batch.hpp"
 #include "kiln/codegen/augment.hpp"
+#include "kiln/codegen/engine/ops.hpp"
 #include "kiln/codegen/generate.hpp"
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
@@ -90,6 +91,8 @@ class trainer final : public rt::model {
   static constexpr bool per_layer = !regs.global && !skips;
   // Evaluation averages the logits of each image and its mirror image (codegen/test_time.hpp).
   static constexpr bool flips = Plan.test_time.hflip;
+  // .precision = kiln::bf16: the products read bf16 copies (engine/ops.hpp, layers/dense.hpp).
+  static constexpr bool half = Plan.precision == dsl::numeric_type::bf16;
 
  public:
   // The plan's optimizer steps over whole datasets (lbfgs, newton_cg).
@@ -105,6 +108,7 @@ class trainer final : public rt::model {
       throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
     seed_ = o.seed_set ? o.seed : Plan.seed;
     overlap_ = o.overlap;
+    if constexpr (half) precision_ = engine::effective(engine::precision::bf16);
     set_threads(o.threads);
     std::fill(lr_mult_, lr_mult_ + L, 1.0);
     allocate();
@@ -146,6 +150,7 @@ class trainer final : public rt::model {
       if (t.spec.start == dsl::init::ones)
         std::fill(b_ + t.offset, b_ + t.offset + std::size_t(t.spec.dims.size()), 1.0f);
     rng_ = rt::rng(seed_, rt::streams::dropout);
+    half_stale_ = true;
     steps_ = 0;
     clock_ = {};
     plateau_ = {};
@@ -155,17 +160,25 @@ class trainer final : public rt::model {
 
   // --- rt::model ------------------------------------------------------------------------------
   const rt::model_info& info() const override { return info_; }
-  std::span<const rt::tensor> tensors() const override { return tensors_; }
+  std::span<const rt::tensor> tensors() const override {
+    half_stale_ = true;  // the caller may write the weights: the bf16 copy follows before use
+    return tensors_;
+  }
   void set_threads(int threads) override {
     if (threads < 1) throw config_error("threads", "must be at least 1");
     single_threaded_blas();
-    if (!team_ || team_->size() != threads) team_ = std::make_unique<rt::team>(threads);
+    if (!team_ || team_->size() != threads) {
+      team_ = std::make_unique<rt::team>(threads);
+      // The products for this batch and team, made once here, reused by every step.
+      engine::prepare_ops<lay>(prims_, {batch_, threads, precision_});
+    }
     // Each member's finiteness checks of each tensor (the fused update's).
     checks_.assign(std::size_t(threads) * lay::tensor_count * 2, 0.0f);
   }
   void begin_epoch(int epoch, long steps_per_epoch) override {
     clock_.epoch = epoch;
     clock_.steps_per_epoch = std::max(steps_per_epoch, 1L);
+    half_stale_ = true;
   }
   double current_lr() const override {
     if constexpr (requires { opt.lr; })
@@ -329,6 +342,7 @@ class trainer final : public rt::model {
   }
   bool swap_averaged_weights() override {
     if constexpr (averaged) std::swap_ranges(p_, p_ + lay::params, ema_);
+    half_stale_ = true;
     return averaged;
   }
   rt::resume_state save_resume_state() const override {
@@ -459,6 +473,7 @@ class trainer final : public rt::model {
   };
   objective_value objective(std::span<const rt::batch> data) {
     objective_value v;
+    half_stale_ = true;  // the solver moved the parameters
     v.data = gradient(data);
     v.value = v.data.loss_sum / samples_in(data);
     using pen = penalties<Plan>;
@@ -513,13 +528,17 @@ class trainer final : public rt::model {
   // A parameter or state tensor by name ("fc1.weight", "fc1.weight.momentum_buffer",
   // "fc1.weight.step").
   std::span<float> tensor(std::string_view name) {
+    half_stale_ = true;
     for (auto& t : tensors_)
       if (t.name == name) return t.data;
     throw config_error("tensor", "no tensor named '" + std::string(name) + "'");
   }
   // The parameter arena (every tensor, in order, 64-byte aligned with zero padding between) and
   // the gradient arena laid out the same way.
-  std::span<float> parameters() { return {p_, lay::params}; }
+  std::span<float> parameters() {
+    half_stale_ = true;
+    return {p_, lay::params};
+  }
   std::span<float> gradients() { return {g_, lay::params}; }
   // The buffer arena (running statistics), laid out like the parameters.
   std::span<float> buffers() { return {b_, lay::buffer_floats}; }
@@ -656,6 +675,11 @@ class trainer final : public rt::model {
   // Runs layers 1..last (the loss is not one of them). `commit`: running statistics move.
   void forward(const rt::batch& b, bool train, std::size_t last, bool commit) {
     out_[0] = const_cast<float*>(b.x);  // the input layer is a view of the batch; never written
+    if constexpr (half)
+      if (half_stale_) {  // weights written from outside the update: round them again
+        engine::to_bf16(p_, wh_, lay::params);
+        half_stale_ = false;
+      }
     // Draws depend on (seed, step) only: forward and backward of a step, and repeated
     // loss()/gradient() calls at one step, see the same masks.
     rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
@@ -681,6 +705,8 @@ class trainer final : public rt::model {
       c.work = work_[I];
       c.buf = b_ + lay::rows[I].buffer_base;
       c.commit = commit;
+      c.prims = prims_[I].get();
+      if constexpr (half) c.wh = wh_ + lay::rows[I].param_base;
       op_t::forward(c);
     }
   }
@@ -714,6 +740,8 @@ class trainer final : public rt::model {
       c.rng = &rng_;
       c.work = work_[I];
       c.buf = b_ + lay::rows[I].buffer_base;
+      c.prims = prims_[I].get();
+      if constexpr (half) c.wh = wh_ + lay::rows[I].param_base;
       op_t::backward(c);
       // While its gradients are still in cache. (Full-batch plans never get here: their solver
       // moves the parameters.)
@@ -756,9 +784,11 @@ class trainer final : public rt::model {
       ((trains(T) ? void(step_[T] += 1) : void()), ...);
     }
     (dsl::index_for<lay::tensor_count>{});
-    team_->run([&](int member) {
+    // One part per member, claimed (engine::claim): a descheduled member's part is run by
+    // whoever is free; part j is what member j would update, so the result is the same.
+    engine::claim(team_.get(), team_->size(), [&](int, long part) {
       [&]<std::size_t... T>(std::index_sequence<T...>) {
-        ((trains(T) ? update_tensor<T>(lr * lr_mult_[lay::tensors[T].layer], clip, member)
+        ((trains(T) ? update_tensor<T>(lr * lr_mult_[lay::tensors[T].layer], clip, int(part))
                     : void()),
          ...);
       }
@@ -791,6 +821,7 @@ class trainer final : public rt::model {
     a.row = t.spec.dims.rank > 1 ? row : 0;
     a.clip = clip;
     a.check = check;
+    if constexpr (half) a.half = wh_ + t.offset + part.lo;
     prepare(a, {long(step_[T]), lr});
     update(a);
   }
@@ -828,6 +859,7 @@ class trainer final : public rt::model {
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
+    if constexpr (half) total += aligned(lay::params / 2 + 1);  // the bf16 weights
     arena_ = hwy::AllocateAligned<float>(total);
     if (!arena_) throw error("kiln: cannot allocate " + std::to_string(total * 4) + " bytes");
     std::fill(arena_.get(), arena_.get() + total, 0.0f);
@@ -847,6 +879,7 @@ class trainer final : public rt::model {
       first_ = take(aligned(B * lay::in[L - 1].size()));
       mean_ = take(aligned(B * lay::in[L - 1].size()));
     }
+    if constexpr (half) wh_ = reinterpret_cast<std::uint16_t*>(take(aligned(lay::params / 2 + 1)));
     for (std::size_t i = 0; i < L; ++i) {
       work_[i] = take(lay::rows[i].work);
       aux_[i] = take(aligned(B * lay::rows[i].aux));
@@ -957,6 +990,10 @@ class trainer final : public rt::model {
   }
 
   std::unique_ptr<rt::team> team_;
+  engine::holder prims_[L];  // each op's engine objects (its products), for batch_ and team_
+  engine::precision precision_ = engine::precision::f32;  // what the products run in
+  std::uint16_t* wh_ = nullptr;     // bf16 plans: the weights rounded to bf16, laid out like p_
+  mutable bool half_stale_ = true;  // wh_ no longer follows p_ (written from outside the update)
   hwy::AlignedFreeUniquePtr<float[]> arena_;
   float* p_ = nullptr;         // parameters
   float* g_ = nullptr;         // their gradients

@@ -24,5 +24,6 @@
 #include "kiln/dsl/lr/warmup.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/optim/optimizers.hpp"
+#include "kiln/dsl/precision.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
 #include "kiln/dsl/schedule.hpp"

@@ -17,6 +17,7 @@
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/optim/optimizers.hpp"
 #include "kiln/dsl/optim/second_order.hpp"
+#include "kiln/dsl/precision.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
 #include "kiln/dsl/test_time.hpp"
 
@@ -49,6 +50,7 @@ struct schedule {
   ::kiln::dsl::ensemble ensemble{};  // one model unless told otherwise (dsl/ensemble.hpp)
   Fault nonfinite{};  // a NaN or infinite loss or gradient: stop_run or skip_step (dsl/faults.hpp)
   ::kiln::dsl::test_time test_time{};  // evaluation: flip averaging (dsl/test_time.hpp)
+  numeric_type precision = numeric_type::f32;  // kiln::bf16: products in bf16 (dsl/precision.hpp)
 };
 
 // Validation of a plan, reported like a model error: the note names the part and the problem.

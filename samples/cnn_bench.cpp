@@ -1,9 +1,11 @@
 // One training epoch of the PyTorch peer's CNN (fmnist_cnn_peer.cpp: the model and plan are
 // shared with that trainer), timed like the peer (../shared/peers/torch_fmnist_mlp.py): the
 // training loop only (batch gather + forward + backward + update). scripts/bench_cnn.py runs it
-// alternately with PyTorch.
+// alternately with PyTorch. Beside it, the epoch's FLOP-bound time: its FLOPs (2 per multiply-add
+// forward, 4 backward, no input gradient for the first conv: 357.9 GFLOP) at the core's matmul
+// peak probed in the same run (a 512³ oneDNN matmul, f32, or bf16 with --precision bf16).
 //
-//   cnn_bench [--threads 1,2] [--repeats 3] [--json] [--cpu-clock]
+//   cnn_bench [--threads 1,2] [--repeats 3] [--json] [--cpu-clock] [--precision f32|bf16]
 #include <kiln/runtime/data/loader.hpp>
 #include <time.h>
 
@@ -34,7 +36,16 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-double epoch_seconds(kiln::trainer<model, plan>& t, kiln::rt::batch_loader& loader, int epoch) {
+constexpr auto plan_bf16 = kiln::with_precision<plan, kiln::bf16>;
+
+// Per sample: conv1 (1→16, 3×3, 28×28), conv2 (16→32, 3×3, 14×14), fc 1568→10 multiply-adds.
+double epoch_flops(long samples) {
+  const double conv1 = 16.0 * 9 * 784, conv2 = 32.0 * 144 * 196, fc = 1568.0 * 10;
+  return (4 * conv1 + 6 * conv2 + 6 * fc) * double(samples);
+}
+
+template <class Trainer>
+double epoch_seconds(Trainer& t, kiln::rt::batch_loader& loader, int epoch) {
   const double t0 = now();
   loader.start_epoch(epoch);
   t.begin_epoch(epoch, loader.batches_per_epoch());
@@ -49,9 +60,13 @@ int main(int argc, char** argv) {
   std::vector<int> threads{1};
   int repeats = 3;
   bool json = false;
+  std::string precision = "f32";
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--json") {
+    if (flag == "--precision" && i + 1 < argc &&
+        (std::string(argv[i + 1]) == "f32" || std::string(argv[i + 1]) == "bf16")) {
+      precision = argv[++i];
+    } else if (flag == "--json") {
       json = true;
     } else if (flag == "--cpu-clock") {
       cpu_clock = true;
@@ -66,23 +81,41 @@ int main(int argc, char** argv) {
       }
     } else {
       std::fprintf(stderr,
-                   "usage: cnn_bench [--threads 1,2] [--repeats 3] [--json] [--cpu-clock]\n");
+                   "usage: cnn_bench [--threads 1,2] [--repeats 3] [--json] [--cpu-clock] "
+                   "[--precision f32|bf16]\n");
       return 2;
     }
   }
 
   const auto data = kiln::rt::fashion_mnist();
+  const bool half = precision == "bf16";
+  const double peak = kiln::engine::peak_gflops(kiln::engine::precision::f32);
+  const double flops = epoch_flops(long(data.train.size()));
   std::ostringstream rows;
-  if (!json) std::printf("threads  epoch s\n");
+  if (!json)
+    std::printf(
+        "%s; f32 matmul peak %.0f GFLOP/s; epoch %.1f GFLOP\nthreads  epoch s  FLOP-bound s  "
+        "epoch/FLOP\n",
+        precision.c_str(), peak, flops / 1e9);
   for (const int th : threads) {
-    auto t = kiln::compile<model, plan>({.threads = th});
-    kiln::rt::batch_loader loader(data.train, {.batch = plan.batch, .seed = 0});
-    epoch_seconds(t, loader, 0);  // warm-up: page faults, dispatch tables, BLAS buffers
     std::vector<double> s;
-    for (int r = 0; r < repeats; ++r) s.push_back(epoch_seconds(t, loader, r + 1));
-    if (!json) std::printf("%7d  %7.3f\n", th, median(s));
+    auto run = [&]<auto Plan>() {
+      auto t = kiln::compile<model, Plan>({.threads = th});
+      kiln::rt::batch_loader loader(data.train, {.batch = Plan.batch, .seed = 0});
+      epoch_seconds(t, loader, 0);  // warm-up: page faults, dispatch tables
+      for (int r = 0; r < repeats; ++r) s.push_back(epoch_seconds(t, loader, r + 1));
+    };
+    if (half)
+      run.template operator()<plan_bf16>();
+    else
+      run.template operator()<plan>();
+    const double fb = flops / (peak * 1e9);
+    if (!json) std::printf("%7d  %7.3f  %12.3f  %10.2f\n", th, median(s), fb, median(s) / fb);
     rows << (rows.tellp() > 0 ? "," : "") << "{\"threads\":" << th
-         << ",\"kiln_epoch_s\":" << median(s) << "}";
+         << ",\"kiln_epoch_s\":" << median(s) << ",\"flop_bound_s\":" << fb
+         << ",\"kiln_over_flop\":" << median(s) / fb << "}";
   }
-  if (json) std::cout << "{\"runs\":[" << rows.str() << "]}\n";
+  if (json)
+    std::cout << "{\"precision\":\"" << precision << "\",\"peak_gflops\":" << peak
+              << ",\"epoch_gflop\":" << flops / 1e9 << ",\"runs\":[" << rows.str() << "]}\n";
 }

@@ -1,10 +1,14 @@
 // One training epoch of the Fashion-MNIST MLP (784-256-128-10, SGD momentum 0.9, lr 0.05,
-// batch 64) against its GEMM-bound time: the same GEMM calls with the same shapes and the same
-// split across threads, measured in the same run. The epoch is timed like PyTorch's peer
+// batch 64) against its GEMM-bound time: the same products (the engine's, codegen/engine) with the
+// same shapes and the same chunks across threads, measured in the same run; and against its
+// FLOP-bound time: the epoch's FLOPs (2 per multiply-add forward, 4 backward, no input gradient
+// for the first layer: 60.4 GFLOP) at the core's matmul peak, probed in the same run (a 512³
+// oneDNN matmul, f32, or bf16 with --precision bf16). The epoch is timed like PyTorch's peer
 // (../shared/peers/torch_fmnist_mlp.py): the training loop only (batch gather + forward + backward
 // + update).
 //
 //   mlp_bench [--threads 1,2] [--repeats 5] [--json] [--only kiln|gemm] [--cpu-clock]
+//             [--precision f32|bf16]
 #include <CLI/CLI.hpp>
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/data/loader.hpp>
@@ -26,6 +30,16 @@ constexpr auto model = input<1, 28, 28> | flatten{}                   //
                        | dense{.units = 128, .name = "fc2"} | relu{}  //
                        | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
 constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
+constexpr auto plan_bf16 = kiln::with_precision<plan, kiln::bf16>;
+constexpr int dims[4] = {784, 256, 128, 10};
+
+// FLOPs of one epoch of `samples`: forward 2 per multiply-add, backward 4 (dW and dx), the first
+// layer without dx.
+double epoch_flops(long samples) {
+  double per = 0;
+  for (int i = 0; i < 3; ++i) per += (i == 0 ? 4.0 : 6.0) * dims[i] * dims[i + 1];
+  return per * double(samples);
+}
 
 // Wall time, or with --clock cpu the calling thread's CPU time: steadier on a busy machine
 // for one thread (it leaves out the time the thread waits for a core), wrong for several.
@@ -44,7 +58,8 @@ double median(std::vector<double> v) {
 }
 
 // The training loop of one epoch through kiln's loader and trainer.
-double kiln_epoch(kiln::trainer<model, plan>& t, kiln::rt::batch_loader& loader, int epoch) {
+template <class Trainer>
+double kiln_epoch(Trainer& t, kiln::rt::batch_loader& loader, int epoch) {
   const double t0 = now();
   loader.start_epoch(epoch);
   t.begin_epoch(epoch, loader.batches_per_epoch());
@@ -52,46 +67,67 @@ double kiln_epoch(kiln::trainer<model, plan>& t, kiln::rt::batch_loader& loader,
   return seconds_since(t0);
 }
 
-// The GEMMs of the same epoch, nothing else, split across `threads` like kiln splits them:
-// forward x·Wᵀ by output columns, dW = dyᵀ·x by rows, dx = dy·W by columns (the first layer's dx
-// is not needed).
-double gemm_epoch(long samples, int threads) {
-  constexpr int B = 64, dims[4] = {784, 256, 128, 10};
+// The products of the same epoch, nothing else, through the trainer's own engine objects
+// (codegen::dense_prims: the same primitives, chunks and claiming): forward x·Wᵀ + b, dW = dyᵀ·x,
+// dx = dy·W (not for the first layer); bf16 inputs rounded once per step as the trainer does.
+double gemm_epoch(long samples, int threads, kiln::engine::precision in) {
+  constexpr int B = 64;
   std::vector<float> act[4], w[3], gw[3], dact[4];
+  std::vector<std::uint16_t> wh[3];
   for (int i = 0; i < 4; ++i) act[i].assign(B * dims[i], 0.01f), dact[i] = act[i];
-  for (int i = 0; i < 3; ++i) w[i].assign(dims[i] * dims[i + 1], 0.01f), gw[i] = w[i];
+  for (int i = 0; i < 3; ++i)
+    w[i].assign(dims[i] * dims[i + 1] + dims[i + 1], 0.01f), gw[i] = w[i],
+                                                             wh[i].assign(w[i].size(), 0x3c24);
   namespace cg = kiln::codegen;
+  namespace en = kiln::engine;
+  std::vector<std::unique_ptr<cg::dense_prims>> p;
+  for (int i = 0; i < 3; ++i)
+    p.push_back(std::make_unique<cg::dense_prims>(en::setup{B, threads, in}, dims[i], dims[i + 1]));
   kiln::rt::team team(threads);
-  auto each = [&](int total, std::size_t align, auto f) {
-    team.run([&](int m) {
-      const auto r = kiln::rt::split(std::size_t(total), team.size(), m, align);
-      if (r.size()) f(int(r.lo), int(r.size()));
-    });
-  };
+  const bool half = in == en::precision::bf16;
   const double t0 = now();
   for (long done = 0; done < samples; done += B) {
     const int n = int(std::min<long>(B, samples - done));
     for (int i = 0; i < 3; ++i) {
-      const int in = dims[i], out = dims[i + 1];
-      each(out, 16, [&](int lo, int cols) {
-        cg::gemm_nt(n, cols, in, act[i].data(), in, w[i].data() + lo * in, in,
-                    act[i + 1].data() + lo, out);
-      });
+      cg::dense_prims& d = *p[std::size_t(i)];
+      const void* x = act[i].data();
+      const void* wi = half ? static_cast<const void*>(wh[i].data()) : w[i].data();
+      if (half) en::to_bf16(act[i].data(), d.xh.data(), std::size_t(n) * dims[i]), x = d.xh.data();
+      float* bias = w[i].data() + dims[i] * dims[i + 1];
+      en::claim(&team, d.forward.count(),
+                [&](int m, long j) { d.forward.run(m, j, x, wi, act[i + 1].data(), bias, n); });
     }
     for (int i = 2; i >= 0; --i) {
-      const int in = dims[i], out = dims[i + 1];
-      each(out, 1, [&](int lo, int rows) {
-        cg::gemm_tn(rows, in, n, dact[i + 1].data() + lo, out, act[i].data(), in,
-                    gw[i].data() + lo * in, in);
-      });
+      cg::dense_prims& d = *p[std::size_t(i)];
+      const void* dy = dact[i + 1].data();
+      const void* x = half ? static_cast<const void*>(d.xh.data()) : act[i].data();
+      const void* wi = half ? static_cast<const void*>(wh[i].data()) : w[i].data();
+      if (half)
+        en::to_bf16(dact[i + 1].data(), d.dyh.data(), std::size_t(n) * dims[i + 1]),
+            dy = d.dyh.data();
+      en::claim(&team, d.dw.count(),
+                [&](int m, long j) { d.dw.run(m, j, dy, x, gw[i].data(), nullptr, n); });
       if (i > 0)
-        each(in, 16, [&](int lo, int cols) {
-          cg::gemm_nn(n, cols, out, dact[i + 1].data(), out, w[i].data() + lo, in,
-                      dact[i].data() + lo, in);
-        });
+        en::claim(&team, d.dx.count(),
+                  [&](int m, long j) { d.dx.run(m, j, dy, wi, dact[i].data(), nullptr, n); });
     }
   }
   return seconds_since(t0);
+}
+
+template <auto Plan>
+void measure(const kiln::rt::train_test& data, int th, int repeats, const std::string& only,
+             std::vector<double>& k, std::vector<double>& g) {
+  auto t = kiln::compile<model, Plan>({.threads = th});
+  kiln::rt::batch_loader loader(data.train, {.batch = 64, .seed = 0});
+  const auto in = Plan.precision == kiln::bf16
+                      ? kiln::engine::effective(kiln::engine::precision::bf16)
+                      : kiln::engine::precision::f32;
+  kiln_epoch(t, loader, 0);  // warm-up: page faults, dispatch
+  for (int r = 0; r < repeats; ++r) {
+    k.push_back(only != "gemm" ? kiln_epoch(t, loader, r + 1) : 0.0);
+    g.push_back(only != "kiln" ? gemm_epoch(long(data.train.size()), th, in) : 0.0);
+  }
 }
 
 }  // namespace
@@ -109,24 +145,40 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats, "epochs per measurement (median)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "one JSON object on stdout instead of the table");
+  std::string precision = "f32";
+  app.add_option("--precision", precision, "the plan's products: f32, or bf16 (f32 accumulation)")
+      ->check(CLI::IsMember({"f32", "bf16"}));
   CLI11_PARSE(app, argc, argv);
 
   const auto data = kiln::rt::fashion_mnist();
+  const bool half = precision == "bf16";
+  // The core's matmul peak now, on this thread (the FLOP-bound line's rate); f32 always, and
+  // bf16 for a bf16 run.
+  const double peak = kiln::engine::peak_gflops(kiln::engine::precision::f32);
+  const double peak_half = half ? kiln::engine::peak_gflops(kiln::engine::precision::bf16) : 0;
+  const double flops = epoch_flops(long(data.train.size()));
   std::ostringstream rows;
-  std::printf("%s", json ? "" : "threads  kiln epoch s  GEMM-bound s  kiln/GEMM\n");
+  if (!json)
+    std::printf("%s; f32 matmul peak %.0f GFLOP/s%s; epoch %.1f GFLOP\n", precision.c_str(), peak,
+                half ? (", bf16 " + std::to_string(int(peak_half))).c_str() : "", flops / 1e9);
+  std::printf(
+      "%s",
+      json ? "" : "threads  kiln epoch s  GEMM-bound s  FLOP-bound s  kiln/GEMM  kiln/FLOP\n");
   for (const int th : threads) {
-    auto t = kiln::compile<model, plan>({.threads = th});
-    kiln::rt::batch_loader loader(data.train, {.batch = 64, .seed = 0});
     std::vector<double> k, g;
-    kiln_epoch(t, loader, 0);  // warm-up: page faults, dispatch, BLAS buffers
-    for (int r = 0; r < repeats; ++r) {
-      k.push_back(only != "gemm" ? kiln_epoch(t, loader, r + 1) : 0.0);
-      g.push_back(only != "kiln" ? gemm_epoch(long(data.train.size()), th) : 0.0);
-    }
-    const double km = median(k), gm = median(g);
-    if (!json) std::printf("%7d  %12.3f  %12.3f  %9.2f\n", th, km, gm, km / gm);
+    if (half)
+      measure<plan_bf16>(data, th, repeats, only, k, g);
+    else
+      measure<plan>(data, th, repeats, only, k, g);
+    const double km = median(k), gm = median(g), fb = flops / (peak * 1e9);
+    if (!json)
+      std::printf("%7d  %12.3f  %12.3f  %12.3f  %9.2f  %9.2f\n", th, km, gm, fb, km / gm, km / fb);
     rows << (rows.tellp() > 0 ? "," : "") << "{\"threads\":" << th << ",\"kiln_epoch_s\":" << km
-         << ",\"gemm_bound_s\":" << gm << ",\"kiln_over_gemm\":" << km / gm << "}";
+         << ",\"gemm_bound_s\":" << gm << ",\"kiln_over_gemm\":" << km / gm
+         << ",\"flop_bound_s\":" << fb << ",\"kiln_over_flop\":" << km / fb << "}";
   }
-  if (json) std::cout << "{\"runs\":[" << rows.str() << "]}\n";
+  if (json)
+    std::cout << "{\"precision\":\"" << precision << "\",\"peak_gflops\":" << peak
+              << ",\"peak_bf16_gflops\":" << peak_half << ",\"epoch_gflop\":" << flops / 1e9
+              << ",\"runs\":[" << rows.str() << "]}\n";
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   g++ cmake make ninja-build pkg-config
-  libhwy-dev libboost-dev libboost-test-dev libopenblas-dev zlib1g-dev
+  libhwy-dev libboost-dev libboost-test-dev libopenblas-dev libdnnl-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libzip-dev
   gnuplot-nox  # simd_bench --png, second_order's loss curves, the regularizer tour's plots

@@ -1,17 +1,22 @@
-// conv2d: per sample, im2col into the layer's scratch and one GEMM with the weight
-// [filters, channels·k·k] (PyTorch's layout read as a matrix); a 1×1 convolution with stride 1
-// and no padding multiplies the sample itself. Backward recomputes each sample's column matrix
-// (cheaper than keeping the batch's: it stays in cache) for dWᵀ += col·dyᵀ, and dx through
-// dcol = Wᵀ·dy and col2im. Both products are in the forms OpenBLAS ran fastest for these shapes
-// (measured: NN through its unpacked small-matrix kernels, and the transposed weight gradient
-// accumulated as [k, filters]); Wᵀ is copied once per step, dWᵀ transposed back once.
+// conv2d: per sample, im2col into the member's scratch and one product with the weight
+// [filters, channels·k·k] (PyTorch's layout read as a matrix) through the compute engine
+// (codegen/engine: oneDNN matmul primitives made when the trainer is built); a 1×1 convolution
+// with stride 1 and no padding multiplies the sample itself. Backward recomputes each sample's
+// column matrix (cheaper than keeping the batch's: it stays in cache) for dW += dy·colᵀ, and dx
+// through dcol = Wᵀ·dy and col2im. The batch is cut into a fixed number of parts that the team's
+// members claim as they come; each part sums its own weight gradient, and the parts are added in
+// order, so the result depends neither on timing nor on the thread count. bf16 plans: W from the
+// bf16 copy the fused update writes, each sample's columns and dy rounded in cache.
 // conv2d_relu and conv2d_relu_pool (codegen/lower.hpp) are the same op with the following ReLU
 // (and 2×2 max pool) applied per sample, while its output is in cache.
 #pragma once
 
 #include <algorithm>
 
-#include "kiln/codegen/gemm.hpp"
+#include <vector>
+
+#include "kiln/codegen/engine/ops.hpp"
+#include "kiln/codegen/kernels/arith.hpp"
 #include "kiln/codegen/kernels/conv.hpp"
 #include "kiln/codegen/kernels/pool.hpp"
 #include "kiln/codegen/layers/onnx.hpp"
@@ -23,6 +28,38 @@ namespace kiln::codegen {
 
 // Then: what follows the convolution inside the op.
 enum class then { nothing, relu, relu_pool };
+
+// The products of one conv layer, per sample: y = W·col, dW += dy·colᵀ, dcol = Wᵀ·dy; and, for
+// bf16 plans, each member's bf16 copies of a sample's columns and dy.
+struct conv_prims {
+  engine::matmul forward, dw, dx;
+  bool half = false;
+  std::vector<std::uint16_t> colh, dyh;  // per member
+  long col_size = 0, dy_size = 0;
+  // F filters, K = C·k·k, P output pixels; dcol rows `row` floats apart.
+  conv_prims(const engine::setup& s, long F, long K, long P, long row, int members)
+      : half(s.in == engine::precision::bf16), col_size(K * P), dy_size(F * P) {
+    engine::product f;  // y[F×P] = W[F×K]·col[K×P]
+    f.m = F, f.n = P, f.k = K, f.a_row = K, f.b_row = P, f.c_row = P, f.in = s.in;
+    forward = engine::matmul(f, members);
+    engine::product g;  // dW[F×K] += dy[F×P]·colᵀ[P×K]
+    g.m = F, g.n = K, g.k = P, g.a_row = P, g.b_row = 1, g.b_col = P, g.c_row = K, g.in = s.in;
+    g.accumulate = true;
+    dw = engine::matmul(g, members);
+    engine::product d;  // dcol[K×P] = Wᵀ[K×F]·dy[F×P]
+    d.m = K, d.n = P, d.k = F, d.a_row = 1, d.a_col = K, d.b_row = P, d.c_row = row, d.in = s.in;
+    dx = engine::matmul(d, members);
+    if (half)
+      colh.resize(std::size_t(members * col_size)), dyh.resize(std::size_t(members * dy_size));
+  }
+  // A product's operand for member m: f32 as it is, or rounded into the member's bf16 copy.
+  const void* operand(int m, const float* x, long size, std::vector<std::uint16_t>& h) {
+    if (!half) return x;
+    std::uint16_t* at = h.data() + std::size_t(m) * std::size_t(size);
+    engine::to_bf16(x, at, std::size_t(size));
+    return at;
+  }
+};
 
 template <dsl::conv2d L, dsl::shape In, then Then>
 struct conv_op {
@@ -39,7 +76,7 @@ struct conv_op {
   // handling (kernels/conv.hpp: a zero-margined copy of each plane, column masks).
   static constexpr bool same = !pointwise && L.stride == 1 && 2 * L.pad + 1 == L.kernel;
   static constexpr long margin = long(L.pad) * In.width() + L.pad + kernels::slack;
-  static constexpr long row = P + 2 * margin;
+  static constexpr long row = same ? P + 2 * margin : P;  // dcol's row stride
   static constexpr std::size_t cols = pointwise ? 0 : aligned(std::size_t(K) * P + kernels::slack);
   static constexpr std::size_t weights = aligned(std::size_t(K) * F);
   static constexpr std::size_t full = relu ? aligned(std::size_t(F) * P) : 0;
@@ -48,48 +85,49 @@ struct conv_op {
   static constexpr std::size_t masks =
       same ? aligned(std::size_t(L.kernel) * (P + kernels::slack)) : 0;
   static constexpr std::size_t biases = aligned(std::size_t(F));
-  // Samples are split across the team (up to `members` threads, each with its own scratch: a
-  // column matrix, a padded plane, a full output, the column matrix for dx, its part of dWᵀ and of
-  // the bias gradient); Wᵀ and the column masks are shared. Partial gradients are summed in
-  // member order: deterministic.
-  static constexpr int members = 4;
-  static constexpr std::size_t per_member = cols + padded + full + dcols + weights + biases;
-  static constexpr std::size_t work = weights + masks + members * per_member;
+  // Up to `members` threads work at once, each with its own scratch (a column matrix, a padded
+  // plane, a full output, the column matrix for dx); the batch is cut into `parts` (a fixed
+  // number), each with its own part of dW and of the bias gradient; the column masks are shared.
+  static constexpr int members = 4, parts = 8;
+  static constexpr std::size_t per_member = cols + padded + full + dcols;
+  static constexpr std::size_t per_part = weights + biases;
+  static constexpr std::size_t work = masks + members * per_member + parts * per_part;
   static constexpr std::size_t bias = param_offsets(L, In)[1];
   static constexpr kernels::window g{C,        In.height(), In.width(),        L.kernel,
                                      L.stride, L.pad,       conv_out.height(), conv_out.width()};
 
+  static engine::holder prepare(const engine::setup& s) {
+    return engine::hold<conv_prims>(s, F, K, P, row, std::min(s.threads, members));
+  }
+
   struct scratch {
-    float *col, *padded, *full, *dcol, *gwt, *db;
+    float *col, *padded, *full, *dcol;
   };
   static scratch mine(const io& c, int m) {
-    float* at = c.work + weights + masks + std::size_t(m) * per_member;
-    float* padded_at = at + cols;
-    float* full_at = padded_at + padded;
-    float* dcol_at = full_at + full;
-    float* gwt_at = dcol_at + dcols;
-    return {at, padded_at, full_at, dcol_at, gwt_at, gwt_at + weights};
+    float* at = c.work + masks + std::size_t(m) * per_member;
+    return {at, at + cols, at + cols + padded, at + cols + padded + full};
   }
-  static const float* column_masks(const io& c) { return c.work + weights; }
+  static float* part_dw(const io& c, int j) {
+    return c.work + masks + members * per_member + std::size_t(j) * per_part;
+  }
+  static const float* column_masks(const io& c) { return c.work; }
 
-  // Runs f(scratch, first sample, end) on each member's share of the batch; returns how many
-  // members took part.
-  template <class F>
-  static int split(const io& c, F&& f) {
-    const int used = std::min(c.team ? c.team->size() : 1, members);
-    if constexpr (same) kernels::column_masks(g, c.work + weights);
-    auto part = [&](int m) {
-      if (m >= used) return;
-      const auto r = rt::split(std::size_t(c.n), used, m);
+  // Runs f(member, scratch, first sample, end) on each part of the batch, the members (up to
+  // `members`) claiming parts as they come; `fresh(member)` is true the first time a member
+  // runs in this call (its scratch's margins are zeroed then).
+  template <class Fn>
+  static void split(const io& c, Fn&& f) {
+    if constexpr (same) kernels::column_masks(g, c.work);
+    bool seen[members] = {};
+    engine::claim(c.team, parts, members, [&](int m, long j) {
+      const auto r = rt::split(std::size_t(c.n), parts, int(j));
       const scratch w = mine(c, m);
-      if constexpr (same) std::fill(w.padded, w.padded + padded, 0.0f);  // the margins
-      f(w, int(r.lo), int(r.hi));
-    };
-    if (c.team)
-      c.team->run(part);
-    else
-      part(0);
-    return used;
+      const bool first = !seen[m];
+      seen[m] = true;
+      if constexpr (same)
+        if (first) std::fill(w.padded, w.padded + padded, 0.0f);  // the margins
+      f(m, w, int(j), int(r.lo), int(r.hi), first);
+    });
   }
 
   static const float* columns(const io& c, const scratch& w, int s) {
@@ -103,11 +141,13 @@ struct conv_op {
   }
 
   static void forward(const io& c) {
-    split(c, [&](const scratch& w, int first, int end) {
+    auto& p = *static_cast<conv_prims*>(c.prims);
+    const void* wt = p.half ? static_cast<const void*>(c.wh) : c.w;
+    split(c, [&](int m, const scratch& w, int, int first, int end, bool) {
       for (int s = first; s < end; ++s) {
         // This sample's full conv output: its own place in y, or (pooled) the scratch.
         float* y = pool ? w.full : c.y + std::size_t(s) * F * P;
-        gemm_nn(F, P, K, c.w, columns(c, w, s), y);
+        p.forward.run(m, wt, p.operand(m, columns(c, w, s), p.col_size, p.colh), y);
         if constexpr (relu)  // while y is in cache
           kernels::add_channel_bias_relu(y, c.w + bias, F, P);
         else
@@ -134,51 +174,49 @@ struct conv_op {
   }
 
   static void backward(const io& c) {
-    float* wt = c.work;
-    if (c.dx)
-      for (int f = 0; f < F; ++f)
-        for (int k = 0; k < K; ++k) wt[k * F + f] = c.w[f * K + k];
-    const int used = split(c, [&](const scratch& w, int first, int end) {
-      std::fill(w.gwt, w.gwt + std::size_t(K) * F, 0.0f);
-      std::fill(w.db, w.db + F, 0.0f);
+    auto& p = *static_cast<conv_prims*>(c.prims);
+    const void* wt = p.half ? static_cast<const void*>(c.wh) : c.w;
+    split(c, [&](int m, const scratch& w, int j, int first, int end, bool fresh) {
+      float* gw = part_dw(c, j);
+      float* db = gw + weights;
+      std::fill(gw, gw + std::size_t(K) * F, 0.0f);
+      std::fill(db, db + F, 0.0f);
       if constexpr (same)
-        if (c.dx) std::fill(w.dcol, w.dcol + dcols, 0.0f);  // the margins; GEMMs write the rows
+        if (c.dx && fresh) std::fill(w.dcol, w.dcol + dcols, 0.0f);  // margins; products: rows
       for (int s = first; s < end; ++s) {
         const float* dy = c.dy + std::size_t(s) * out.size();
         if constexpr (pool) {  // unpool, the ReLU's mask, the bias gradient: in cache
           const std::size_t at = std::size_t(s) * out.size();
           kernels::max_pool_2x2_backward_relu(c.aux + at, c.y + at, dy, F, conv_out.height(),
-                                              conv_out.width(), w.full, w.db);
+                                              conv_out.width(), w.full, db);
           dy = w.full;
         } else if constexpr (relu) {
-          kernels::relu_mask_sums(c.y + std::size_t(s) * F * P, dy, F, P, w.full, w.db);
+          kernels::relu_mask_sums(c.y + std::size_t(s) * F * P, dy, F, P, w.full, db);
           dy = w.full;
         }
-        gemm_nt_add(K, F, P, columns(c, w, s), dy, w.gwt);
+        const void* dyo = p.operand(m, dy, p.dy_size, p.dyh);
+        p.dw.run(m, dyo, p.operand(m, columns(c, w, s), p.col_size, p.colh), gw);
         if (!c.dx) continue;
         float* dx = c.dx + std::size_t(s) * in_size;
         if constexpr (pointwise) {
-          gemm_nn(K, P, F, wt, dy, dx);
+          p.dx.run(m, wt, dyo, dx);
         } else if constexpr (same) {
-          gemm_nn(K, P, F, wt, F, dy, P, w.dcol + margin, int(row));
+          p.dx.run(m, wt, dyo, w.dcol + margin);
           kernels::col2im_same(g, w.dcol, row, column_masks(c), dx);
         } else {
-          gemm_nn(K, P, F, wt, dy, w.col);
+          p.dx.run(m, wt, dyo, w.col);
           kernels::col2im(g, w.col, dx);
         }
       }
     });
-    // The members' parts, in order; dWᵀ back to PyTorch's [filters, k].
-    for (int f = 0; f < F; ++f)
-      for (int k = 0; k < K; ++k) {
-        float sum = 0;
-        for (int m = 0; m < used; ++m) sum += mine(c, m).gwt[k * F + f];
-        c.gw[f * K + k] = sum;
-      }
+    // The parts' sums, in order (a part with no sample holds zeros).
+    const int used = parts;
+    std::copy(part_dw(c, 0), part_dw(c, 0) + std::size_t(K) * F, c.gw);
+    for (int j = 1; j < used; ++j) kernels::add(c.gw, part_dw(c, j), c.gw, std::size_t(K) * F);
     if constexpr (relu) {
       for (int f = 0; f < F; ++f) {
         float sum = 0;
-        for (int m = 0; m < used; ++m) sum += mine(c, m).db[f];
+        for (int j = 0; j < used; ++j) sum += part_dw(c, j)[weights + f];
         c.gw[bias + f] = sum;
       }
     } else {

@@ -1,14 +1,43 @@
-// dense: y = x·Wᵀ + b with W [units, inputs] (PyTorch's layout), three GEMMs per step, each
-// split across the team by output columns (forward, dx) or weight rows (dW, db).
+// dense: y = x·Wᵀ + b with W [units, inputs] (PyTorch's layout), three products per step through
+// the compute engine (codegen/engine), each cut into chunks the team claims: forward (bias added
+// by the product) and dx by output columns, dW (and db beside it) by weight rows. No chunk
+// splits a sum, so the result does not depend on which member ran it. bf16 plans: x and dy are
+// rounded to bf16 once per step into the op's engine objects, W comes from the bf16 copy the
+// fused update writes; the products accumulate in f32.
 #pragma once
 
-#include "kiln/codegen/gemm.hpp"
+#include <vector>
+
+#include "kiln/codegen/engine/ops.hpp"
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/layers/onnx.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/dense.hpp"
 
 namespace kiln::codegen {
+
+// The three products of a dense layer (inputs → units) and its bf16 copies of x and dy; `w` in
+// the products is W as stored ([units, inputs]) or its masked copy (dropconnect).
+struct dense_prims {
+  engine::split_product forward, dw, dx;
+  bool half = false;
+  std::vector<std::uint16_t> xh, dyh;
+  dense_prims(const engine::setup& s, long inputs, long units)
+      : half(s.in == engine::precision::bf16) {
+    using engine::along;
+    engine::product f;  // y[n×units] = x[n×inputs]·Wᵀ + b
+    f.n = units, f.k = inputs, f.a_row = inputs, f.b_row = 1, f.b_col = inputs, f.c_row = units;
+    f.bias = true;
+    forward = engine::split_product(f, along::n, 16, s);
+    engine::product g;  // dW[units×inputs] = dyᵀ·x
+    g.m = units, g.n = inputs, g.a_row = 1, g.a_col = units, g.b_row = inputs, g.c_row = inputs;
+    dw = engine::split_product(g, along::m, 1, s);
+    engine::product d;  // dx[n×inputs] = dy·W
+    d.n = inputs, d.k = units, d.a_row = units, d.b_row = inputs, d.c_row = inputs;
+    dx = engine::split_product(d, along::n, 16, s);
+    if (half) xh.resize(std::size_t(s.batch) * inputs), dyh.resize(std::size_t(s.batch) * units);
+  }
+};
 
 template <dsl::dense L, dsl::shape In>
 struct op<L, In> {
@@ -18,11 +47,20 @@ struct op<L, In> {
   static constexpr int inputs = In.size(), units = L.units;
   static constexpr std::size_t bias = param_offsets(L, In)[1];
 
+  static engine::holder prepare(const engine::setup& s) {
+    return engine::hold<dense_prims>(s, inputs, units);
+  }
+
   static void forward(const io& c) {
-    parallel_for(c, units, 16, [&](rt::span_range u) {
-      const int lo = int(u.lo), cols = int(u.size());
-      gemm_nt(c.n, cols, inputs, c.x, inputs, c.w + lo * inputs, inputs, c.y + lo, units);
-      kernels::add_bias(c.y + lo, units, c.w + bias + lo, std::size_t(c.n), u.size());
+    auto& p = *static_cast<dense_prims*>(c.prims);
+    const void* x = c.x;
+    const void* w = c.w;
+    if (p.half) {
+      engine::to_bf16(c.x, p.xh.data(), std::size_t(c.n) * inputs);
+      x = p.xh.data(), w = c.wh;
+    }
+    engine::claim(c.team, p.forward.count(), [&](int m, long j) {
+      p.forward.run(m, j, x, w, c.y, c.w + bias, c.n);
     });
   }
 
@@ -33,16 +71,22 @@ struct op<L, In> {
   }
 
   static void backward(const io& c) {
-    parallel_for(c, units, 1, [&](rt::span_range u) {  // dW = dyᵀ·x, db = Σ dy, by rows
-      const int lo = int(u.lo), rows = int(u.size());
-      gemm_tn(rows, inputs, c.n, c.dy + lo, units, c.x, inputs, c.gw + lo * inputs, inputs);
-      kernels::column_sums(c.dy + lo, units, std::size_t(c.n), u.size(), c.gw + bias + lo);
+    auto& p = *static_cast<dense_prims*>(c.prims);
+    const void* dy = c.dy;
+    const void* x = c.x;
+    const void* w = c.w;
+    if (p.half) {  // x was rounded by forward
+      engine::to_bf16(c.dy, p.dyh.data(), std::size_t(c.n) * units);
+      dy = p.dyh.data(), x = p.xh.data(), w = c.wh;
+    }
+    engine::claim(c.team, p.dw.count(), [&](int m, long j) {  // dW = dyᵀ·x and db = Σ dy by rows
+      p.dw.run(m, j, dy, x, c.gw, nullptr, c.n);
+      kernels::column_sums(c.dy + p.dw.lo(j), units, std::size_t(c.n), std::size_t(p.dw.len(j)),
+                           c.gw + bias + p.dw.lo(j));
     });
     if (c.dx)
-      parallel_for(c, inputs, 16, [&](rt::span_range i) {  // dx = dy·W, by columns
-        const int lo = int(i.lo);
-        gemm_nn(c.n, int(i.size()), units, c.dy, units, c.w + lo, inputs, c.dx + lo, inputs);
-      });
+      engine::claim(c.team, p.dx.count(),
+                    [&](int m, long j) { p.dx.run(m, j, dy, w, c.dx, nullptr, c.n); });
   }
 };
 

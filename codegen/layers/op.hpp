@@ -4,9 +4,13 @@
 //   static constexpr int aux = 0;            // scratch floats per sample (masks, probabilities)
 //   static constexpr bool view = false;      // true: output aliases the input (flatten)
 //   static constexpr std::size_t work = 0;   // optional: scratch floats per batch, any n
+//   static engine::holder prepare(const engine::setup&);  // optional: its engine objects
+//                                            // (products), made when the trainer is built
 //   static void forward(const io&);
 //   static void backward(const io&);         // writes gw (overwrites) and dx when dx != nullptr
-// Kernels split their work across io::team (parallel_for) with a static partition.
+// Kernels split their work across io::team: parallel_for (one fixed part per member) or finer
+// chunks (products), both claimed by the members (engine::claim), so that one descheduled
+// member does not hold up the others.
 // Losses instead provide `loss_forward` / `loss_backward` (see loss.hpp).
 // Forward and backward of one step see the same aux, work and rng draws; io::train selects the
 // training behaviour (batch statistics, random masks), io::commit says the forward belongs to
@@ -16,6 +20,7 @@
 #include <array>
 #include <cstddef>
 
+#include "kiln/codegen/engine/ops.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/runtime/parallel/comm.hpp"
 #include "kiln/runtime/parallel/team.hpp"
@@ -38,6 +43,10 @@ struct io {
   float* work = nullptr;      // op::work floats, kept from forward to backward
   float* buf = nullptr;       // this layer's buffers (running statistics), at buffer_offsets()
   bool commit = false;        // train_step or gradient(): update running statistics
+  void* prims = nullptr;      // the op's engine objects (op::prepare), or nullptr
+  // bf16 plans: the bf16 copy of this layer's parameters (same offsets as w), written by the
+  // fused update; nullptr in f32.
+  const std::uint16_t* wh = nullptr;
   // Data-parallel training: these n samples are [offset, offset + n) of a global batch of
   // `total` samples spread over the ranks of `comm`. Losses average over the whole batch, batch
   // statistics are combined over the ranks, per-sample draws (dropout masks) are those the
@@ -51,8 +60,12 @@ struct io {
 // Runs f(part) on every member of the team, each with its static part of [0, total).
 template <class F>
 void parallel_for(const io& c, std::size_t total, std::size_t align, F&& f) {
-  c.team->run([&](int m) {
-    const auto r = rt::split(total, c.team->size(), m, align);
+  // One part per member, as a static split would give, but claimed (engine::claim): when a
+  // member is descheduled, whoever is free runs its part; the parts, and so the results, are
+  // the same whoever runs them.
+  const int parts = c.team->size();
+  engine::claim(c.team, parts, [&](int, long j) {
+    const auto r = rt::split(total, parts, int(j), align);
     if (r.size()) f(r);
   });
 }

@@ -93,10 +93,22 @@ struct op<L, In> {
     i.team = c.team;
     i.work = c.work + plan.work[K];
     i.buf = c.buf + lay::rows[K].buffer_base;
+    i.prims = c.prims ? static_cast<inner_prims*>(c.prims)->ops[K].get() : nullptr;
+    i.wh = c.wh ? c.wh + lay::rows[K].param_base : nullptr;
     return i;
   }
 
   static float& ran(const io& c) { return c.work[plan.work_total]; }
+
+  // The body's ops' engine objects, one holder per inner layer.
+  struct inner_prims {
+    engine::holder ops[N];
+  };
+  static engine::holder prepare(const engine::setup& s) {
+    auto h = engine::hold<inner_prims>();
+    engine::prepare_ops<lay>(static_cast<inner_prims*>(h.get())->ops, s);
+    return h;
+  }
 
   static void forward(const io& c) {
     const std::size_t n = std::size_t(c.n) * size;

@@ -6,7 +6,8 @@
 // averaged) while still in cache. Tails run the same chunk code on lane-sized copies. When the
 // plan stops on non-finite values, the pass also ORs the bits of g − g and p_new − p_new: zero
 // while all is finite, a NaN from the first NaN or infinity on -- two subtractions and two ORs
-// per chunk of a loop bound by memory.
+// per chunk of a loop bound by memory. A bf16 plan stores the new weights rounded to bf16 too
+// (the copy its products read), from the registers: 2 more bytes written per weight, no pass.
 #if defined(KILN_CODEGEN_UPDATE_FUSED_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef KILN_CODEGEN_UPDATE_FUSED_INL_H_
 #undef KILN_CODEGEN_UPDATE_FUSED_INL_H_
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <utility>
 
+#include "kiln/codegen/engine/bf16-inl.h"
 #include "kiln/codegen/update/stage-inl.h"
 #include "kiln/codegen/update/stages-inl.h"
 #include "kiln/codegen/update/stages.hpp"
@@ -65,10 +67,11 @@ struct finite_bits {
 };
 
 // Updates lanes [i, i + Lanes(d)) and returns the new p (averaged into ema when Average).
-template <class Cfg, bool Average, class D>
+template <class Cfg, bool Average, bool Half, class D>
 HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<D>* p,
                                    const hn::TFromD<D>* g, hn::TFromD<D>* const* s,
-                                   hn::TFromD<D>* ema, std::size_t i, finite_bits<D>& f) {
+                                   hn::TFromD<D>* ema, std::size_t i, finite_bits<D>& f,
+                                   std::uint16_t* half) {
   constexpr auto all = dsl::index_for<Cfg::regs.size>{};
   const auto vp = hn::LoadU(d, p + i);
   const auto raw = hn::LoadU(d, g + i);
@@ -76,6 +79,7 @@ HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<
   if constexpr (Cfg::decay) vg = terms<Cfg, dsl::phase::penalty>(d, c.step, vp, vg, all);
   const auto np = stage<Cfg::opt>::step(d, c.opt, s, i, vp, vg);
   hn::StoreU(np, d, p + i);
+  if constexpr (Half) kiln::engine::HWY_NAMESPACE::StoreBF16(d, np, half + i);
   if constexpr (Average) average<Cfg>(d, np, ema + i);
   if constexpr (Cfg::check) {  // OR: a one-cycle dependency from chunk to chunk, not an add's four
     f.g = hn::Or(f.g, hn::Sub(raw, raw));
@@ -92,10 +96,12 @@ struct streams {
   const T* g;
   T* s[S];
   T* ema;
+  std::uint16_t* half;
 };
 
-// Updates [begin, end); with Norm, returns the lanes of Σ p_new² over it.
-template <class Cfg, bool Norm, bool Average, class D, int S>
+// Updates [begin, end); with Norm, returns the lanes of Σ p_new² over it. Half: store the bf16
+// copy too.
+template <class Cfg, bool Norm, bool Average, bool Half, class D, int S>
 HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
                                   const streams<hn::TFromD<D>, S>& m, std::size_t begin,
                                   std::size_t end, finite_bits<D>& f) {
@@ -104,7 +110,7 @@ HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
   auto sum = hn::Zero(d);
   std::size_t i = begin;
   for (; i + lanes <= end; i += lanes) {
-    const auto np = update_chunk<Cfg, Average>(d, c, m.p, m.g, m.s, m.ema, i, f);
+    const auto np = update_chunk<Cfg, Average, Half>(d, c, m.p, m.g, m.s, m.ema, i, f, m.half);
     if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
   }
   if (i == end) return sum;
@@ -113,6 +119,7 @@ HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
   constexpr std::size_t M = HWY_MAX_BYTES / sizeof(T);
   const std::size_t rest = end - i, bytes = rest * sizeof(T);
   HWY_ALIGN T tp[M] = {}, tg[M] = {}, ts[S][M] = {}, te[M] = {};
+  HWY_ALIGN std::uint16_t th[M] = {};
   T* sp[S];
   std::memcpy(tp, m.p + i, bytes);
   std::memcpy(tg, m.g + i, bytes);
@@ -121,11 +128,12 @@ HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
   for (int k = 0; k < S; ++k) sp[k] = ts[k];
   // The copies' lanes past the end hold zeros, and stay finite through every optimizer.
   const auto np = hn::IfThenElseZero(hn::FirstN(d, rest),
-                                     update_chunk<Cfg, Average>(d, c, tp, tg, sp, te, 0, f));
+                                     update_chunk<Cfg, Average, Half>(d, c, tp, tg, sp, te, 0, f, th));
   if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
   std::memcpy(m.p + i, tp, bytes);
   for (int k = 0; k < Cfg::states; ++k) std::memcpy(m.s[k] + i, ts[k], bytes);
   if constexpr (Average) std::memcpy(m.ema + i, te, bytes);
+  if constexpr (Half) std::memcpy(m.half + i, th, rest * sizeof(std::uint16_t));
   return sum;
 }
 
@@ -144,19 +152,22 @@ double row_factor(double sumsq, std::index_sequence<I...>) {
 }
 
 // A row after the step, still in cache: scaled by its constraints' factor, then averaged.
+// A bf16 plan's copy of the row is written here, after the scaling.
 template <class Cfg, class D, class T = hn::TFromD<D>>
-HWY_INLINE void finish_row(D d, T* row, T* ema, std::size_t len, T f) {
+HWY_INLINE void finish_row(D d, T* row, T* ema, std::size_t len, T f, std::uint16_t* half) {
   const auto vf = hn::Set(d, f);
   std::size_t j = 0;
   for (; j + hn::Lanes(d) <= len; j += hn::Lanes(d)) {
     const auto p = hn::Mul(hn::LoadU(d, row + j), vf);
     hn::StoreU(p, d, row + j);
+    if constexpr (Cfg::half) kiln::engine::HWY_NAMESPACE::StoreBF16(d, p, half + j);
     if constexpr (Cfg::ema > 0) average<Cfg>(d, p, ema + j);
   }
   const hn::CappedTag<T, 1> d1;
   for (; j < len; ++j) {
     const auto p = hn::Mul(hn::LoadU(d1, row + j), hn::Set(d1, f));
     hn::StoreU(p, d1, row + j);
+    if constexpr (Cfg::half) half[j] = kiln::engine::HWY_NAMESPACE::ToBF16(hn::GetLane(p));
     if constexpr (Cfg::ema > 0) average<Cfg>(d1, p, ema + j);
   }
 }
@@ -169,7 +180,7 @@ HWY_NOINLINE void fused_update(const update_args<Cfg>& a) {
   const update_ctx<Cfg, D> c(d, a);
   constexpr int S = std::max(Cfg::states, 1);
   constexpr bool averaged = Cfg::ema > 0;
-  streams<T, S> m{a.p, a.g, {}, a.ema};
+  streams<T, S> m{a.p, a.g, {}, a.ema, a.half};
   for (int k = 0; k < S; ++k) m.s[k] = a.state[k];
   finite_bits<D> f{hn::Zero(d), hn::Zero(d)};
   [&] {
@@ -177,15 +188,16 @@ HWY_NOINLINE void fused_update(const update_args<Cfg>& a) {
       if (a.row != 0) {
         for (std::size_t r = 0; r < a.n; r += a.row) {
           const std::size_t len = std::min(a.row, a.n - r);
-          const auto sum = update_span<Cfg, true, false>(d, c, m, r, r + len, f);
+          const auto sum = update_span<Cfg, true, false, false>(d, c, m, r, r + len, f);
           const double k = row_factor<Cfg>(double(hn::GetLane(hn::SumOfLanes(d, sum))),
                                            dsl::index_for<Cfg::regs.size>{});
-          if (k != 1 || averaged) finish_row<Cfg>(d, a.p + r, a.ema + r, len, T(k));
+          if (k != 1 || averaged || Cfg::half)
+            finish_row<Cfg>(d, a.p + r, a.ema + r, len, T(k), a.half + r);
         }
         return;
       }
     }
-    update_span<Cfg, false, averaged>(d, c, m, 0, a.n, f);
+    update_span<Cfg, false, averaged, Cfg::half>(d, c, m, 0, a.n, f);
   }();
   if constexpr (Cfg::check) {
     if (a.check) {

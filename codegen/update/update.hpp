@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include "kiln/dsl/schedule.hpp"
@@ -64,6 +65,14 @@ struct update_cfg {
   // The plan stops on a non-finite gradient or weight (stop_run): the loop checks what it reads
   // and writes. (skip_step checks the gradients before any update instead.)
   static constexpr bool check = !std::remove_cvref_t<decltype(Plan.nonfinite)>::skips;
+  // A bf16 plan (.precision = kiln::bf16): the loop also stores the new weights rounded to bf16,
+  // the copy the products read, in the same pass.
+  static constexpr bool half = [] {
+    if constexpr (requires { Plan.precision; })
+      return Plan.precision == dsl::numeric_type::bf16 && std::is_same_v<T, float>;
+    else
+      return false;
+  }();
   using scalars = typename optim<opt>::scalars;
 };
 
@@ -85,6 +94,7 @@ struct update_args {
   // Cfg::check: receives [0] for the gradients, [1] for the new weights: 0 while all of them
   // are finite, NaN otherwise. Null: not wanted.
   float* check = nullptr;
+  std::uint16_t* half = nullptr;  // Cfg::half: the bf16 copy of p (same layout)
   // values::runtime: the optimizer's hyperparameters (of the form the loop was compiled for).
   [[no_unique_address]] std::conditional_t<Cfg::runtime, typename Cfg::opt_type, no_values> h{};
 };

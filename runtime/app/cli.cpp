@@ -318,6 +318,9 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
   app.add_option("--mpi-timeout", opts.mpi_timeout,
                  "Seconds a rank waits for the others in one exchange before it stops the job "
                  "(default 600, or $KILN_MPI_TIMEOUT)");
+  app.add_option("--precision", opts.precision,
+                 "Matrix products in f32, or bf16 with f32 accumulation (default: the plan's)")
+      ->check(CLI::IsMember({"f32", "bf16"}));
   app.add_flag("--quiet", quiet, "No progress or logs on stderr");
   if (!defaults.summary.empty()) app.footer("Model:\n" + defaults.summary + "\n");
 

@@ -37,6 +37,9 @@ struct run_options {
   bool data_parallel = false;
   double mpi_timeout = 0;  // seconds a collective may wait for the other ranks; 0: comm's default
   bool overlap = false;    // each layer's gradient sum overlaps the backward pass (trainer_options)
+  // The products' number format, "f32" or "bf16"; empty: the plan's. A trainer built for one plan
+  // accepts its own; kiln::run<Model, Plan, true> compiles both (samples' --precision).
+  std::string precision;
 };
 
 // Builds the model once the command line is known (the seed and batch size shape it).

@@ -12,9 +12,11 @@
 namespace kiln::rt {
 
 namespace {
-// A step's kernels are microseconds apart: spin about that long (tens of microseconds) before
-// sleeping, so a run() costs about a microsecond on an idle machine and little on a busy one.
-constexpr int spin_iterations = 4000;
+// A step's kernels are microseconds apart: spin about that long before sleeping, so a run()
+// costs about a microsecond on an idle machine, and a thread that waits on a loaded one gives
+// its core away after some tens of microseconds (then a futex wakes it).
+constexpr int spin_iterations = 2000;
+constexpr std::uint64_t closed = 1ull << 31, joined_mask = closed - 1;
 }  // namespace
 
 team::team(int members) {
@@ -30,20 +32,25 @@ team::~team() {
   for (auto& w : workers_) w.join();
 }
 
-void team::run_erased(void* ctx, void (*fn)(void*, int)) {
+void team::run_erased(void* ctx, void (*fn)(void*, int), bool all) {
   ctx_ = ctx;
   fn_ = fn;
-  pending_.store(int(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  done_.store(0, std::memory_order_relaxed);
+  const unsigned g = generation_.load(std::memory_order_relaxed) + 1;
+  entry_.store(std::uint64_t(g) << 32, std::memory_order_relaxed);
+  generation_.store(g, std::memory_order_release);
   generation_.notify_all();
   fn(ctx, 0);
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0;) {
-    if (++spins < spin_iterations) {
+  // run(): every worker joins; run_some(): close the run, wait for those who joined.
+  const int expect = all ? int(workers_.size())
+                         : int(entry_.fetch_or(closed, std::memory_order_acq_rel) & joined_mask);
+  for (int spins = 0;;) {
+    const int d = done_.load(std::memory_order_acquire);
+    if (d == expect) break;
+    if (++spins < spin_iterations)
       KILN_PAUSE();
-    } else {
-      const int left = pending_.load(std::memory_order_acquire);
-      if (left != 0) pending_.wait(left, std::memory_order_acquire);
-    }
+    else
+      done_.wait(d, std::memory_order_acquire);
   }
 }
 
@@ -59,12 +66,23 @@ void team::work(int member) {
     }
     seen = g;
     if (stop_.load()) return;
+    // Join run g unless it is closed or already over (then a later one has started: the loop
+    // sees its generation next).
+    std::uint64_t e = entry_.load(std::memory_order_acquire);
+    bool in = false;
+    while ((e >> 32) == g && !(e & closed))
+      if (entry_.compare_exchange_weak(e, e + 1, std::memory_order_acq_rel)) {
+        in = true;
+        break;
+      }
+    if (!in) continue;
     try {
       fn_(ctx_, member);
     } catch (...) {
       std::terminate();  // run() documents that f must not throw
     }
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    done_.notify_one();
   }
 }
 

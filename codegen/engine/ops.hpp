@@ -1,0 +1,150 @@
+// What a layer op needs from the compute engine: its engine objects made once when the trainer
+// is built (op::prepare(setup) → holder, passed back in io::prims every step), products cut
+// into chunks that the team's members claim as they come (a member the OS put aside holds up
+// one chunk, not a fixed share), and the walk that prepares every op of a layout.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+#include "kiln/codegen/engine/matmul.hpp"
+#include "kiln/runtime/parallel/team.hpp"
+
+namespace kiln::engine {
+
+// What an op's engine objects are made for: the largest batch a step takes, the team's size,
+// the products' input precision.
+struct setup {
+  int batch = 1;
+  int threads = 1;
+  precision in = precision::f32;
+};
+
+// The owner of one op's engine objects (type-erased: the trainer holds one per layer).
+struct drop {
+  void (*free)(void*) = nullptr;
+  void operator()(void* p) const {
+    if (free) free(p);
+  }
+};
+using holder = std::unique_ptr<void, drop>;
+template <class T, class... A>
+holder hold(A&&... a) {
+  return holder(new T(std::forward<A>(a)...), drop{[](void* p) { delete static_cast<T*>(p); }});
+}
+
+// [0, total) in `count` chunks of `size` (the last one possibly shorter). One thread: one chunk
+// (the product whole, at its best speed); more: about 2 per thread, multiples of `align`, at
+// least `least` wide, so that a member that was descheduled leaves the rest to the others.
+struct chunks {
+  long total = 0, size = 0, count = 0;
+  long lo(long i) const { return i * size; }
+  long len(long i) const { return std::min(size, total - i * size); }
+};
+inline chunks chunking(long total, int threads, long align = 16, long least = 32) {
+  if (threads <= 1 || total <= least) return {total, total, 1};
+  const long want = 2L * threads;
+  long size = (total + want - 1) / want;
+  size = std::max(least, (size + align - 1) / align * align);
+  return {total, size, (total + size - 1) / size};
+}
+
+// Runs f(member, chunk) for chunk = 0 .. count-1, each exactly once, the members (those below
+// `most`) claiming chunks in turn; a member that joins late finds fewer (or none) left. Which
+// member runs a chunk changes nothing in its result: products are cut where no sum is split.
+template <class F>
+void claim(rt::team* team, long count, int most, F&& f) {
+  if (!team || team->size() == 1 || count == 1 || most == 1) {
+    for (long i = 0; i < count; ++i) f(0, i);
+    return;
+  }
+  std::atomic<long> next{0};
+  team->run_some([&](int member) {
+    if (member >= most) return;
+    for (long i; (i = next.fetch_add(1, std::memory_order_relaxed)) < count;) f(member, i);
+  });
+}
+template <class F>
+void claim(rt::team* team, long count, F&& f) {
+  claim(team, count, 1 << 30, std::forward<F>(f));
+}
+
+// Which dimension of a product is cut into chunks: C's rows (m) or its columns (n).
+enum class along { m, n };
+
+// A product whose batch dimension (m or k, given as 0 in `p`) is the step's sample count, cut
+// into chunks along m or n: one primitive per distinct chunk size, for a full batch and for any
+// smaller one.
+class split_product {
+ public:
+  split_product() = default;
+  split_product(product p, along cut, long align, const setup& s) : cut_(cut) {
+    p.in = s.in;
+    const long whole = cut == along::m ? p.m : p.n;
+    parts_ = chunking(whole, s.threads, align);
+    for (int tail = 0; tail < 2; ++tail) {
+      const long len = tail ? parts_.len(parts_.count - 1) : parts_.size;
+      if (tail && len == parts_.size) break;
+      product q = p;
+      (cut == along::m ? q.m : q.n) = len;
+      product full = q;
+      (full.m == 0 ? full.m : full.k) = s.batch;
+      full_[tail] = matmul(full, s.threads);
+      if (s.batch > 1) {
+        q.most = s.batch - 1;
+        part_[tail] = matmul(q, s.threads);
+      }
+    }
+    batch_ = s.batch;
+    p_ = p;
+  }
+  long count() const { return parts_.count; }
+  long lo(long chunk) const { return parts_.lo(chunk); }
+  long len(long chunk) const { return parts_.len(chunk); }
+
+  // Chunk `chunk` of the product for a batch of n samples; a, b: f32 or bf16 as set up.
+  void run(int member, long chunk, const void* a, const void* b, float* c, const float* bias,
+           long n) const {
+    const long lo = parts_.lo(chunk);
+    const int tail = parts_.len(chunk) != parts_.size;
+    const matmul& mm = n == batch_ ? full_[tail] : part_[tail];
+    const std::size_t bytes = p_.in == precision::bf16 ? 2 : 4;
+    if (cut_ == along::m) {
+      a = static_cast<const char*>(a) + std::size_t(lo * p_.a_row) * bytes;
+      c += lo * p_.c_row;
+    } else {
+      b = static_cast<const char*>(b) + std::size_t(lo * p_.b_col) * bytes;
+      c += lo;
+      if (bias) bias += lo;
+    }
+    mm.run(member, a, b, c, bias, n == batch_ ? 0 : n);
+  }
+
+ private:
+  along cut_ = along::n;
+  chunks parts_;
+  matmul full_[2], part_[2];
+  long batch_ = 0;
+  product p_;
+};
+
+// The engine objects of every op of a layout that has any (op::prepare), one holder per layer.
+template <class Lay, std::size_t N>
+void prepare_ops(holder (&out)[N], const setup& s) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((out[I] = [&] {
+       using op_t = typename Lay::template op_at<I>;
+       if constexpr (requires { op_t::prepare(s); })
+         return op_t::prepare(s);
+       else
+         return holder{};
+     }()),
+     ...);
+  }
+  (std::make_index_sequence<N>{});
+}
+
+}  // namespace kiln::engine

@@ -1,0 +1,238 @@
+// The compute engine (codegen/engine): oneDNN products against a double reference, bf16
+// rounding, the bf16 plan (its one-line fallback on a CPU without bf16, its products reading the
+// bf16 copy that the fused update writes, bit identity), and chunks claimed by the team.
+// CTest runs this twice: as is, and with DNNL_MAX_CPU_ISA=AVX2, where oneDNN sees no bf16
+// instructions, so the fallback is tested on every CPU (tests/codegen/CMakeLists.txt).
+#define BOOST_TEST_MODULE engine
+#include <boost/test/unit_test.hpp>
+
+#include <kiln/kiln.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+using namespace kiln::dsl;
+namespace en = kiln::engine;
+
+namespace {
+
+// Round to nearest, ties to even, written independently of the engine's vector code.
+std::uint16_t round_bf16(float f) {
+  std::uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const std::uint32_t lower = u & 0xFFFFu, upper = u >> 16;
+  if (lower > 0x8000u || (lower == 0x8000u && (upper & 1u))) return std::uint16_t(upper + 1);
+  return std::uint16_t(upper);
+}
+float widen(std::uint16_t h) {
+  const std::uint32_t u = std::uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+float bf16_value(float f) { return widen(round_bf16(f)); }
+
+// Everything written to stderr while f runs.
+template <class F>
+std::string stderr_of(F&& f) {
+  std::fflush(stderr);
+  char name[] = "/tmp/kiln_engine_stderrXXXXXX";
+  const int fd = mkstemp(name);
+  const int saved = dup(2);
+  dup2(fd, 2);
+  f();
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::string s;
+  char buf[512];
+  lseek(fd, 0, SEEK_SET);
+  for (ssize_t r; (r = read(fd, buf, sizeof buf)) > 0;) s.append(buf, std::size_t(r));
+  close(fd);
+  unlink(name);
+  return s;
+}
+
+constexpr auto linear = input<1, 4, 8> | flatten{} | dense{.units = 8} | softmax_cross_entropy{};
+constexpr auto plan_f32 = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 16};
+constexpr auto plan_bf16 = kiln::with_precision<plan_f32, kiln::bf16>;
+
+constexpr auto cnn = input<1, 8, 8> | conv2d{.filters = 4, .kernel = 3, .pad = 1} | relu{} |
+                     max_pool{.size = 2} | flatten{} | dense{.units = 16} | relu{} |
+                     dense{.units = 4} | softmax_cross_entropy{};
+constexpr auto cnn_bf16 =
+    schedule{.optimizer = adam{.lr = 1e-2}, .batch = 16, .precision = kiln::bf16};
+
+template <auto Model, auto Plan>
+std::vector<float> trained(int threads, const kiln::rt::dataset& data, double* loss = nullptr,
+                           int epochs = 4) {
+  auto t = kiln::compile<Model, Plan>({.seed = 3, .seed_set = true, .threads = threads});
+  const auto h =
+      t.fit(data, nullptr, {.epochs = epochs, .batch = 16, .seed = 3, .progress = false});
+  if (loss) *loss = h.epochs.back().train_loss;
+  return {t.parameters().begin(), t.parameters().end()};
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
+}
+
+}  // namespace
+
+// First, so that the trainer's construction is the process's first question about bf16: the
+// line is printed once, there.
+BOOST_AUTO_TEST_CASE(a_bf16_plan_says_in_one_line_when_the_cpu_has_no_bf16) {
+  const std::string said = stderr_of([] { kiln::compile<linear, plan_bf16>(); });
+  if (en::has_bf16()) {
+    BOOST_TEST(said.empty());
+    BOOST_TEST((en::effective(en::precision::bf16) == en::precision::bf16));
+  } else {
+    BOOST_TEST(said.find("AVX512_BF16") != std::string::npos);
+    BOOST_TEST(std::count(said.begin(), said.end(), '\n') == 1);
+    BOOST_TEST((en::effective(en::precision::bf16) == en::precision::f32));
+  }
+  // Said once per process, not per trainer.
+  BOOST_TEST(stderr_of([] { kiln::compile<linear, plan_bf16>(); }).empty());
+}
+
+BOOST_AUTO_TEST_CASE(rounding_to_bf16_is_to_nearest_ties_to_even) {
+  // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to even (1); 1 + 3·2^-8 ties up to 1 + 2^-6.
+  std::vector<float> x = {
+      1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, 1.0f + 0x1p-8f + 0x1p-20f, -2.5f, 0.0f, -0.0f, 1e-40f,
+      3.4e38f,        std::nanf("")};
+  kiln::rt::rng r(5, 1);
+  for (int i = 0; i < 1000; ++i) x.push_back(r.uniform(-100, 100));  // tails of every width
+  std::vector<std::uint16_t> y(x.size());
+  en::to_bf16(x.data(), y.data(), x.size());
+  for (std::size_t i = 0; i + 1 < x.size(); ++i)
+    if (!std::isnan(x[i])) BOOST_TEST(y[i] == round_bf16(x[i]), "at " << i << ": " << x[i]);
+  BOOST_TEST(widen(y[0]) == 1.0f);
+  BOOST_TEST(widen(y[1]) == 1.0f + 0x1p-6f);
+  BOOST_TEST(widen(y[2]) == 1.0f + 0x1p-7f);
+  BOOST_TEST(std::isnan(widen(y[8])));
+  std::vector<float> back(x.size());
+  en::from_bf16(y.data(), back.data(), y.size());
+  for (std::size_t i = 0; i < 9; ++i)
+    if (!std::isnan(x[i])) BOOST_TEST(back[i] == widen(y[i]));
+}
+
+// C = A·Bᵀ + bias with A [m×k] and B [n×k] row-major, and a strided, accumulating, varying-m
+// product; f32 and bf16 inputs. Tolerance: every product of two inputs is exact in f32 (f32
+// inputs here are small integers / 16, bf16 ones have 8-bit significands: 16 bits ≤ 24), so the
+// only error is the f32 sum of k + 1 terms in oneDNN's order: ≤ (k + 1)·2⁻²⁴·Σ|terms|.
+BOOST_AUTO_TEST_CASE(products_match_a_double_reference) {
+  for (const auto in : {en::precision::f32, en::precision::bf16}) {
+    const auto used = en::effective(in);
+    constexpr long m = 37, n = 50, k = 70;
+    kiln::rt::rng r(9, 2);
+    std::vector<float> a(m * k), b(n * k), bias(n), c(m * n, 0.0f);
+    for (auto& v : a) v = std::round(r.uniform(-64, 64)) / 16;
+    for (auto& v : b) v = std::round(r.uniform(-64, 64)) / 16;
+    for (auto& v : bias) v = r.uniform(-1, 1);
+    std::vector<std::uint16_t> ah(a.size()), bh(b.size());
+    en::to_bf16(a.data(), ah.data(), a.size());
+    en::to_bf16(b.data(), bh.data(), b.size());
+    const bool half = used == en::precision::bf16;
+    const void* ap = half ? static_cast<const void*>(ah.data()) : a.data();
+    const void* bp = half ? static_cast<const void*>(bh.data()) : b.data();
+    en::product p;  // C[m×n] = A[m×k]·Bᵀ (B read with swapped strides)
+    p.m = m, p.n = n, p.k = k, p.a_row = k, p.b_row = 1, p.b_col = k, p.c_row = n, p.bias = true;
+    p.in = used;
+    const en::matmul mm(p, 2);
+    mm.run(1, ap, bp, c.data(), bias.data());
+    // The same with m varying (rows 0..m-1 of a product made for any m ≤ most), accumulating.
+    en::product q = p;
+    q.m = 0, q.most = m, q.bias = false, q.accumulate = true;
+    const en::matmul acc(q, 1);
+    std::vector<float> c2(m * n, 1.0f);
+    acc.run(0, ap, bp, c2.data(), nullptr, m - 3);
+    for (long i = 0; i < m; ++i)
+      for (long j = 0; j < n; ++j) {
+        double ref = 0, mag = 0;
+        for (long l = 0; l < k; ++l) {
+          const double t = double(half ? bf16_value(a[i * k + l]) : a[i * k + l]) *
+                           double(half ? bf16_value(b[j * k + l]) : b[j * k + l]);
+          ref += t, mag += std::fabs(t);
+        }
+        const double tol = double(k + 2) * 0x1p-24 * (mag + std::fabs(bias[j]) + 1);
+        BOOST_TEST(std::fabs(c[i * n + j] - (ref + bias[j])) <= tol);
+        const double want = i < m - 3 ? 1.0 + ref : 1.0;  // rows past the run's m untouched
+        BOOST_TEST(std::fabs(c2[i * n + j] - want) <= tol);
+      }
+  }
+}
+
+// A bf16 trainer's forward reads the bf16 copy of the weights that the fused update wrote in
+// its pass: after steps, its logits are those of the rounded weights and inputs (exact products,
+// f32 sums: the tolerance above with k = 32 inputs). In the fallback, the f32 weights.
+BOOST_AUTO_TEST_CASE(bf16_products_read_the_copy_the_update_writes) {
+  const auto data = kiln::test::synthetic_classes(64, {1, 4, 8}, 8);
+  auto t = kiln::compile<linear, plan_bf16>({.seed = 1, .seed_set = true});
+  const auto b = kiln::test::first_batch(data, 16);
+  t.begin_epoch(0, 4);
+  for (int i = 0; i < 5; ++i) t.train_step(b);
+  std::vector<float> logits(16 * 8);
+  t.eval_step(b, logits.data());  // before parameters(), which makes the copy be redone
+  const auto p = t.parameters();  // W [8×32], then b [8] (64-byte aligned)
+  const bool half = en::has_bf16();
+  const std::size_t bias_at = 256;
+  for (int s = 0; s < 16; ++s)
+    for (int u = 0; u < 8; ++u) {
+      double ref = 0, mag = 0;
+      for (int i = 0; i < 32; ++i) {
+        const float x = b.x[s * 32 + i], w = p[std::size_t(u * 32 + i)];
+        const double v = double(half ? bf16_value(x) : x) * double(half ? bf16_value(w) : w);
+        ref += v, mag += std::fabs(v);
+      }
+      const double bias = p[bias_at + std::size_t(u)];
+      const double tol = 34 * 0x1p-24 * (mag + std::fabs(bias));
+      BOOST_TEST(std::fabs(logits[std::size_t(s * 8 + u)] - (ref + bias)) <= tol);
+    }
+}
+
+// Same seed, threads and CPU: bit-identical weights, in bf16 as in f32, dense and conv; and the
+// bf16 run learns about as well as the f32 one (both losses fall well below ln 8 ≈ 2.08).
+BOOST_AUTO_TEST_CASE(bf16_training_is_bit_identical_and_learns) {
+  const auto data = kiln::test::synthetic_classes(256, {1, 4, 8}, 8);
+  double lf = 0, lh = 0;
+  const auto f = trained<linear, plan_f32>(1, data, &lf);
+  const auto h = trained<linear, plan_bf16>(1, data, &lh);
+  BOOST_TEST(same_bits(h, trained<linear, plan_bf16>(1, data)));
+  BOOST_TEST(same_bits(trained<linear, plan_bf16>(2, data), trained<linear, plan_bf16>(2, data)));
+  BOOST_TEST(lf < 1.0);
+  BOOST_TEST(lh < 1.0);
+  const auto images = kiln::test::synthetic_classes(128, {1, 8, 8}, 4);
+  double lc = 0;
+  const auto c1 = trained<cnn, cnn_bf16>(2, images, &lc, 12);
+  BOOST_TEST(same_bits(c1, trained<cnn, cnn_bf16>(2, images, nullptr, 12)));
+  BOOST_TEST(lc < 0.9 * std::log(4.0));  // it learns: a model that learns nothing stays at ln 4
+}
+
+// claim(): every chunk runs exactly once whichever members join; a member the OS holds back
+// (here: one that sleeps in its chunk) leaves the rest to the others.
+BOOST_AUTO_TEST_CASE(chunks_are_claimed_exactly_once) {
+  for (const int threads : {1, 2, 3}) {
+    kiln::rt::team team(threads);
+    for (int round = 0; round < 500; ++round) {
+      const long count = 1 + round % 23;
+      std::vector<std::atomic<int>> hits(static_cast<std::size_t>(count));
+      en::claim(&team, count, [&](int m, long j) {
+        if (round % 100 == 7 && m == 1) usleep(2000);
+        hits[std::size_t(j)].fetch_add(1);
+      });
+      for (long j = 0; j < count; ++j) BOOST_TEST(hits[std::size_t(j)].load() == 1);
+    }
+    // run() still runs every member.
+    std::atomic<int> ran{0};
+    team.run([&](int) { ran.fetch_add(1); });
+    BOOST_TEST(ran.load() == threads);
+  }
+}
