@@ -29,6 +29,7 @@
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/codegen/layout.hpp"
+#include "kiln/codegen/test_time.hpp"
 #include "kiln/dsl/lr/plateau.hpp"
 #include "kiln/dsl/schedule.hpp"
 #include "kiln/runtime/app/predict.hpp"
@@ -88,6 +89,8 @@ class trainer final : public rt::model {
   // step whose gradients are not all finite: then the trainer updates after the whole backward
   // pass instead of layer by layer (a compile-time choice).
   static constexpr bool per_layer = !regs.global && !skips;
+  // Evaluation averages the logits of each image and its mirror image (codegen/test_time.hpp).
+  static constexpr bool flips = Plan.test_time.hflip;
   // .precision = kiln::bf16: the products read bf16 copies (engine/ops.hpp, layers/dense.hpp).
   static constexpr bool half = Plan.precision == dsl::numeric_type::bf16;
 
@@ -285,17 +288,33 @@ class trainer final : public rt::model {
   }
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
+    if constexpr (flips) {
+      flip_averaged(b, mean_);
+      io c = loss_io(b);
+      c.x = mean_;
+      const rt::step_result r = loss_op::loss_forward(c, b);
+      if (outputs) std::memcpy(outputs, mean_, sizeof(float) * b.n * info_.outputs);
+      return r;
+    }
     const rt::step_result r = loss(b, false);
     if (outputs) std::memcpy(outputs, out_[L - 2], sizeof(float) * b.n * info_.outputs);
     return r;
   }
+  // predict's outputs are those evaluation scores: flip-averaged under test_time{.hflip}.
   void infer(const rt::batch& b, float* outputs) override {
-    const std::span<const float> y = this->outputs(b, false);
-    std::memcpy(outputs, y.data(), y.size_bytes());
+    if constexpr (flips) {
+      flip_averaged(b, outputs);
+    } else {
+      const std::span<const float> y = this->outputs(b, false);
+      std::memcpy(outputs, y.data(), y.size_bytes());
+    }
   }
-  // Every layer's to_onnx (codegen/layers/onnx.hpp), in order; the loss adds nothing.
+  // Every layer's to_onnx (codegen/layers/onnx.hpp), in order; the loss adds nothing. Under
+  // test_time{.hflip} the graph runs the batch and its mirror image as one batch of 2N and
+  // averages the two halves, as infer() does (codegen/test_time.hpp).
   std::string to_onnx(rt::onnx_graph& g, const std::string& input) const override {
     std::string x = input;
+    if constexpr (flips) x = onnx_with_mirror(g, x);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((x = export_op<typename lay::template op_at<I + 1>>(
             {&g, x, names_[I + 1], p_ + lay::rows[I + 1].param_base,
@@ -304,6 +323,7 @@ class trainer final : public rt::model {
        ...);
     }
     (dsl::index_for<L - 2>{});
+    if constexpr (flips) x = onnx_mean_of_halves(g, x, info_.outputs);
     return x;
   }
   // The outputs before the loss (logits) of any number of samples (whole samples of the input
@@ -601,6 +621,16 @@ class trainer final : public rt::model {
       }
   }
 
+  // test_time{.hflip}: the mean of the evaluation-mode logits of b and of its mirror image.
+  void flip_averaged(const rt::batch& b, float* mean) {
+    check(b);
+    flip_averaged_logits<lay::in[0]>(b, std::size_t(info_.outputs), mirror_, first_, mean,
+                                     [&](const rt::batch& v) {
+                                       forward(v, false, L - 2, false);
+                                       return static_cast<const float*>(out_[L - 2]);
+                                     });
+  }
+
   void check(const rt::batch& b) const {
     if (b.n < 1 || b.n > batch_)
       throw config_error("batch", "a step takes 1 to " + std::to_string(batch_) + " samples, got " +
@@ -824,6 +854,8 @@ class trainer final : public rt::model {
     const auto B = std::size_t(batch_);
     std::size_t total = (3 + S + averaged) * lay::params + aligned(lay::tensor_count) +
                         (1 + skips) * lay::buffer_floats + lay::work + 2 * aligned(B * lay::widest);
+    if constexpr (flips)
+      total += aligned(B * lay::in[0].size()) + 2 * aligned(B * lay::in[L - 1].size());
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
@@ -842,6 +874,11 @@ class trainer final : public rt::model {
     if constexpr (skips) kept_b_ = take(lay::buffer_floats);
     if constexpr (averaged) ema_ = take(lay::params);
     for (auto& g : grad_) g = take(aligned(B * lay::widest));
+    if constexpr (flips) {
+      mirror_ = take(aligned(B * lay::in[0].size()));
+      first_ = take(aligned(B * lay::in[L - 1].size()));
+      mean_ = take(aligned(B * lay::in[L - 1].size()));
+    }
     if constexpr (half) wh_ = reinterpret_cast<std::uint16_t*>(take(aligned(lay::params / 2 + 1)));
     for (std::size_t i = 0; i < L; ++i) {
       work_[i] = take(lay::rows[i].work);
@@ -971,6 +1008,9 @@ class trainer final : public rt::model {
   float* aux_[L]{};            // each layer's scratch
   float* out_[L]{};            // this step's output of each layer (a view's is its input's)
   float* grad_[2]{};           // ping-pong buffers for the gradients flowing backward
+  float* mirror_ = nullptr;    // test_time{.hflip}: the batch mirrored, the logits of the batch
+  float* first_ = nullptr;     // as it is, and their mean with the mirrored batch's
+  float* mean_ = nullptr;
   int batch_ = 0;
   std::uint64_t seed_ = 0;
   long steps_ = 0;

@@ -238,3 +238,104 @@ BOOST_AUTO_TEST_CASE(a_save_killed_midway_leaves_the_old_checkpoint_or_the_new_o
   BOOST_TEST_MESSAGE("seed " << seed << ": killed 12 times, " << torn
                              << " kills left a temporary file behind (a save in progress)");
 }
+
+namespace {
+
+// Starts the trainer with stderr into a pipe (returned), stdout to /dev/null.
+pid_t start_watched(const std::vector<std::string>& args, int& err) {
+  int fds[2];
+  BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t io;
+  posix_spawn_file_actions_init(&io);
+  posix_spawn_file_actions_addopen(&io, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&io, fds[1], 2);
+  posix_spawn_file_actions_addclose(&io, fds[0]);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &io, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&io);
+  ::close(fds[1]);
+  BOOST_TEST_REQUIRE(rc == 0, "cannot start " << argv[0]);
+  err = fds[0];
+  return pid;
+}
+
+// Reads `fd` until a line containing `what` has arrived (true) or the pipe ends (false); all
+// that was read is appended to `log`.
+bool read_until(int fd, const std::string& what, std::string& log) {
+  char buf[512];
+  while (log.find(what) == std::string::npos) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    log.append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void read_rest(int fd, std::string& log) {
+  read_until(fd, std::string(1, '\0'), log);
+  ::close(fd);
+}
+
+std::vector<std::string> progressing(const fs::path& data, const fs::path& out, bool resume) {
+  std::vector<std::string> a = {KILN_CRASH_TRAINER, "--data", data.string(), "--out", out.string()};
+  if (resume) a.insert(a.end(), {"--resume", (out / "checkpoint.safetensors").string()});
+  return a;
+}
+
+}  // namespace
+
+// SIGTERM after an observed step (the first progress line, a quarter into epoch 1): the run
+// finishes that step, writes its checkpoint, says how to resume and exits 143; resumed, it
+// ends with the weights of a run never interrupted, bit for bit. SIGINT twice: 130 at once, and
+// the checkpoint on disk is still a whole one.
+BOOST_AUTO_TEST_CASE(sigterm_checkpoints_and_the_resumed_run_ends_bit_identical) {
+  kiln::test::temp_dir dir;
+  write_dataset(dir / "data", 4096, 512);
+  BOOST_TEST_REQUIRE(wait_for(start(trainer(dir / "data", dir / "ref", false, false))) == 0);
+  const std::string reference = kiln::test::read_text(dir / "ref" / "model.safetensors");
+  BOOST_TEST_REQUIRE(!reference.empty());
+
+  const fs::path run = dir / "run", checkpoint = run / "checkpoint.safetensors";
+  int err = -1;
+  std::string log;
+  pid_t pid = start_watched(progressing(dir / "data", run, false), err);
+  BOOST_TEST_REQUIRE(read_until(err, "epoch 1/3   25%", log), log);
+  ::kill(pid, SIGTERM);
+  read_rest(err, log);
+  int status = wait_for(pid);
+  BOOST_TEST_MESSAGE("stopped run: " << log);
+  BOOST_TEST_REQUIRE(WIFEXITED(status), log);
+  BOOST_TEST(WEXITSTATUS(status) == 143);
+  BOOST_TEST(log.find("kiln: SIGTERM after step ") != std::string::npos, log);
+  BOOST_TEST(log.find("checkpoint written to " + checkpoint.string() +
+                      "; continue with the same command and --resume " + checkpoint.string()) !=
+                 std::string::npos,
+             log);
+  BOOST_TEST(!fs::exists(run / "model.safetensors"));
+  const long steps = rt::read_checkpoint_metadata(rt::read_safetensors(checkpoint)).state.steps;
+  BOOST_TEST(steps >= 32);  // at least the quarter of epoch 1 (128 steps) that was observed
+
+  BOOST_TEST_REQUIRE(wait_for(start(trainer(dir / "data", run, false, true))) == 0);
+  BOOST_TEST((kiln::test::read_text(run / "model.safetensors") == reference),
+             "resumed from step " << steps);
+
+  // Two SIGINTs: the second ends the process at once; whatever it interrupted, the checkpoint
+  // on disk is whole (written atomically) and the exit status is 130.
+  const fs::path twice = dir / "twice";
+  log.clear();
+  pid = start_watched(progressing(dir / "data", twice, false), err);
+  BOOST_TEST_REQUIRE(read_until(err, "epoch 1/3   25%", log), log);
+  ::kill(pid, SIGINT);
+  ::kill(pid, SIGINT);
+  read_rest(err, log);
+  status = wait_for(pid);
+  BOOST_TEST_REQUIRE(WIFEXITED(status), log);
+  BOOST_TEST(WEXITSTATUS(status) == 130);
+  if (fs::exists(twice / "checkpoint.safetensors"))
+    BOOST_TEST(rt::read_checkpoint_metadata(rt::read_safetensors(twice / "checkpoint.safetensors"))
+                   .state.steps >= 32);
+}
