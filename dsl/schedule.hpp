@@ -49,7 +49,7 @@ struct schedule {
   std::uint64_t seed = 0;
   ::kiln::dsl::ensemble ensemble{};  // one model unless told otherwise (dsl/ensemble.hpp)
   Fault nonfinite{};  // a NaN or infinite loss or gradient: stop_run or skip_step (dsl/faults.hpp)
-  ::kiln::dsl::test_time test_time{};  // evaluation: flip averaging (dsl/test_time.hpp)
+  ::kiln::dsl::test_time test_time{};          // evaluation: flip averaging (dsl/test_time.hpp)
   numeric_type precision = numeric_type::f32;  // kiln::bf16: products in bf16 (dsl/precision.hpp)
 };
 
