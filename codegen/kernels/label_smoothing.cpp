@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "kiln/codegen/kernels/softmax_row.hpp"
+
 namespace kiln::kernels {
 
 // The softmax as softmax_cross_entropy computes it (m = max, lse = m + log Σ e^(x − m)); the
@@ -11,18 +13,9 @@ loss_sum smoothed_cross_entropy(const float* logits, const std::int32_t* labels,
   loss_sum out;
   for (std::size_t r = 0; r < rows; ++r) {
     const float* x = logits + r * classes;
-    float* p = probs + r * classes;
-    std::size_t best = 0;
-    for (std::size_t c = 1; c < classes; ++c) best = x[c] > x[best] ? c : best;
-    const float m = x[best];
-    float sum = 0;
+    const auto [best, m, sum] = softmax_row(x, probs + r * classes, classes);
     double total = 0;
-    for (std::size_t c = 0; c < classes; ++c) {
-      sum += (p[c] = std::exp(x[c] - m));
-      total += x[c];
-    }
-    const float inv = 1.0f / sum;
-    for (std::size_t c = 0; c < classes; ++c) p[c] *= inv;
+    for (std::size_t c = 0; c < classes; ++c) total += x[c];
     const auto label = static_cast<std::size_t>(labels[r]);
     const double lse = double(m) + double(std::log(sum));
     const double nll = lse - double(x[label]), uniform = lse - total / double(classes);
