@@ -30,6 +30,7 @@
 #include "kiln/codegen/kernels/kernels.hpp"
 #include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/codegen/layout.hpp"
+#include "kiln/codegen/test_time.hpp"
 #include "kiln/codegen/trainer/arena.hpp"
 #include "kiln/codegen/trainer/data_parallel.hpp"
 #include "kiln/codegen/trainer/faults.hpp"
@@ -62,7 +63,8 @@ class trainer : public rt::model {
   static constexpr auto regs = traits::regs;
   static constexpr bool skips = traits::skips;
   static constexpr bool per_layer = traits::per_layer;
-  static constexpr bool half = traits::half;  // bf16 products (engine/ops.hpp)
+  static constexpr bool flips = traits::flips;  // test-time flip averaging (test_time.hpp)
+  static constexpr bool half = traits::half;    // bf16 products (engine/ops.hpp)
 
  public:
   // The plan's optimizer steps over whole datasets (lbfgs, newton_cg).
@@ -147,17 +149,36 @@ class trainer : public rt::model {
   void set_comm(const rt::comm* c) override { dp_.set_comm(c, full_batch); }
 
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
+    if constexpr (flips) {
+      flip_averaged(b, mem_.mean);
+      io c = loss_io(b);
+      c.x = mem_.mean;
+      const rt::step_result r = loss_op::loss_forward(c, b);
+      if (outputs) std::memcpy(outputs, mem_.mean, sizeof(float) * b.n * info().outputs);
+      return r;
+    }
     const rt::step_result r = loss(b, false);
     if (outputs) std::memcpy(outputs, mem_.out[L - 2], sizeof(float) * b.n * info().outputs);
     return r;
   }
+  // predict's outputs are those evaluation scores: flip-averaged under test_time{.hflip}.
   void infer(const rt::batch& b, float* outputs) override {
-    const std::span<const float> y = this->outputs(b, false);
-    std::memcpy(outputs, y.data(), y.size_bytes());
+    if constexpr (flips) {
+      flip_averaged(b, outputs);
+    } else {
+      const std::span<const float> y = this->outputs(b, false);
+      std::memcpy(outputs, y.data(), y.size_bytes());
+    }
   }
-  // Every layer's to_onnx in order (trainer/onnx.hpp).
+  // Every layer's to_onnx in order (trainer/onnx.hpp). Under test_time{.hflip} the graph runs
+  // the batch and its mirror image as one batch of 2N and averages the two halves, as infer()
+  // does (codegen/test_time.hpp).
   std::string to_onnx(rt::onnx_graph& g, const std::string& input) const override {
-    return export_layers(g, input, mem_, table_);
+    std::string x = input;
+    if constexpr (flips) x = onnx_with_mirror(g, x);
+    x = export_layers(g, x, mem_, table_);
+    if constexpr (flips) x = onnx_mean_of_halves(g, x, info().outputs);
+    return x;
   }
 
   // Identifies (Model, Plan) as the compiler spells them: a checkpoint loads only into the
@@ -288,7 +309,6 @@ class trainer : public rt::model {
   objective_value objective(std::span<const rt::batch> data) {
     objective_value v;
     half_stale_ = true;  // the solver moved the parameters
-    half_stale_ = true;  // the solver moved the parameters
     v.data = gradient(data);
     v.value = add_objective_terms<traits>(v.data.loss_sum / samples_in(data), mem_.p, mem_.g,
                                           layers_.frozen());
@@ -378,6 +398,16 @@ class trainer : public rt::model {
   }
   std::size_t first_nonfinite(const float* arena) const {
     return fault_policy<traits>::first_nonfinite(arena, layers_.frozen());
+  }
+
+  // test_time{.hflip}: the mean of the evaluation-mode logits of b and of its mirror image.
+  void flip_averaged(const rt::batch& b, float* mean) {
+    check(b);
+    flip_averaged_logits<lay::in[0]>(b, std::size_t(info().outputs), mem_.mirror, mem_.first,
+                                     mean, [&](const rt::batch& v) {
+                                       forward(v, false, L - 2, false);
+                                       return static_cast<const float*>(mem_.out[L - 2]);
+                                     });
   }
 
   void check(const rt::batch& b) const {

@@ -28,16 +28,16 @@ class team {
   template <class F>
   void run(F&& f) {
     if (workers_.empty()) return f(0);
-    run_erased(&f, [](void* p, int m) { (*static_cast<std::remove_reference_t<F>*>(p))(m); },
-               true);
+    run_erased(
+        &f, [](void* p, int m) { (*static_cast<std::remove_reference_t<F>*>(p))(m); }, true);
   }
   // Runs f(member) on the caller (member 0) and on each other member that starts before the
   // caller's f returns; returns when those have finished. Allocates nothing.
   template <class F>
   void run_some(F&& f) {
     if (workers_.empty()) return f(0);
-    run_erased(&f, [](void* p, int m) { (*static_cast<std::remove_reference_t<F>*>(p))(m); },
-               false);
+    run_erased(
+        &f, [](void* p, int m) { (*static_cast<std::remove_reference_t<F>*>(p))(m); }, false);
   }
 
  private:

@@ -19,6 +19,7 @@
 #include "kiln/dsl/optim/second_order.hpp"
 #include "kiln/dsl/precision.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
+#include "kiln/dsl/test_time.hpp"
 
 namespace kiln::dsl {
 
@@ -48,6 +49,7 @@ struct schedule {
   std::uint64_t seed = 0;
   ::kiln::dsl::ensemble ensemble{};  // one model unless told otherwise (dsl/ensemble.hpp)
   Fault nonfinite{};  // a NaN or infinite loss or gradient: stop_run or skip_step (dsl/faults.hpp)
+  ::kiln::dsl::test_time test_time{};          // evaluation: flip averaging (dsl/test_time.hpp)
   numeric_type precision = numeric_type::f32;  // kiln::bf16: products in bf16 (dsl/precision.hpp)
 };
 
@@ -147,6 +149,11 @@ constexpr bool draws_at_random(const L& l) {
 // the objective at several points, so the objective must not change between evaluations.
 template <auto Model, auto Plan>
 constexpr bool report_pairing() {
+  constexpr const char* tta = Plan.test_time.check(in_shapes(Model)[0]);
+  if constexpr (tta != nullptr) {
+    static_assert(invalid_plan<Plan.test_time, text_t(tta)>, "kiln: invalid plan (see the note)");
+    return false;
+  }
   if constexpr (full_batch_optimizer<std::remove_cvref_t<decltype(Plan.optimizer)>>) {
     constexpr bool random = [&]<std::size_t... I>(std::index_sequence<I...>) {
       return (draws_at_random(at<I>(Model)) || ... || false);

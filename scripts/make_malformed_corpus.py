@@ -42,8 +42,8 @@ def entry(dtype="F32", shape=(3, 4), offsets=(0, 48)):
     return {"dtype": dtype, "shape": list(shape), "data_offsets": list(offsets)}
 
 
-put("empty.safetensors", b"", "truncated: a safetensors file starts with an 8-byte header length, the file has 0 bytes")
-put("st-short.safetensors", b"\x10\x00\x00\x00\x00", "the file has 5 bytes")
+put("empty.safetensors", b"", "the file is empty")
+put("st-short.safetensors", b"\x10\x00\x00\x00\x00", "truncated: the header length needs 8 bytes at byte 0, the file has 5")
 put("st-header-2pow63.safetensors", st({"a": entry()}, length=1 << 63), "header length 9223372036854775808 exceeds the 100 MB limit")
 put("st-header-2pow64-1.safetensors", st({"a": entry()}, length=(1 << 64) - 1), "exceeds the 100 MB limit")
 put("st-header-past-end.safetensors", st({"a": entry()}, length=4096), "truncated: the header needs 4096 bytes")
@@ -60,13 +60,13 @@ put("st-overflow-shape.safetensors", st({"a": entry(shape=(1 << 32, 1 << 32, 4))
 put("st-shape-bytes.safetensors", st({"a": entry(offsets=(0, 40))}, F32_12[:40]), "hold 40 bytes, shape 3x4 of F32 needs 48")
 put("st-dtype-bytes.safetensors", st({"a": entry("F64")}), "hold 48 bytes, shape 3x4 of F64 needs 96")
 put("st-offsets-reversed.safetensors", st({"a": entry(offsets=(48, 0))}), "data_offsets [48, 0] end before they begin")
-put("st-offsets-past-end.safetensors", st({"a": entry()}, F32_12[:8]), "truncated: the tensors need 48 data bytes, the file has 8")
+put("st-offsets-past-end.safetensors", st({"a": entry()}, F32_12[:8]), "truncated: the tensors' data needs 48 bytes at byte 65, the file has 73")
 put("st-offsets-2pow63.safetensors", st({"a": entry(offsets=(1 << 63, (1 << 63) + 48))}), "data_offsets start at 9223372036854775808, leaving a gap (expected 0)")
 put("st-offsets-wrap.safetensors", st({"a": entry(offsets=((1 << 64) - 16, 32))}), "end before they begin")
 put("st-overlap.safetensors", st({"a": entry(), "b": entry(shape=(3,), offsets=(40, 52))}, F32_12 + F32_12[:4]), "tensor 'b': data_offsets start at 40, overlapping the tensor before it (expected 48)")
 put("st-gap.safetensors", st({"a": entry(shape=(3,), offsets=(0, 12)), "b": entry(shape=(3,), offsets=(16, 28))}, F32_12[:28]), "tensor 'b': data_offsets start at 16, leaving a gap (expected 12)")
 put("st-trailing.safetensors", st({"a": entry()}, F32_12 + b"\0\0\0\0"), "trailing data: 4 bytes after the last tensor")
-put("st-truncated-data.safetensors", st({"a": entry()}, F32_12[:20]), "truncated: the tensors need 48 data bytes, the file has 20")
+put("st-truncated-data.safetensors", st({"a": entry()}, F32_12[:20]), "truncated: the tensors' data needs 48 bytes at byte 65, the file has 85")
 put("st-duplicate-name.safetensors", st('{"a":%s,"a":%s}' % (json.dumps(entry()), json.dumps(entry(offsets=(48, 96)))), F32_12 * 2), "the tensor name 'a' appears twice")
 put("st-duplicate-key.safetensors", st('{"a":{"dtype":"F64","dtype":"F32","shape":[3,4],"data_offsets":[0,48]}}'), "the key 'dtype' appears twice")
 put("st-duplicate-metadata.safetensors", st('{"__metadata__":{"k":"1"},"__metadata__":{"k":"2"},"a":%s}' % json.dumps(entry())), "the tensor name '__metadata__' appears twice")
@@ -114,7 +114,7 @@ put("ckpt-loss-text.safetensors", ckpt(epoch_loss_sum="abc"), "checkpoint metada
 put("ckpt-loss-suffix.safetensors", ckpt(epoch_loss_sum="1.5x"), "'1.5x' is not a number")
 put("ckpt-batch-zero.safetensors", ckpt(batch="0"), "checkpoint metadata 'kiln.batch': must be at least 1")
 put("ckpt-nul-seed.safetensors", ckpt(seed="3\u0000"), "'3\\x00' is not a non-negative integer")
-put("ckpt-truncated.safetensors", ckpt()[:-10], "truncated: the tensors need 60 data bytes, the file has 50")
+put("ckpt-truncated.safetensors", ckpt()[:-10], "truncated: the tensors' data needs 60 bytes at byte 477, the file has 527")
 put("ckpt-schedule-missing.safetensors", ckpt(**{"schedule.count": "5", "schedule.0": "0x1p+0"}), "checkpoint metadata 'kiln.schedule.1': missing")
 put("ckpt-schedule-text.safetensors", ckpt(**{"schedule.count": "1", "schedule.0": "one"}), "checkpoint metadata 'kiln.schedule.0': 'one' is not a number")
 put("ckpt-schedule-count.safetensors", ckpt(**{"schedule.count": "1000000000"}), "checkpoint metadata 'kiln.schedule.count': value 1000000000 is out of range")
@@ -138,19 +138,19 @@ def d(descr="'<f4'", order="False", shape="(3, 4)"):
     return "{'descr': %s, 'fortran_order': %s, 'shape': %s, }" % (descr, order, shape)
 
 
-put("empty.npy", b"", "not a .npy file (no \\x93NUMPY magic)")
+put("empty.npy", b"", "the file is empty")
 put("npy-bad-magic.npy", b"\x93NUMPX" + npy(d())[6:], "not a .npy file (no \\x93NUMPY magic)")
-put("npy-truncated-preamble.npy", npy(d())[:9], "truncated: the .npy preamble needs 10 bytes, the file has 9")
-put("npy-truncated-preamble-v2.npy", npy(d(), major=2)[:11], "truncated: the .npy preamble needs 12 bytes, the file has 11")
+put("npy-truncated-preamble.npy", npy(d())[:9], "truncated: the header length needs 2 bytes at byte 8, the file has 9")
+put("npy-truncated-preamble-v2.npy", npy(d(), major=2)[:11], "truncated: the header length needs 4 bytes at byte 8, the file has 11")
 put("npy-version-4.npy", b"\x93NUMPY\x04\x00" + npy(d())[8:], "unsupported .npy version 4.0")
 put("npy-header-past-end.npy", npy(d(), length=0xFFFF), "truncated: the header needs 65535 bytes")
 put("npy-header-past-end-v2.npy", npy(d(), major=2, length=0xFFFFFFFF), "truncated: the header needs 4294967295 bytes")
-put("npy-truncated-header.npy", npy(d())[:40], "truncated: the header needs 118 bytes, 30 follow")
-put("npy-truncated-data.npy", npy(d())[:-28], "truncated: shape 3x4 of <f4 needs 48 data bytes, found 20")
-put("npy-no-data.npy", npy(d(shape="(1000000000,)"), b""), "needs 4000000000 data bytes, found 0")
+put("npy-truncated-header.npy", npy(d())[:40], "truncated: the header needs 118 bytes at byte 10, the file has 40")
+put("npy-truncated-data.npy", npy(d())[:-28], "truncated: shape 3x4 of <f4 needs 48 bytes at byte 128, the file has 148")
+put("npy-no-data.npy", npy(d(shape="(1000000000,)"), b""), "needs 4000000000 bytes at byte 128, the file has 128")
 put("npy-trailing.npy", npy(d()) + b"\0\0\0\0", "trailing data: 4 bytes after the array")
-put("npy-shape-bytes.npy", npy(d("'<f8'")), "truncated: shape 3x4 of <f8 needs 96 data bytes, found 48")
-put("npy-overflow.npy", npy(d(shape="(4294967296, 4294967296, 16)")), "shape 4294967296x4294967296x16 overflows")
+put("npy-shape-bytes.npy", npy(d("'<f8'")), "truncated: shape 3x4 of <f8 needs 96 bytes at byte 128, the file has 176")
+put("npy-overflow.npy", npy(d(shape="(4294967296, 4294967296, 16)")), "shape 4294967296x4294967296x16 of <f4 overflows")
 put("npy-big-endian.npy", npy(d("'>f4'")), "dtype '>f4' is big-endian")
 put("npy-object.npy", npy(d("'|O'"), b"\x80\x02]q\x00."), "object arrays (pickled Python objects) are not supported")
 put("npy-structured.npy", npy(d("[('a', '<f4'), ('b', '<f4')]", shape="(6,)")), "structured dtypes (records with named fields) are not supported")
@@ -201,7 +201,7 @@ def patch(z, member, local_at, central_at, fmt, value):
 
 GOOD_NPY = npy(d())
 ZEROS_NPY = npy(d(shape="(4096,)"), b"\0" * 16384)
-put("empty.npz", b"", "not a valid zip archive: the file is empty")
+put("empty.npz", b"", "the file is empty")
 put("npz-not-zip.npz", b"this is not a zip archive at all, just text\n" * 4, "not a valid zip archive")
 put("npz-truncated.npz", bytes(npz([("a.npy", GOOD_NPY)])[:150]), "not a valid zip archive")
 put("npz-no-central.npz", bytes(npz([("a.npy", GOOD_NPY)])[:-22]), "not a valid zip archive")
@@ -283,7 +283,7 @@ def model(*tensors, graph_extra=b""):
     return field(1, 8) + field(2, b"corpus") + field(7, graph) + field(8, field(2, 17))
 
 
-put("empty.onnx", b"", "not an ONNX model: it has no graph")
+put("empty.onnx", b"", "the file is empty")
 put("onnx-garbage.onnx", b"\xff" * 64, "not a valid ONNX model (protobuf parsing failed)")
 put("onnx-truncated.onnx", model(tensor())[:40], "not a valid ONNX model (protobuf parsing failed)")
 put("onnx-length-2gb.onnx", field(1, 8) + varint(7 << 3 | 2) + varint(0x7FFFFFF0) + b"\0" * 16, "protobuf parsing failed")
@@ -321,17 +321,17 @@ def gz(data):
 
 
 IMAGES = idx((2, 4, 4), bytes(range(32)))
-put("empty-idx1-ubyte", b"", "truncated: the IDX header needs at least 4 bytes, found 0")
+put("empty-idx1-ubyte", b"", "the file is empty")
 put("idx-bad-magic-idx3-ubyte", b"\x01\x02" + IMAGES[2:], "not an IDX file: it starts with 0x01 0x02, not two zero bytes")
 put("idx-float-type-idx3-ubyte", idx((2, 4, 4), bytes(128), 0x0D), "unsupported IDX type 0x0D (only 0x08, unsigned byte, is supported)")
 put("idx-rank0-idx0-ubyte", idx((), b"", rank=0), "unsupported number of dimensions 0 (expected 1 to 4)")
 put("idx-rank5-idx5-ubyte", idx((1, 1, 1, 1, 1), b"\0"), "unsupported number of dimensions 5 (expected 1 to 4)")
-put("idx-short-header-idx3-ubyte", IMAGES[:10], "truncated: the IDX header needs 16 bytes, found 10")
+put("idx-short-header-idx3-ubyte", IMAGES[:10], "truncated: the IDX header needs 12 bytes at byte 4, the file has 10")
 put("idx-zero-dim-idx3-ubyte", idx((2, 0, 4), b""), "dimension 2 is zero (2 x 0 x 4)")
 put("idx-overflow-idx4-ubyte", idx((0xFFFFFFFF,) * 4, b""), "size 4294967295 x 4294967295 x 4294967295 x 4294967295 overflows 64 bits")
-put("idx-truncated-idx3-ubyte", IMAGES[:-5], "truncated: expected 48 bytes (16-byte header + 32 data), found 43")
-put("idx-huge-claim-idx3-ubyte", idx((60000, 28, 28), bytes(16)), "truncated: expected 47040016 bytes (16-byte header + 47040000 data), found 32")
-put("idx-trailing-idx3-ubyte", IMAGES + b"\0", "trailing data: expected 48 bytes (16-byte header + 32 data), found 49")
+put("idx-truncated-idx3-ubyte", IMAGES[:-5], "truncated: the data (2 x 4 x 4) needs 32 bytes at byte 16, the file has 43")
+put("idx-huge-claim-idx3-ubyte", idx((60000, 28, 28), bytes(16)), "truncated: the data (60000 x 28 x 28) needs 47040000 bytes at byte 16, the file has 32")
+put("idx-trailing-idx3-ubyte", IMAGES + b"\0", "trailing data: 1 byte after the data (2 x 4 x 4)")
 put("idx-gz-truncated-idx3-ubyte.gz", bytes(gz(IMAGES)[:-12]), "truncated gzip stream: the compressed data ends early")
 put("idx-gz-only-magic-idx3-ubyte.gz", b"\x1f\x8b", "truncated gzip stream")
 z = gz(IMAGES)
@@ -348,11 +348,11 @@ z = gz(IMAGES)
 z[2] = 7  # compression method: only 8 (deflate) exists
 put("idx-gz-bad-method-idx3-ubyte.gz", bytes(z), "corrupt gzip stream: unknown compression method")
 put("idx-gz-trailing-garbage-idx3-ubyte.gz", bytes(gz(IMAGES)) + b"garbage", "trailing bytes after the gzip stream")
-put("idx-gz-empty-idx1-ubyte.gz", bytes(gz(b"")), "truncated: the IDX header needs at least 4 bytes, found 0")
+put("idx-gz-empty-idx1-ubyte.gz", bytes(gz(b"")), "the inflated data is empty")
 put("idx-gz-bomb-claim-idx3-ubyte.gz", bytes(gz(idx((60000, 1000, 1000), bytes(4096))[:4112])), "more than a")
-put("idx-gz-short-idx3-ubyte.gz", bytes(gz(IMAGES[:-8])), "truncated: expected 48 bytes (16-byte header + 32 data) after decompression, found 40")
-put("idx-gz-long-idx3-ubyte.gz", bytes(gz(IMAGES + b"\0\0")), "trailing data: more than the expected 48 bytes (16-byte header + 32 data) after decompression")
-put("idx-gz-two-members-long-idx1-ubyte.gz", bytes(gz(idx((3,), b"\0\1\2"))) + bytes(gz(b"\3")), "trailing data: more than the expected 11 bytes")
+put("idx-gz-short-idx3-ubyte.gz", bytes(gz(IMAGES[:-8])), "truncated: the data (2 x 4 x 4) needs 32 bytes at byte 16, the inflated data has 40")
+put("idx-gz-long-idx3-ubyte.gz", bytes(gz(IMAGES + b"\0\0")), "trailing data: the inflated data goes on after the data (2 x 4 x 4) at byte 48")
+put("idx-gz-two-members-long-idx1-ubyte.gz", bytes(gz(idx((3,), b"\0\1\2"))) + bytes(gz(b"\3")), "trailing data: the inflated data goes on after the data (3) at byte 11")
 
 
 # --- CIFAR-10 binary ---------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def record(label):
     return bytes([label]) + bytes(i % 256 for i in range(3072))
 
 
-put("empty.bin", b"", "not CIFAR-10 binary: 0 bytes are not a whole number of 3073-byte records")
+put("empty.bin", b"", "the file is empty")
 put("cifar-truncated.bin", record(1)[:-1], "not CIFAR-10 binary: 3072 bytes are not a whole number of 3073-byte records")
 put("cifar-trailing.bin", record(1) + b"\0", "3074 bytes are not a whole number of 3073-byte records")
 put("cifar-label-10.bin", record(10), "label 10 of record 0 is not below 10")
@@ -368,7 +368,7 @@ put("cifar-label-255.bin", record(3) + record(255), "label 255 of record 1 is no
 
 
 # --- CSV (label in column 1) -------------------------------------------------------------------
-put("empty.csv", b"", "no data line")
+put("empty.csv", b"", "the file is empty")
 put("csv-header-only.csv", b"label,x,y\n", "no data line")
 put("csv-blank-lines.csv", b"\n\r\n  \n", "no data line")
 put("csv-non-numeric.csv", b"label,x,y\n1,0.5,2\n0,abc,3\n", "line 3: field 2 'abc' is not a finite number")

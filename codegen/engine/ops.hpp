@@ -120,6 +120,14 @@ class split_product {
       c += lo;
       if (bias) bias += lo;
     }
+    if (n == 0) {  // no sample (a data-parallel rank's empty share): no rows, or a zero sum
+      if (p_.m > 0 && !p_.accumulate) {
+        const long rows = cut_ == along::m ? parts_.len(chunk) : p_.m;
+        const long cols = cut_ == along::m ? p_.n : parts_.len(chunk);
+        for (long r = 0; r < rows; ++r) std::fill(c + r * p_.c_row, c + r * p_.c_row + cols, 0.0f);
+      }
+      return;
+    }
     mm.run(member, a, b, c, bias, n == batch_ ? 0 : n);
   }
 
@@ -135,13 +143,14 @@ class split_product {
 template <class Lay, std::size_t N>
 void prepare_ops(holder (&out)[N], const setup& s) {
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((out[I] = [&] {
-       using op_t = typename Lay::template op_at<I>;
-       if constexpr (requires { op_t::prepare(s); })
-         return op_t::prepare(s);
-       else
-         return holder{};
-     }()),
+    ((out[I] =
+          [&] {
+            using op_t = typename Lay::template op_at<I>;
+            if constexpr (requires { op_t::prepare(s); })
+              return op_t::prepare(s);
+            else
+              return holder{};
+          }()),
      ...);
   }
   (std::make_index_sequence<N>{});

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "kiln/codegen/kernels/softmax_row.hpp"
+
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kiln/codegen/kernels/kernels-inl.h"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -63,14 +65,7 @@ loss_sum softmax_cross_entropy(const float* logits, const std::int32_t* labels, 
   loss_sum out;
   for (std::size_t r = 0; r < rows; ++r) {
     const float* x = logits + r * classes;
-    float* p = probs + r * classes;
-    std::size_t best = 0;
-    for (std::size_t c = 1; c < classes; ++c) best = x[c] > x[best] ? c : best;
-    const float m = x[best];
-    float sum = 0;
-    for (std::size_t c = 0; c < classes; ++c) sum += (p[c] = std::exp(x[c] - m));
-    const float inv = 1.0f / sum;
-    for (std::size_t c = 0; c < classes; ++c) p[c] *= inv;
+    const auto [best, m, sum] = softmax_row(x, probs + r * classes, classes);
     const auto label = static_cast<std::size_t>(labels[r]);
     out.loss += double(m + std::log(sum) - x[label]);
     out.correct += best == label;

@@ -59,9 +59,8 @@ struct op<L, In> {
       engine::to_bf16(c.x, p.xh.data(), std::size_t(c.n) * inputs);
       x = p.xh.data(), w = c.wh;
     }
-    engine::claim(c.team, p.forward.count(), [&](int m, long j) {
-      p.forward.run(m, j, x, w, c.y, c.w + bias, c.n);
-    });
+    engine::claim(c.team, p.forward.count(),
+                  [&](int m, long j) { p.forward.run(m, j, x, w, c.y, c.w + bias, c.n); });
   }
 
   // Gemm with the weight as stored ([units, inputs]: transB).

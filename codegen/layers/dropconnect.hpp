@@ -56,9 +56,8 @@ struct op<L, In> {
       x = p.xh.data();
     }
     const void* w = used(c, p, mask);
-    engine::claim(c.team, p.forward.count(), [&](int m, long j) {
-      p.forward.run(m, j, x, w, c.y, c.w + bias, c.n);
-    });
+    engine::claim(c.team, p.forward.count(),
+                  [&](int m, long j) { p.forward.run(m, j, x, w, c.y, c.w + bias, c.n); });
   }
   // Evaluation multiplies by the stored weights (the masks' expectation): a dense Gemm.
   static std::string to_onnx(const onnx_io& c) {
@@ -77,10 +76,8 @@ struct op<L, In> {
       const long lo = p.dw.lo(j), rows = p.dw.len(j);
       p.dw.run(m, j, dy, x, c.gw, nullptr, c.n);
       float* gw = c.gw + lo * inputs;
-      if constexpr (L.p > 0)
-        kernels::mul(gw, c.work + lo * inputs, gw, std::size_t(rows) * inputs);
-      kernels::column_sums(c.dy + lo, units, std::size_t(c.n), std::size_t(rows),
-                           c.gw + bias + lo);
+      if constexpr (L.p > 0) kernels::mul(gw, c.work + lo * inputs, gw, std::size_t(rows) * inputs);
+      kernels::column_sums(c.dy + lo, units, std::size_t(c.n), std::size_t(rows), c.gw + bias + lo);
     });
     if (!c.dx) return;
     const void* w = used(c, p, L.p > 0);

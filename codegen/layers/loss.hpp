@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kiln/codegen/kernels/kernels.hpp"
+#include "kiln/codegen/kernels/label_smoothing.hpp"
 #include "kiln/codegen/layers/op.hpp"
 #include "kiln/dsl/layers/loss.hpp"
 #include "kiln/core/batch.hpp"
@@ -17,12 +18,23 @@ struct op<L, In> {
   static constexpr int aux = classes;  // probabilities
   static constexpr bool view = false;
 
+  static constexpr double eps = L.label_smoothing;  // 0: the one-hot target, plain kernels
+
   static rt::step_result loss_forward(const io& c, const rt::batch& b) {
-    const auto s = kernels::softmax_cross_entropy(c.x, b.labels, c.n, classes, c.aux);
+    kernels::loss_sum s;
+    if constexpr (eps > 0)
+      s = kernels::smoothed_cross_entropy(c.x, b.labels, c.n, classes, eps, c.aux);
+    else
+      s = kernels::softmax_cross_entropy(c.x, b.labels, c.n, classes, c.aux);
     return {s.loss, s.correct};
   }
   static void loss_backward(const io& c, const rt::batch& b) {
-    kernels::softmax_cross_entropy_backward(c.aux, b.labels, c.n, classes, float(c.global()), c.dx);
+    if constexpr (eps > 0)
+      kernels::smoothed_cross_entropy_backward(c.aux, b.labels, c.n, classes, eps,
+                                               float(c.global()), c.dx);
+    else
+      kernels::softmax_cross_entropy_backward(c.aux, b.labels, c.n, classes, float(c.global()),
+                                              c.dx);
   }
 };
 

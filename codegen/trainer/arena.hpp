@@ -40,6 +40,9 @@ struct arena {
   float* out[L]{};              // this step's output of each layer (a view's is its input's)
   float* grad[2]{};             // ping-pong buffers for the gradients flowing backward
   std::uint16_t* wh = nullptr;  // bf16 plans: the weights rounded to bf16, laid out like p
+  float* mirror = nullptr;      // test_time{.hflip}: the batch mirrored, the logits of the batch
+  float* first = nullptr;       // as it is, and their mean with the mirrored batch's
+  float* mean = nullptr;
 
   // Everything for steps of up to `batch` samples, zeroed.
   void allocate(int batch) {
@@ -50,6 +53,8 @@ struct arena {
     for (std::size_t i = 0; i < L; ++i)
       total +=
           aligned(B * lay::rows[i].aux) + (lay::rows[i].view ? 0 : aligned(B * lay::rows[i].out));
+    if constexpr (T::flips)
+      total += aligned(B * lay::in[0].size()) + 2 * aligned(B * lay::in[L - 1].size());
     if constexpr (T::half) total += aligned(lay::params / 2 + 1);  // the bf16 weights
     memory = hwy::AllocateAligned<float>(total);
     if (!memory) throw error("kiln: cannot allocate " + std::to_string(total * 4) + " bytes");
@@ -65,6 +70,11 @@ struct arena {
     if constexpr (T::skips) kept_b = take(lay::buffer_floats);
     if constexpr (T::averaged) ema = take(lay::params);
     for (auto& d : grad) d = take(aligned(B * lay::widest));
+    if constexpr (T::flips) {
+      mirror = take(aligned(B * lay::in[0].size()));
+      first = take(aligned(B * lay::in[L - 1].size()));
+      mean = take(aligned(B * lay::in[L - 1].size()));
+    }
     if constexpr (T::half)
       wh = reinterpret_cast<std::uint16_t*>(take(aligned(lay::params / 2 + 1)));
     for (std::size_t i = 0; i < L; ++i) {

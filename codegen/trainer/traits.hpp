@@ -29,6 +29,8 @@ struct trainer_traits {
   static constexpr bool per_layer = !regs.global && !skips;
   // The plan's optimizer steps over whole datasets (lbfgs, newton_cg).
   static constexpr bool full_batch = dsl::is_full_batch<opt_type>;
+  // Evaluation averages the logits of each image and its mirror image (codegen/test_time.hpp).
+  static constexpr bool flips = Plan.test_time.hflip;
   // .precision = kiln::bf16: the products read bf16 copies (engine/ops.hpp, layers/dense.hpp).
   static constexpr bool half = Plan.precision == dsl::numeric_type::bf16;
 };

@@ -127,8 +127,8 @@ HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
   if constexpr (Average) std::memcpy(te, m.ema + i, bytes);
   for (int k = 0; k < S; ++k) sp[k] = ts[k];
   // The copies' lanes past the end hold zeros, and stay finite through every optimizer.
-  const auto np = hn::IfThenElseZero(hn::FirstN(d, rest),
-                                     update_chunk<Cfg, Average, Half>(d, c, tp, tg, sp, te, 0, f, th));
+  const auto np = hn::IfThenElseZero(
+      hn::FirstN(d, rest), update_chunk<Cfg, Average, Half>(d, c, tp, tg, sp, te, 0, f, th));
   if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
   std::memcpy(m.p + i, tp, bytes);
   for (int k = 0; k < Cfg::states; ++k) std::memcpy(m.s[k] + i, ts[k], bytes);

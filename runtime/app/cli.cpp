@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "kiln/runtime/app/predict.hpp"
@@ -13,10 +16,13 @@
 #include "kiln/core/error.hpp"
 #include "kiln/runtime/data/load.hpp"
 #include "kiln/runtime/ensemble/ensemble.hpp"
+#include "kiln/runtime/io/checkpoint.hpp"
 #include "kiln/runtime/io/import.hpp"
+#include "kiln/runtime/io/safetensors.hpp"
 #include "kiln/runtime/io/trained.hpp"
 #include "kiln/runtime/parallel/distributed.hpp"
 #include "kiln/runtime/train/fit.hpp"
+#include "kiln/runtime/train/interrupt.hpp"
 
 namespace kiln::rt {
 namespace {
@@ -28,6 +34,16 @@ void print_error(const std::string& message) {
   std::string line = message;
   std::replace(line.begin(), line.end(), '\n', ' ');
   std::fprintf(stderr, "error: %s\n", line.c_str());
+}
+
+// What was printed must have reached its place: `kiln ... > /dev/full` is an error, not a
+// silent success.
+int flushed(int rc) {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    print_error(std::string("standard output: write error: ") + std::strerror(errno));
+    return rc == exit_ok ? exit_failure : rc;
+  }
+  return rc;
 }
 
 struct usage_error {
@@ -212,8 +228,27 @@ int train(const run_options& opts, const model_factory& make) {
     f.on_epoch_end = [&snapshots, every](const epoch_record& r, model& trained) {
       if (r.epoch % every == 0) snapshots.push_back(snapshot(trained));
     };
-  const fit_result result = fit(*m, data.train, &data.test, f);
+  fit_result result;
+  {  // (stop_signal() stays set after: result.stopped with it means a signal stopped the run)
+    // Ctrl-C or a scheduler's SIGTERM: the step in flight finishes and is checkpointed.
+    std::optional<stop_on_signals> stop;
+    if (!world.distributed()) stop.emplace();  // ranks stop as mpirun stops them
+    result = fit(*m, data.train, &data.test, f);
+  }
   if (!lead) return exit_ok;  // the rest is reporting, rank 0's
+  if (const int sig = result.stopped ? stop_signal() : 0) {
+    if (f.checkpoint.empty()) {
+      std::fprintf(stderr, "kiln: %s; no --out, so no checkpoint was written\n", signal_name(sig));
+    } else {
+      // Read back: the line states what is on disk.
+      const long step = read_checkpoint_metadata(read_safetensors(f.checkpoint)).state.steps;
+      std::fprintf(stderr,
+                   "kiln: %s after step %ld; checkpoint written to %s; continue with the same "
+                   "command and --resume %s\n",
+                   signal_name(sig), step, f.checkpoint.c_str(), f.checkpoint.c_str());
+    }
+    return 128 + sig;
+  }
   if (result.stopped) {
     if (opts.progress)
       std::fprintf(stderr, "kiln: stopped after %ld steps; continue with --resume %s\n",
@@ -374,7 +409,7 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
   opts.progress = !quiet;
 
   if (!opts.data_parallel) try {
-      return train(opts, make);
+      return flushed(train(opts, make));
     } catch (const std::exception& e) {
       print_error(e.what());
       return exit_failure;
@@ -388,7 +423,7 @@ int run_cli(int argc, char** argv, const model_info& defaults, const model_facto
                  world.distributed() ? "" : " (not started by mpirun: training alone)");
   if (world.rank() != 0) opts.progress = false;
   try {
-    return train(opts, make);
+    return flushed(train(opts, make));
   } catch (const std::exception& e) {
     std::string line = e.what();
     std::replace(line.begin(), line.end(), '\n', ' ');

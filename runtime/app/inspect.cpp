@@ -16,6 +16,8 @@
 #include "kiln/core/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
+#include "kiln/runtime/io/file.hpp"
+#include "kiln/runtime/io/foreign.hpp"
 #include "kiln/runtime/io/tensor_file.hpp"
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
@@ -29,21 +31,14 @@ namespace fs = std::filesystem;
 
 enum class kind { safetensors, npy, npz, onnx, idx, cifar10, csv };
 
-// The first bytes of the file (fewer when it is shorter).
-std::vector<std::uint8_t> head(const fs::path& path, std::size_t n) {
-  std::vector<std::uint8_t> b(n);
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return {};
-  b.resize(std::fread(b.data(), 1, n, f));
-  std::fclose(f);
-  return b;
-}
-
 kind detect(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw file_error(path.string(), "no such file");
-  if (fs::is_directory(path, ec)) throw file_error(path.string(), "is a directory, not a file");
-  const auto b = head(path, 16);
+  // The one checked open (io::input_file): a FIFO, socket, device, directory, missing or
+  // unreadable file is refused here, before a byte is read; then the first bytes only.
+  const io::input_file file(path);
+  if (file.size() == 0) throw file_error(file.path(), "the file is empty");
+  std::vector<std::uint8_t> b(16);
+  b.resize(file.read_at(0, b.data(), b.size()));
+  if (auto foreign = io::foreign_format(b, file.path())) throw file_error(file.path(), *foreign);
   const std::string ext = path.extension().string(), name = path.filename().string();
   // Magic numbers first; safetensors has none, its JSON header starts at byte 8 (which may be
   // a length byte of a .npy header, hence the order).

@@ -3,9 +3,12 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "kiln/runtime/data/load.hpp"
@@ -81,7 +84,12 @@ std::string column_names(const char* stem, int n) {
 template <class F>
 int guarded(F&& f) {
   try {
-    return f();
+    const int rc = f();
+    // What was printed must have arrived: `... > /dev/full` is an error, not a success.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw std::runtime_error(std::string("standard output: write error: ") +
+                               std::strerror(errno));
+    return rc;
   } catch (const std::exception& e) {
     print_error(e.what());
     return exit_failure;

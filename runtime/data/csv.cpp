@@ -11,6 +11,7 @@
 
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
+#include "kiln/runtime/io/foreign.hpp"
 
 namespace kiln::rt {
 namespace {
@@ -67,6 +68,7 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
 
 dataset parse_csv(std::string_view text, const std::string& path, const csv_options& options) {
   check(options);
+  if (text.empty()) throw file_error(path, "the file is empty");
   dataset d;
   d.name = path;
   std::size_t columns = 0;
@@ -84,6 +86,13 @@ dataset parse_csv(std::string_view text, const std::string& path, const csv_opti
       throw file_error(path, "line " + std::to_string(line_number) + ": " + problem);
     };
     const auto fields = split(line, options.delimiter);
+    // Numbers apart by blanks (NumPy's savetxt, a Fortran dump): named as what they are rather
+    // than as one field that is not a number.
+    if (fields.size() == 1 && options.delimiter != ' ' && options.delimiter != '\t' &&
+        io::whitespace_separated(line))
+      fail("whitespace-separated text, not values separated by " +
+           io::quoted(std::string_view(&options.delimiter, 1)) +
+           ": kiln reads comma-separated values (convert it, e.g. tr -s ' \\t' ',')");
     std::vector<double> values(fields.size());
     std::size_t numbers = 0;
     for (std::size_t i = 0; i < fields.size(); ++i) numbers += parse_number(fields[i], values[i]);

@@ -411,7 +411,7 @@ raw_file read_raw(const fs::path& file, bool answers) {
   if (ext == ".csv" || ext == ".csv.gz")
     r.table = parse_table(io::read_file(file, text_limit), r.path);
   else if (ext == ".npz")
-    r.arrays = parse_npz(io::read_file(file), r.path);
+    r.arrays = read_npz(file);  // header first, each array read once into its tensor
   else if (ext == ".npy" && !answers)
     r.arrays = read_npy(file);
   else

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/file.hpp"
 
 namespace kiln::rt::io {
 namespace {
@@ -42,40 +43,16 @@ void write_all(int fd, const std::uint8_t* p, std::size_t n, const fs::path& pat
 }  // namespace
 
 std::vector<std::uint8_t> read_file(const fs::path& path, std::uint64_t limit) {
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (!fs::exists(status)) throw file_error(path.string(), "no such file");
-  if (fs::is_directory(status)) throw file_error(path.string(), "is a directory, not a file");
-  descriptor f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) throw file_error(path.string(), "cannot open: " + errno_text());
-  // Devices and pipes (/dev/zero) never end: only regular files, and within the limit.
-  struct stat st;
-  if (::fstat(f.fd, &st) != 0) throw file_error(path.string(), "cannot stat: " + errno_text());
-  if (!S_ISREG(st.st_mode)) throw file_error(path.string(), "not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > limit)
-    throw file_error(path.string(),
-                     "larger than the " + std::to_string(limit) + "-byte limit for this format");
-  std::vector<std::uint8_t> out;
-  // Read in growing chunks rather than trusting a size: special files report none.
-  std::size_t filled = 0;
-  for (;;) {
-    if (filled == out.size()) {
-      if (out.size() >= limit)
-        throw file_error(path.string(), "larger than the " + std::to_string(limit) +
-                                            "-byte limit for this format");
-      out.resize(std::min<std::uint64_t>(limit, std::max<std::size_t>(1 << 16, 2 * out.size())));
-    }
-    const ssize_t r = ::read(f.fd, out.data() + filled, out.size() - filled);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw file_error(path.string(), "read error: " + errno_text());
-    if (r == 0) break;
-    filled += static_cast<std::size_t>(r);
-  }
-  out.resize(filled);
-  return out;
+  return input_file(path).read_all(limit);
 }
 
 void write_file_atomically(const fs::path& path, std::span<const std::uint8_t> content) {
+  // Renaming over a device or a FIFO would replace it (/dev/full, as root, would become a
+  // checkpoint): only a regular file, or none, is written.
+  if (const std::string kind = non_regular_kind(path); !kind.empty())
+    throw file_error(path.string(), kind == "a directory"
+                                        ? "is a directory; kiln writes a file there, not into it"
+                                        : "is " + kind + ", not a regular file; nothing written");
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::string hidden = ".";  // a dot file beside the target, on the same file system
   hidden += path.filename().string();

@@ -20,13 +20,18 @@ namespace kiln::rt::io {
 // more than this times its compressed size is refused before anything is allocated for it.
 inline constexpr std::uint64_t max_deflate_ratio = 1032;
 
-// Reads the whole file. Throws kiln::file_error for a missing or unreadable file, one that is not
-// a regular file (a device such as /dev/zero never ends), and one larger than `limit`.
+// Reads the whole file (io::input_file: regular files only, checked before they are opened) in
+// one read of the size fstat gives. Throws kiln::file_error for a missing or unreadable file,
+// one that is not a regular file (a FIFO, a socket, a device, a directory), one larger than
+// `limit`, one that changes size while read.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path,
                                     std::uint64_t limit = std::uint64_t{1} << 34);
 
 // Writes `content` so that `path` holds either its old content or all of the new one, whatever
-// happens: a temporary file beside it, fsync, rename over `path`, fsync of the folder.
+// happens: a temporary file beside it, fsync, rename over `path`, fsync of the folder. A write
+// that fails (no space left, a read-only folder) throws kiln::file_error naming `path`, removes
+// the temporary file and leaves `path` as it was; a `path` that exists and is not a regular file
+// (a device such as /dev/full, a FIFO, a directory) is refused before anything is written.
 void write_file_atomically(const std::filesystem::path& path,
                            std::span<const std::uint8_t> content);
 

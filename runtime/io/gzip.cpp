@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/bytes.hpp"
 
 namespace kiln::rt::io {
 
@@ -17,6 +18,11 @@ std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> bytes, const std:
                                  std::uint64_t limit) {
   const auto fail = [&](const std::string& problem) { throw file_error(path, problem); };
   if (!is_gzip(bytes)) fail("not a gzip file (no 1f 8b magic)");
+  const std::uint64_t format_limit = limit;
+  // Deflate cannot pass 1032:1: more inflated data than that is a stream that lies (a bomb).
+  if (std::uint64_t most;
+      !__builtin_mul_overflow(bytes.size(), max_deflate_ratio, &most) && most < limit)
+    limit = most;
   z_stream z{};
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) fail("zlib failed");
   struct ender {
@@ -30,7 +36,10 @@ std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> bytes, const std:
     // Output grows geometrically as data arrives: a small file claiming much costs little.
     if (filled == out.size()) {
       if (out.size() >= limit)
-        fail("inflates past the " + std::to_string(limit) + "-byte limit for this format");
+        fail(limit < format_limit
+                 ? "inflates past " + std::to_string(limit) + " bytes, more than " +
+                       std::to_string(bytes.size()) + " deflated bytes can hold (a zip bomb?)"
+                 : "inflates past the " + std::to_string(limit) + "-byte limit for this format");
       out.resize(std::min<std::uint64_t>(limit, std::max<std::size_t>(1 << 16, 2 * out.size())));
     }
     z.next_in = const_cast<Bytef*>(bytes.data() + at);

@@ -7,6 +7,8 @@
 
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
+#include "kiln/runtime/io/cursor.hpp"
+#include "kiln/runtime/io/file.hpp"
 
 namespace kiln::rt {
 namespace {
@@ -142,86 +144,100 @@ std::optional<dtype> parse_descr(const std::string& d) {
   return std::nullopt;
 }
 
-// Fortran order holds the transpose; C order is what kiln (and PyTorch) use.
-std::vector<float> from_fortran_order(const std::vector<float>& f,
-                                      const std::vector<std::size_t>& shape) {
-  std::vector<float> c(f.size());
-  const std::size_t rank = shape.size();
-  std::vector<std::size_t> index(rank, 0);
-  for (std::size_t k = 0; k < f.size(); ++k) {
+// The C-order offset of each element of a Fortran-order array, in file order: the first index
+// runs fastest.
+class fortran_walk {
+ public:
+  explicit fortran_walk(const std::vector<std::size_t>& shape)
+      : shape_(shape), index_(shape.size(), 0) {}
+  std::size_t next() {
     std::size_t c_offset = 0;
-    for (std::size_t d = 0; d < rank; ++d) c_offset = c_offset * shape[d] + index[d];
-    c[c_offset] = f[k];
-    for (std::size_t d = 0; d < rank && ++index[d] == shape[d]; ++d) index[d] = 0;  // first fastest
+    for (std::size_t d = 0; d < shape_.size(); ++d) c_offset = c_offset * shape_[d] + index_[d];
+    for (std::size_t d = 0; d < shape_.size() && ++index_[d] == shape_[d]; ++d) index_[d] = 0;
+    return c_offset;
   }
-  return c;
-}
+
+ private:
+  const std::vector<std::size_t>& shape_;
+  std::vector<std::size_t> index_;
+};
+
+// NumPy writes a few hundred bytes of header (and refuses more than 10000 to read by default).
+constexpr std::size_t max_header = std::size_t{1} << 20;
 
 }  // namespace
 
-named_tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& path,
-                       const std::string& name) {
-  const auto fail = [&](const std::string& problem) { throw file_error(path, problem); };
-  if (bytes.size() < magic.size() ||
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), magic.size()) != magic)
-    fail("not a .npy file (no \\x93NUMPY magic)");
-  // Magic, version (2 bytes), header length (2 bytes in version 1, 4 in versions 2 and 3).
-  const auto preamble = [&](std::size_t n) {
-    if (bytes.size() < n)
-      fail("truncated: the .npy preamble needs " + std::to_string(n) + " bytes, the file has " +
-           std::to_string(bytes.size()));
-  };
-  preamble(8);
-  const int major = bytes[6];
-  std::size_t header_len = 0, header_at = 0;
-  if (major == 1) {
-    preamble(10);
-    header_len = io::load_le<std::uint16_t>(bytes.data() + 8), header_at = 10;
-  } else if (major == 2 || major == 3) {
-    preamble(12);
-    header_len = io::load_le<std::uint32_t>(bytes.data() + 8), header_at = 12;
-  } else {
-    fail("unsupported .npy version " + std::to_string(major) + "." + std::to_string(bytes[7]));
-  }
-  if (header_len > bytes.size() - header_at)
-    fail("truncated: the header needs " + std::to_string(header_len) + " bytes, " +
-         std::to_string(bytes.size() - header_at) + " follow");
-  const std::string_view text(reinterpret_cast<const char*>(bytes.data() + header_at), header_len);
-  const auto h = header_parser(text, path).parse();
+named_tensor read_npy(io::cursor& c, const std::string& name) {
+  char m[6] = {};
+  if (c.size() == 0) c.need(1, "the magic");  // "... is empty"
+  if (c.read_some(m, 6) < 6 || std::string_view(m, 6) != magic)
+    c.fail("not a .npy file (no \\x93NUMPY magic)");
+  // Version (2 bytes), header length (2 bytes in version 1, 4 in versions 2 and 3).
+  const auto major = c.le<std::uint8_t>("the version");
+  const auto minor = c.le<std::uint8_t>("the version");
+  std::size_t header_len = 0;
+  if (major == 1)
+    header_len = c.le<std::uint16_t>("the header length");
+  else if (major == 2 || major == 3)
+    header_len = c.le<std::uint32_t>("the header length");
+  else
+    c.fail("unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor));
+  c.need(header_len, "the header");
+  if (header_len > max_header)
+    c.fail("header length " + std::to_string(header_len) +
+           " is more than the 1 MiB kiln reads (NumPy writes a few hundred bytes)");
+  const std::string text = c.text(header_len, "the header");
+  const auto h = header_parser(text, c.path()).parse();
   const auto type = parse_descr(h.descr);
   if (!type && h.descr.size() >= 2 && h.descr[1] == 'O')
-    fail("object arrays (pickled Python objects) are not supported; kiln never unpickles");
+    c.fail("object arrays (pickled Python objects) are not supported; kiln never unpickles");
   if (!type && (h.descr.starts_with('>') || h.descr.starts_with('!'))) {
     std::string little = h.descr;
     little[0] = '<';
-    fail("dtype " + io::quoted(h.descr) + " is big-endian; save it little-endian (" +
-         io::quoted(little) + ")");
+    c.fail("dtype " + io::quoted(h.descr) + " is big-endian; save it little-endian (" +
+           io::quoted(little) + ")");
   }
   if (!type)
-    fail("dtype " + io::quoted(h.descr) +
-         " is not supported (little-endian f4, f2, f8, i8, i4, u1 and b1 are)");
-  const auto needed = io::checked_count(h.shape, dtype_bytes(*type));
-  if (!needed) fail("shape " + shape_text(h.shape) + " overflows");
-  const std::size_t available = bytes.size() - header_at - header_len;
-  if (available < *needed)
-    fail("truncated: shape " + shape_text(h.shape) + " of " + io::printable(h.descr) + " needs " +
-         std::to_string(*needed) + " data bytes, found " + std::to_string(available));
-  if (available > *needed)
-    fail("trailing data: " + std::to_string(available - *needed) + " bytes after the array");
+    c.fail("dtype " + io::quoted(h.descr) +
+           " is not supported (little-endian f4, f2, f8, i8, i4, u1 and b1 are)");
+  const std::string what = "shape " + shape_text(h.shape) + " of " + io::printable(h.descr);
+  const auto count = io::checked_count(h.shape);
+  if (!count) c.fail(what + " overflows");
+  // Every size checked against the file before the values are allocated.
+  c.need(io::checked_mul(c, *count, dtype_bytes(*type), what), what);
 
   named_tensor t{name, *type, h.shape, {}};
-  t.values.resize(*needed / dtype_bytes(*type));
-  io::to_float(*type, bytes.data() + header_at + header_len, t.values.size(), t.values.data());
-  if (h.fortran && h.shape.size() > 1) t.values = from_fortran_order(t.values, t.shape);
+  t.values.resize(*count);
+  if (!h.fortran || h.shape.size() < 2) {
+    c.read_floats(*type, *count, t.values.data(), what);
+  } else {
+    // Transposed while read, a chunk at a time: no second copy of the array.
+    std::vector<float> chunk(std::min<std::size_t>(*count, 1 << 14));
+    fortran_walk walk(h.shape);
+    for (std::size_t done = 0; done < *count;) {
+      const std::size_t n = std::min(chunk.size(), *count - done);
+      c.read_floats(*type, n, chunk.data(), what);
+      for (std::size_t k = 0; k < n; ++k) t.values[walk.next()] = chunk[k];
+      done += n;
+    }
+  }
+  c.expect_end("the array");
   return t;
 }
 
+named_tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& path,
+                       const std::string& name) {
+  io::cursor c(bytes, path);
+  return read_npy(c, name);
+}
+
 tensor_file read_npy(const std::filesystem::path& path) {
-  const auto bytes = io::read_file(path);
+  const io::input_file file(path);
+  io::cursor c(file);
   tensor_file f;
   f.path = path.string();
   f.format = "npy";
-  f.tensors.push_back(parse_npy(bytes, path.string(), path.stem().string()));
+  f.tensors.push_back(read_npy(c, path.stem().string()));
   return f;
 }
 

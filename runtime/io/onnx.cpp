@@ -1,6 +1,8 @@
 #include "kiln/runtime/io/onnx.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/onnx_pb.h>
 
 #include <climits>
@@ -10,6 +12,7 @@
 
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
+#include "kiln/runtime/io/file.hpp"
 
 namespace kiln::rt {
 namespace {
@@ -99,15 +102,39 @@ std::vector<float> values_of(const proto& t, dtype type, std::size_t count,
 
 }  // namespace
 
+namespace {
+
+tensor_file parse_stream(google::protobuf::io::ZeroCopyInputStream& stream, std::uint64_t size,
+                         const std::string& path);
+
+}  // namespace
+
 tensor_file read_onnx(const std::filesystem::path& path) {
-  return parse_onnx(io::read_file(path, max_message), path.string());
+  // Parsed as it is read, through the checked descriptor: protobuf has no header to check, but
+  // a file that is not protobuf fails at its first bad bytes, and what it keeps is what the file
+  // really holds.
+  const io::input_file file(path);
+  google::protobuf::io::FileInputStream stream(file.descriptor());
+  return parse_stream(stream, file.size(), file.path());
 }
 
 tensor_file parse_onnx(std::span<const std::uint8_t> bytes, const std::string& path) {
+  if (bytes.size() > static_cast<std::size_t>(max_message))
+    throw file_error(path, "larger than the 2 GB an ONNX model (protobuf) can be");
+  google::protobuf::io::ArrayInputStream stream(bytes.data(), static_cast<int>(bytes.size()));
+  return parse_stream(stream, bytes.size(), path);
+}
+
+namespace {
+
+tensor_file parse_stream(google::protobuf::io::ZeroCopyInputStream& stream, std::uint64_t size,
+                         const std::string& path) {
   const auto fail = [&](const std::string& problem) { throw file_error(path, problem); };
-  if (bytes.size() > static_cast<std::size_t>(max_message)) fail("larger than protobuf's 2 GB");
+  if (size == 0) fail("the file is empty");
+  if (size > static_cast<std::uint64_t>(max_message))
+    fail("larger than the 2 GB an ONNX model (protobuf) can be");
   onnx::ModelProto model;
-  google::protobuf::io::CodedInputStream in(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream in(&stream);
   in.SetTotalBytesLimit(max_message);
   in.SetRecursionLimit(max_nesting);
   if (!model.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
@@ -149,5 +176,7 @@ tensor_file parse_onnx(std::span<const std::uint8_t> bytes, const std::string& p
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace kiln::rt

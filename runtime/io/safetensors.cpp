@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
+#include <istream>
+#include <streambuf>
 #include <limits>
 #include <functional>
 #include <set>
@@ -11,6 +14,8 @@
 
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/io/bytes.hpp"
+#include "kiln/runtime/io/cursor.hpp"
+#include "kiln/runtime/io/file.hpp"
 
 namespace kiln::rt {
 namespace {
@@ -44,20 +49,36 @@ std::size_t to_size(const json& v, const std::string& what,
   return static_cast<std::size_t>(u);
 }
 
-}  // namespace
+// The JSON header, handed to the parser as it asks for it: a header that is not JSON is refused
+// at its first bad byte, whatever length it claims, before the rest is read.
+class header_buffer : public std::streambuf {
+ public:
+  header_buffer(io::cursor& c, std::uint64_t size) : c_(c), left_(size) {}
 
-tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& path) {
-  const auto fail = [&](const std::string& problem) { throw file_error(path, problem); };
-  if (bytes.size() < 8)
-    fail("truncated: a safetensors file starts with an 8-byte header length, the file has " +
-         std::to_string(bytes.size()) + " bytes");
-  const auto header_size = io::load_le<std::uint64_t>(bytes.data());
+ protected:
+  int_type underflow() override {
+    if (left_ == 0) return traits_type::eof();
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, chunk_.size()));
+    c_.read(chunk_.data(), n, "the JSON header");
+    left_ -= n;
+    setg(chunk_.data(), chunk_.data(), chunk_.data() + n);
+    return traits_type::to_int_type(chunk_[0]);
+  }
+
+ private:
+  io::cursor& c_;
+  std::uint64_t left_;
+  std::array<char, 1 << 16> chunk_;
+};
+
+// From where `c` stands: the header first (its JSON parsed as it is read), every byte range
+// checked against the file, then each tensor read once into its values.
+tensor_file read_from(io::cursor& c) {
+  const auto fail = [&](const std::string& problem) { c.fail(problem); };
+  const auto header_size = c.le<std::uint64_t>("the header length");
   if (header_size > max_header)
     fail("header length " + std::to_string(header_size) + " exceeds the 100 MB limit");
-  if (header_size > bytes.size() - 8)
-    fail("truncated: the header needs " + std::to_string(header_size) + " bytes, " +
-         std::to_string(bytes.size() - 8) + " follow the length");
-  const auto* header_begin = reinterpret_cast<const char*>(bytes.data() + 8);
+  c.need(header_size, "the header");
   // While parsing: a repeated key would silently drop a tensor (or a dtype), and nesting deeper
   // than object -> tensor entry -> shape costs memory for nothing ('[[[[...' of 100 MB).
   std::vector<std::set<std::string>> keys;
@@ -78,15 +99,19 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
     return true;
   };
   json header;
-  try {
-    header = json::parse(header_begin, header_begin + header_size, check);
-  } catch (const json::exception& e) {
-    fail("malformed JSON header: " + io::printable(e.what(), 200));
+  {
+    header_buffer buffer(c, header_size);
+    std::istream text(&buffer);
+    try {
+      header = json::parse(text, check);
+    } catch (const json::exception& e) {
+      fail("malformed JSON header: " + io::printable(e.what(), 200));
+    }
   }
   if (!header.is_object()) fail("malformed header: not a JSON object");
 
   tensor_file out;
-  out.path = path;
+  out.path = c.path();
   out.format = "safetensors";
   std::vector<entry> entries;
   for (const auto& item : header.items()) {
@@ -132,9 +157,8 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
   }
 
   // The data must be exactly the tensors' byte ranges, back to back: no overlap, no gap.
-  const std::uint64_t data_size = bytes.size() - 8 - header_size;
-  std::vector<const entry*> by_offset;
-  for (const entry& e : entries) by_offset.push_back(&e);
+  std::vector<entry*> by_offset;
+  for (entry& e : entries) by_offset.push_back(&e);
   std::sort(by_offset.begin(), by_offset.end(), [](const entry* a, const entry* b) {
     return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
   });
@@ -147,25 +171,34 @@ tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
            " (expected " + std::to_string(at) + ")");
     at = e->end;
   }
-  if (at > data_size)
-    fail("truncated: the tensors need " + std::to_string(at) + " data bytes, the file has " +
-         std::to_string(data_size));
-  if (at < data_size)
-    fail("trailing data: " + std::to_string(data_size - at) + " bytes after the last tensor");
+  // Every size checked against the file before a value is allocated.
+  c.need(at, "the tensors' data");
+  if (at < c.left())
+    fail("trailing data: " + std::to_string(c.left() - at) + " bytes after the last tensor");
 
-  const std::uint8_t* data = bytes.data() + 8 + header_size;
-  for (entry& e : entries) {
-    named_tensor t{std::move(e.name), e.type, std::move(e.shape), {}};
-    t.values.resize((e.end - e.begin) / dtype_bytes(e.type));
-    io::to_float(e.type, data + e.begin, t.values.size(), t.values.data());
-    out.tensors.push_back(std::move(t));
+  // Each tensor read once, in the file's order, straight into its values.
+  out.tensors.resize(entries.size());
+  for (entry* e : by_offset) {
+    named_tensor& t = out.tensors[static_cast<std::size_t>(e - entries.data())];
+    t = {e->name, e->type, e->shape, {}};
+    t.values.resize((e->end - e->begin) / dtype_bytes(e->type));
+    c.read_floats(e->type, t.values.size(), t.values.data(),
+                  "tensor '" + io::printable(e->name) + "'");
   }
   return out;
 }
 
+}  // namespace
+
+tensor_file parse_safetensors(std::span<const std::uint8_t> bytes, const std::string& path) {
+  io::cursor c(bytes, path);
+  return read_from(c);
+}
+
 tensor_file read_safetensors(const std::filesystem::path& path) {
-  const auto bytes = io::read_file(path);
-  return parse_safetensors(bytes, path.string());
+  const io::input_file file(path);
+  io::cursor c(file);
+  return read_from(c);
 }
 
 std::vector<std::uint8_t> serialize_safetensors(std::span<const tensor_ref> tensors,

@@ -1,6 +1,10 @@
 #include "kiln/runtime/io/tensor_file.hpp"
 
+#include <cstring>
+
 #include "kiln/runtime/error.hpp"
+#include "kiln/runtime/io/file.hpp"
+#include "kiln/runtime/io/foreign.hpp"
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/onnx.hpp"
@@ -57,6 +61,15 @@ tensor_file read_tensor_file(const std::filesystem::path& path) {
   if (ext == ".npy") return read_npy(path);
   if (ext == ".npz") return read_npz(path);
   if (ext == ".onnx") return read_onnx(path);
+  // Another extension: the file is looked at (checked as every read is) for what it is.
+  const io::input_file file(path);
+  if (file.size() == 0) throw file_error(file.path(), "the file is empty");
+  std::uint8_t head[16];
+  const std::size_t got = file.read_at(0, head, sizeof head);
+  if (auto foreign = io::foreign_format({head, got}, file.path()))
+    throw file_error(file.path(), *foreign);
+  // A zip (PyTorch's torch.save writes one, .pt or .pth): the npz reader names what it holds.
+  if (got >= 4 && std::memcmp(head, "PK\3\4", 4) == 0) return read_npz(path);
   throw file_error(path.string(), "unknown tensor file extension '" + ext +
                                       "' (expected .safetensors, .npy, .npz or .onnx)");
 }

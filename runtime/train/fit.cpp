@@ -10,6 +10,7 @@
 #include "kiln/core/error.hpp"
 #include "kiln/runtime/data/loader.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
+#include "kiln/runtime/train/interrupt.hpp"
 #include "kiln/runtime/parallel/distributed.hpp"
 #include "kiln/runtime/train/evaluator.hpp"
 #include "kiln/runtime/train/inputs.hpp"
@@ -173,13 +174,17 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
         const long step = epoch * per_epoch + now.batch;  // of the whole run
         const bool mid_epoch = now.batch < per_epoch;     // the epoch's end checkpoints below
         const bool stop = opts.max_steps > 0 && step >= opts.max_steps && mid_epoch;
-        if (stop || (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
+        // SIGINT / SIGTERM under stop_on_signals: this step is done; checkpointed here, or at
+        // the epoch's end when it was the last. Alone only: ranks would see it at other steps.
+        const int sig = parallel || !mid_epoch ? 0 : stop_signal();
+        if (stop || sig ||
+            (opts.checkpoint_every > 0 && step % opts.checkpoint_every == 0 && mid_epoch)) {
           now.seconds =
               seconds_before + std::chrono::duration<double>(clock::now() - start).count();
           save(now);
         }
-        if (stop) {
-          result.stopped = true;
+        if (stop || sig) {
+          result.stopped = true;  // stop_signal() says when a signal did it
           return result;
         }
       }
@@ -207,6 +212,10 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     result.epochs.push_back(rec);
     save(run_position{epoch + 1});
     if (opts.on_epoch_end) opts.on_epoch_end(rec, m);
+    if (const int sig = parallel ? 0 : stop_signal(); sig && epoch + 1 < opts.epochs) {
+      result.stopped = true;
+      return result;
+    }
     if (opts.max_steps > 0 && (epoch + 1) * per_epoch >= opts.max_steps &&
         epoch + 1 < opts.epochs) {
       result.stopped = true;

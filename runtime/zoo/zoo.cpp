@@ -25,7 +25,7 @@ constexpr entry zoo[] = {
      "fmnist_mlp.safetensors"},
     {"fmnist_cnn",
      "CNN conv3x3 32 - BN - ReLU - max pool - conv3x3 64 - BN - ReLU - max pool - dense 256 - BN "
-     "- ReLU - dropout 0.5 - dense 10 (samples/fmnist_cnn.cpp)",
+     "- ReLU - dropout 0.5 - dense 10 (samples/fmnist_cnn.hpp)",
      "Fashion-MNIST (60,000 training images; random crops and flips)",
      "pixel / 255 in [0, 1], shape 1x28x28, no mean subtraction", 0.9307, "fmnist_cnn.safetensors",
      "062b2cca8653f0accdc3b53fcbff7f9f7f010fe635b55f5c211a84284004eaac",

@@ -1,4 +1,4 @@
-// expect: invalid_layer<2, kiln::dsl::softmax_cross_entropy\(\), kiln::dsl::shape\{1, int \[4\]\{10\}\}, kiln::dsl::text_t\{"a loss may only be the last layer"\}>
+// expect: invalid_layer<2, kiln::dsl::softmax_cross_entropy\{0\.0\}, kiln::dsl::shape\{1, int \[4\]\{10\}\}, kiln::dsl::text_t\{"a loss may only be the last layer"\}>
 #include <kiln/kiln.hpp>
 using namespace kiln::dsl;
 

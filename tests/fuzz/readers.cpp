@@ -15,12 +15,15 @@
 #include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/data/idx.hpp"
 #include "kiln/core/error.hpp"
+#include "kiln/runtime/data/load.hpp"
 #include "kiln/runtime/io/bytes.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
+#include "kiln/runtime/io/gzip.hpp"
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/onnx.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
+#include "kiln/runtime/io/trained.hpp"
 #include "../support/toy_model.hpp"
 
 namespace {
@@ -104,6 +107,31 @@ void read(std::span<const std::uint8_t> b) {
   round_trip(f);
 #elif defined(KILN_FUZZ_onnx)
   consistent(rt::parse_onnx(b, name));
+#elif defined(KILN_FUZZ_csv_dataset)
+  // --train data.csv[.gz] for the toy model (4 inputs, 3 classes), and predict's features.
+  fuzz::toy_model m;
+  for (const bool answers : {true, false})
+    refused_or_read([&] {
+      const rt::dataset d = rt::parse_csv_dataset(b, name, {}, m.info(), answers);
+      expect(d.x.size() == d.size() * 4, "CSV dataset sizes");
+      for (const auto l : d.labels) expect(l >= 0 && l < 3, "a label outside the classes");
+    });
+#elif defined(KILN_FUZZ_npz_dataset)
+  fuzz::toy_model m;
+  for (const bool answers : {true, false})
+    refused_or_read([&] {
+      const rt::dataset d = rt::parse_npz_dataset(b, name, {}, m.info(), answers);
+      expect(d.x.size() == d.size() * 4, "npz dataset sizes");
+      for (const auto l : d.labels) expect(l >= 0 && l < 3, "a label outside the classes");
+    });
+#elif defined(KILN_FUZZ_gunzip)
+  const auto out = rt::io::gunzip(b, name, std::uint64_t{1} << 26);
+  expect(out.size() <= b.size() * rt::io::max_deflate_ratio, "inflated past deflate's ratio");
+#elif defined(KILN_FUZZ_trained)
+  // --init-from / predict's weights: a safetensors or npz file (told by its first bytes).
+  fuzz::toy_model m;
+  const bool zip = b.size() >= 2 && b[0] == 'P' && b[1] == 'K';
+  rt::load_trained(m, zip ? rt::parse_npz(b, name) : rt::parse_safetensors(b, name));
 #elif defined(KILN_FUZZ_checkpoint)
   const rt::tensor_file f = rt::parse_safetensors(b, name);
   fuzz::toy_model m;

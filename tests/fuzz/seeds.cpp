@@ -14,6 +14,7 @@
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/safetensors.hpp"
+#include "kiln/runtime/io/trained.hpp"
 #include "../support/files.hpp"
 #include "../support/toy_model.hpp"
 
@@ -137,5 +138,21 @@ int main(int argc, char** argv) {
   fs::remove_all(scratch);
 
   put("onnx", "model.onnx", onnx_model());
+
+  // The data-loading readers (runtime/data/load.hpp) and gunzip, for the toy model (4 inputs,
+  // 3 classes).
+  const bytes csv_data = text("a,b,c,d,label\n0.5,1,2,3,0\n4,5,6,7e-1,2\n");
+  put("csv_dataset", "header.csv", csv_data);
+  put("csv_dataset", "data.csv.gz", gzip(csv_data));
+  put("gunzip", "data.gz", gzip(csv_data));
+  const std::vector<float> x{0, 1, 2, 3, 4, 5, 6, 7};
+  const std::vector<float> y{0, 2};
+  const std::vector<rt::tensor_ref> arrays{{"x", {2, 4}, x}, {"y", {2}, y}};
+  fs::create_directories(scratch);
+  rt::write_npz(scratch / "d.npz", arrays, true);
+  put("npz_dataset", "d.npz", file(scratch / "d.npz"));
+  rt::save_trained(m, {}, scratch / "w.safetensors");
+  put("trained", "w.safetensors", file(scratch / "w.safetensors"));
+  fs::remove_all(scratch);
   return 0;
 }

@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(csv_with_header_labels_and_errors) {
   bad("1.5,2\n", "line 1: label '1.5' is not an integer in [0, 65536)");
   bad("-1,2\n", "label '-1' is not an integer");
   bad("a,b\n", "no data line");
-  bad("", "no data line");
+  bad("", "the file is empty");
   bad("1\n", "line 1: no feature besides the label");
   // A first line with some numbers is data, not a header to skip: its bad field is an error.
   bad("1,nan,2\n0,1,2\n", "line 1: field 2 'nan' is not a finite number");

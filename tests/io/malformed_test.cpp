@@ -21,7 +21,9 @@
 #include "kiln/runtime/data/csv.hpp"
 #include "kiln/runtime/data/idx.hpp"
 #include "kiln/core/error.hpp"
+#include "kiln/runtime/data/load.hpp"
 #include "kiln/runtime/io/checkpoint.hpp"
+#include "kiln/runtime/io/trained.hpp"
 #include "kiln/runtime/io/npy.hpp"
 #include "kiln/runtime/io/npz.hpp"
 #include "kiln/runtime/io/onnx.hpp"
@@ -98,10 +100,20 @@ std::vector<std::function<void()>> readers(const fs::path& path, const bytes& b)
             [=] { rt::read_checkpoint_metadata(rt::parse_safetensors(b, p)); }};
   if (ends_with(name, ".safetensors"))
     return {[=] { rt::read_safetensors(path); }, [=] { rt::read_tensor_file(path); },
-            [=] { rt::parse_safetensors(b, p); }};
+            [=] { rt::parse_safetensors(b, p); },
+            [=] {  // --init-from, predict's and export's weights
+              test::linear_softmax m({4}, 3, 8);
+              rt::load_trained(m, path);
+            }};
   if (ends_with(name, ".npy"))
     return {[=] { rt::read_npy(path); }, [=] { rt::parse_npy(b, p, "x"); }};
-  if (ends_with(name, ".npz")) return {[=] { rt::read_npz(path); }, [=] { rt::parse_npz(b, p); }};
+  if (ends_with(name, ".npz")) {
+    // Also as a dataset (--train x.npz) for a model of 4 inputs and 3 classes.
+    const rt::model_info info = test::linear_softmax({4}, 3, 8).info();
+    return {[=] { rt::read_npz(path); }, [=] { rt::parse_npz(b, p); },
+            [=] { rt::read_dataset_file(path, {}, info); },
+            [=] { rt::parse_npz_dataset(b, p, {}, info); }};
+  }
   if (ends_with(name, ".onnx"))
     return {[=] { rt::read_onnx(path); }, [=] { rt::parse_onnx(b, p); }};
   if (ends_with(name, ".bin"))

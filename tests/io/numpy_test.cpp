@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(malformed_npy_is_rejected_with_the_problem) {
       npy_of("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", raw<float>({1, 2})),
       "dtype '<c8' is not supported");
   expect_npy_rejected(npy_of(good, raw<float>({1})),
-                      "truncated: shape 2 of <f4 needs 8 data bytes, found 4");
+                      "truncated: shape 2 of <f4 needs 8 bytes at byte 67, the file has 71");
   expect_npy_rejected(npy_of(good, raw<float>({1, 2, 3})), "trailing data: 4 bytes");
   expect_npy_rejected(npy_of("{'descr': '<f4', 'shape': (2,), }", raw<float>({1, 2})),
                       "malformed .npy header: needs the keys");

@@ -109,6 +109,8 @@ BOOST_AUTO_TEST_CASE(malformed_models_are_rejected) {
   test::write_file(path, {0xff, 0xff, 0xff, 0xff, 0x0f});
   expect_error<file_error>([&] { rt::read_onnx(path); }, path.string(), "not a valid ONNX model");
   test::write_file(path, {});
+  expect_error<file_error>([&] { rt::read_onnx(path); }, path.string(), "the file is empty");
+  test::write_file(path, {0x08, 0x07});  // ir_version 7 and nothing else
   expect_error<file_error>([&] { rt::read_onnx(path); }, path.string(), "it has no graph");
   // Truncate a valid model in the middle of an initializer.
   std::string full;

@@ -108,7 +108,8 @@ BOOST_AUTO_TEST_CASE(reads_every_imported_dtype) {
 
 BOOST_AUTO_TEST_CASE(malformed_files_are_rejected_with_the_problem) {
   const bytes four = raw<float>({1});
-  expect_rejected({1, 2, 3}, "truncated: a safetensors file starts with an 8-byte header length");
+  expect_rejected({1, 2, 3},
+                  "truncated: the header length needs 8 bytes at byte 0, the file has 3");
   expect_rejected(bytes(8, 255), "exceeds the 100 MB limit");
   {
     bytes b = file_of("{}", {});
@@ -132,7 +133,7 @@ BOOST_AUTO_TEST_CASE(malformed_files_are_rejected_with_the_problem) {
   expect_rejected(file_of(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0]}})", four),
                   "data_offsets is not a pair");
   expect_rejected(file_of(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", four),
-                  "truncated: the tensors need 8 data bytes, the file has 4");
+                  "truncated: the tensors' data needs 8 bytes at byte 62, the file has 66");
   expect_rejected(
       file_of(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", raw<float>({1, 2})),
       "trailing data: 4 bytes after the last tensor");
@@ -153,6 +154,9 @@ BOOST_AUTO_TEST_CASE(missing_files_and_folders_are_named) {
                            (dir / "none.safetensors").string(), "no such file");
   expect_error<file_error>([&] { rt::read_safetensors(dir.path()); }, dir.path().string(),
                            "is a directory");
+  expect_error<file_error>([&] { rt::read_tensor_file(dir / "w.pt"); }, (dir / "w.pt").string(),
+                           "no such file");
+  kiln::test::write_file(dir / "w.pt", {'x', 'y', 'z'});  // neither a zip nor a pickle
   expect_error<file_error>([&] { rt::read_tensor_file(dir / "w.pt"); }, (dir / "w.pt").string(),
                            "unknown tensor file extension '.pt'");
   // A device never ends: refused before reading.

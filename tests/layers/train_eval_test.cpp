@@ -6,8 +6,11 @@
 
 #include <kiln/kiln.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "../support/rounding.hpp"
 
 using namespace kiln::dsl;
 namespace tt = boost::test_tools;
@@ -49,11 +52,15 @@ BOOST_AUTO_TEST_CASE(dropout_is_identity_at_eval_and_unbiased_in_training) {
   const auto y = t.outputs(b, true);
   for (std::size_t i = 0; i < x.size(); ++i) {
     BOOST_TEST(eval[i] == x[i]);
-    BOOST_TEST(mean[i] == x[i], tt::tolerance(0.06));  // σ of the mean ≈ 1.2 %
-    BOOST_TEST((y[i] == 0 || std::abs(y[i] - x[i] / 0.7f) < 1e-6f));
+    // Each draw is x/0.7 with probability 0.7, else 0: σ = x·√(0.3/0.7)/√3000 ≈ 1.2 % of x;
+    // 5σ.
+    BOOST_TEST(mean[i] == x[i], tt::tolerance(0.06));
+    // x times the float of 1/(1 - 0.3) (two roundings) against x/0.7f (0.7f is 0.3u from 0.7, one
+    // rounding): 4u of the value.
+    BOOST_TEST((y[i] == 0 || std::abs(y[i] - x[i] / 0.7f) <= 4 * kiln::test::u * x[i] / 0.7f));
     kept += y[i] != 0;
   }
-  BOOST_TEST(std::abs(kept / 64.0 - 0.7) < 0.2);
+  BOOST_TEST(std::abs(kept / 64.0 - 0.7) < 0.2);  // 64 draws: σ = √(0.7·0.3/64) ≈ 0.057
 }
 
 BOOST_AUTO_TEST_CASE(dropconnect_uses_the_expected_weights_at_eval) {
@@ -66,10 +73,18 @@ BOOST_AUTO_TEST_CASE(dropconnect_uses_the_expected_weights_at_eval) {
   const auto [mean, eval] = mean_and_eval(t, b, 4000);
   for (int s = 0; s < 4; ++s)
     for (int u = 0; u < 3; ++u) {
-      double want = bias[u];
-      for (int i = 0; i < 8; ++i) want += double(x[s * 8 + i]) * w[u * 8 + i];
-      BOOST_TEST(eval[s * 3 + u] == want, tt::tolerance(1e-5));
-      BOOST_TEST(std::abs(mean[s * 3 + u] - want) < 0.03);
+      double want = bias[u], magnitude = std::abs(bias[u]), spread = 0;
+      for (int i = 0; i < 8; ++i) {
+        want += double(x[s * 8 + i]) * w[u * 8 + i];
+        magnitude += std::abs(double(x[s * 8 + i]) * w[u * 8 + i]);
+        spread += std::pow(double(x[s * 8 + i]) * w[u * 8 + i], 2);
+      }
+      // A float dot product of 8 terms and the bias (and the output's rounding).
+      BOOST_TEST(std::abs(eval[s * 3 + u] - want) <=
+                 kiln::test::sum_error(9) * magnitude + kiln::test::u * std::abs(want));
+      // Each draw keeps every x·w with probability 0.5, doubled: the mean of 4000 draws has
+      // σ = √(Σ (x·w)²)/√4000; 6σ.
+      BOOST_TEST(std::abs(mean[s * 3 + u] - want) <= 6 * std::sqrt(spread / 4000));
     }
 }
 
@@ -78,19 +93,38 @@ BOOST_AUTO_TEST_CASE(batch_norm_uses_batch_statistics_in_training_and_running_on
   auto t = kiln::compile<m, still>();
   const auto x = values(4 * 12, -1.0f, 3.0f), zero = std::vector<float>(48);
   const kiln::rt::batch b{4, x.data(), nullptr, zero.data()};
-  // Training: per channel, mean 0 and (biased) variance 1 over the batch and the plane.
-  const auto y = t.outputs(b, true);
-  double mean[2] = {}, var[2] = {}, sq[2] = {};
-  for (int s = 0; s < 4; ++s)
-    for (int c = 0; c < 2; ++c)
-      for (int p = 0; p < 6; ++p) {
-        const float v = y[s * 12 + c * 6 + p], in = x[s * 12 + c * 6 + p];
-        mean[c] += v / 24, sq[c] += v * v / 24;
-        var[c] += in;  // Σ x, for the running statistics below
-      }
+  constexpr double eps = 1e-5, n = 24;  // per channel: 4 samples × a plane of 6
+  auto at = [](int s, int c, int p) { return s * 12 + c * 6 + p; };
+  // The batch's statistics, exactly (double): mean, biased variance, largest |x|, per channel.
+  double mu[2] = {}, var[2] = {}, big[2] = {};
   for (int c = 0; c < 2; ++c) {
-    BOOST_TEST(std::abs(mean[c]) < 1e-5);
-    BOOST_TEST(sq[c] - mean[c] * mean[c] == 1.0, tt::tolerance(1e-3));  // eps = 1e-5
+    for (int s = 0; s < 4; ++s)
+      for (int p = 0; p < 6; ++p) mu[c] += x[at(s, c, p)] / n;
+    for (int s = 0; s < 4; ++s)
+      for (int p = 0; p < 6; ++p) {
+        var[c] += std::pow(x[at(s, c, p)] - mu[c], 2) / n;
+        big[c] = std::max(big[c], double(std::abs(x[at(s, c, p)])));
+      }
+  }
+  // What float32 changes in a normalized value, (x - μ)·a with a = 1/√(var + eps), relative to
+  // a·max|x|: the kernel's μ (planes of 6 summed in float, samples in double: sum_error(6) and a
+  // rounding), its variance (the same, its square root and reciprocal 2u more: half of it in a),
+  // and the affine step's 3 roundings.
+  auto norm_error = [&](int c, double var_used) {
+    return (2 * kiln::test::sum_error(6) + 8 * kiln::test::u) * big[c] / std::sqrt(var_used + eps);
+  };
+  // Training: per channel, mean 0 and variance var/(var + eps) over the batch and the plane.
+  const auto y = t.outputs(b, true);
+  for (int c = 0; c < 2; ++c) {
+    double mean = 0, sq = 0, largest = 0;
+    for (int s = 0; s < 4; ++s)
+      for (int p = 0; p < 6; ++p) {
+        const double v = y[at(s, c, p)];
+        mean += v / n, sq += v * v / n, largest = std::max(largest, std::abs(v));
+      }
+    BOOST_TEST(std::abs(mean) <= norm_error(c, var[c]));
+    BOOST_TEST(std::abs(sq - mean * mean - var[c] / (var[c] + eps)) <=
+               2 * largest * norm_error(c, var[c]) + 4 * n * 0x1p-53);  // and the double sums
   }
   // outputs() changes nothing; a training step moves the running statistics (PyTorch: unbiased
   // variance) and counts the batch.
@@ -98,30 +132,44 @@ BOOST_AUTO_TEST_CASE(batch_norm_uses_batch_statistics_in_training_and_running_on
   t.train_step(b);
   BOOST_TEST(t.tensor("0.num_batches_tracked")[0] == 1.0f);
   const auto rm = t.tensor("0.running_mean"), rv = t.tensor("0.running_var");
+  using kiln::test::sum_error, kiln::test::u;
   for (int c = 0; c < 2; ++c) {
-    const double mu = var[c] / 24;
-    double ss = 0;
-    for (int s = 0; s < 4; ++s)
-      for (int p = 0; p < 6; ++p) ss += std::pow(x[s * 12 + c * 6 + p] - mu, 2);
-    BOOST_TEST(rm[c] == 0.1 * mu, tt::tolerance(1e-5));
-    BOOST_TEST(rv[c] == 0.9 + 0.1 * ss / 23, tt::tolerance(1e-5));
+    // 0.9·0 + 0.1·μ and 0.9·1 + 0.1·var·n/(n - 1): the kernel's μ and variance as above, the
+    // update's two roundings.
+    BOOST_TEST(std::abs(rm[c] - 0.1 * mu[c]) <=
+               0.1 * (sum_error(6) + 2 * u) * big[c] + 2 * u * std::abs(rm[c]));
+    const double unbiased = var[c] * n / (n - 1);
+    BOOST_TEST(std::abs(rv[c] - (0.9 + 0.1 * unbiased)) <=
+               0.1 * (sum_error(6) + 4 * u) * unbiased + 3 * u * rv[c]);
   }
-  // Evaluation: (x − running_mean) / √(running_var + eps) (γ = 1, β = 0).
+  // Evaluation: (x − running_mean) / √(running_var + eps) (γ = 1, β = 0): the scale (2u), the
+  // shift (u) and the affine step (2u) round, relative to (|x| + |running_mean|)·a.
   const auto e = t.outputs(b, false);
   for (int s = 0; s < 4; ++s)
     for (int c = 0; c < 2; ++c)
       for (int p = 0; p < 6; ++p) {
-        const int i = s * 12 + c * 6 + p;
-        BOOST_TEST(e[i] == (x[i] - rm[c]) / std::sqrt(rv[c] + 1e-5), tt::tolerance(1e-4));
+        const int i = at(s, c, p);
+        const double a = 1 / std::sqrt(double(rv[c]) + eps);
+        BOOST_TEST(std::abs(e[i] - (x[i] - rm[c]) * a) <=
+                   5 * u * (std::abs(x[i]) + std::abs(rm[c])) * a);
       }
-  // After many steps on one batch the running statistics are the batch's: evaluation is close
-  // to training (up to the unbiased variance's n/(n−1)).
+  // After many steps on one batch the running statistics are the batch's (0.9^201 of the start
+  // is left): evaluation is training scaled by √((var + eps)/(var·n/(n - 1) + eps)), each
+  // within norm_error of its exact value.
   for (int k = 0; k < 200; ++k) t.train_step(b);
   const auto trained = t.outputs(b, true);
   const std::vector<float> at_train(trained.begin(), trained.end());
   const auto evaluated = t.outputs(b, false);
-  for (std::size_t i = 0; i < at_train.size(); ++i)
-    BOOST_TEST(std::abs(evaluated[i] - at_train[i]) < 0.05 * std::abs(at_train[i]) + 1e-3);
+  for (int s = 0; s < 4; ++s)
+    for (int c = 0; c < 2; ++c)
+      for (int p = 0; p < 6; ++p) {
+        const int i = at(s, c, p);
+        const double unbiased = var[c] * n / (n - 1);
+        const double ratio = std::sqrt((var[c] + eps) / (unbiased + eps));
+        const double left = std::pow(0.9, 201) * (std::abs(mu[c]) + 1) / std::sqrt(unbiased + eps);
+        BOOST_TEST(std::abs(evaluated[i] - at_train[i] * ratio) <=
+                   2 * norm_error(c, unbiased) + 5 * u * std::abs(evaluated[i]) + left);
+      }
 }
 
 BOOST_AUTO_TEST_CASE(fractional_max_pool_draws_regions_per_step_and_fixes_them_at_eval) {
@@ -170,8 +218,16 @@ BOOST_AUTO_TEST_CASE(stochastic_depth_drops_blocks_in_training_and_scales_them_a
     for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += y[i] / steps;
     t.train_step(b);
   }
-  BOOST_TEST(std::abs(dropped / double(steps) - 0.5) < 0.05);
-  for (std::size_t i = 0; i < eval.size(); ++i) BOOST_TEST(std::abs(mean[i] - eval[i]) < 0.03);
+  BOOST_TEST(std::abs(dropped / double(steps) - 0.5) < 0.05);  // σ = 0.5/√2000 ≈ 0.011; 4.5σ
+  // The block drops for the whole batch: the training outputs average to x + kept·f(x) exactly,
+  // with kept the fraction of steps it ran; evaluation is x + 0.5·f(x), so f(x) comes back from
+  // it within 2 roundings (of 0.5·f and of the sum) of |eval| and |x|, doubled by the 1/0.5.
+  const double kept = 1 - dropped / double(steps);
+  for (std::size_t i = 0; i < eval.size(); ++i) {
+    const double f = (double(eval[i]) - x[i]) / 0.5;
+    BOOST_TEST(std::abs(mean[i] - (x[i] + kept * f)) <=
+               4 * kiln::test::u * (std::abs(eval[i]) + std::abs(x[i])) + steps * 0x1p-53 * 4);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(survival_decays_linearly_with_depth) {
@@ -183,7 +239,7 @@ BOOST_AUTO_TEST_CASE(survival_decays_linearly_with_depth) {
   static_assert(at<1>(r).survival > 0.79 && at<1>(r).survival < 0.81);  // 1 − 1/3·0.6
   static_assert(at<2>(r).survival == 1);                                // no stochastic depth
   static_assert(at<3>(r).survival > 0.39 && at<3>(r).survival < 0.41);  // p_last
-  BOOST_TEST(at<1>(r).survival == 0.8, tt::tolerance(1e-12));
+  BOOST_TEST(at<1>(r).survival == 0.8, tt::tolerance(4 * 0x1p-53));     // 1 - 1/3·0.6 in double
 }
 
 BOOST_AUTO_TEST_CASE(a_dropped_block_has_zero_gradients) {
@@ -214,11 +270,11 @@ BOOST_AUTO_TEST_CASE(a_dropped_block_has_zero_gradients) {
 BOOST_AUTO_TEST_CASE(features_after_a_fused_chain_and_a_clear_refusal_inside_it) {
   // conv2d | relu | max_pool runs as one op (codegen/lower.hpp): the pool's output is stored,
   // the conv's and the ReLU's are not.
-  constexpr auto fused = input<1, 6, 6> | conv2d{.filters = 2, .kernel = 3, .pad = 1} | relu{}
-                         | max_pool{.size = 2} | flatten{} | dense{.units = 3} | mse{};
-  constexpr auto plain = input<1, 6, 6> | conv2d{.filters = 2, .kernel = 3, .pad = 1}
-                         | leaky_relu{.slope = 0} | max_pool{.size = 2} | flatten{}
-                         | dense{.units = 3} | mse{};
+  constexpr auto fused = input<1, 6, 6> | conv2d{.filters = 2, .kernel = 3, .pad = 1} | relu{} |
+                         max_pool{.size = 2} | flatten{} | dense{.units = 3} | mse{};
+  constexpr auto plain = input<1, 6, 6> | conv2d{.filters = 2, .kernel = 3, .pad = 1} |
+                         leaky_relu{.slope = 0} | max_pool{.size = 2} | flatten{} |
+                         dense{.units = 3} | mse{};
   auto a = kiln::compile<fused, still>();
   auto b = kiln::compile<plain, still>();
   const auto x = values(4 * 36, -1.0f, 1.0f), zero = std::vector<float>(12);
@@ -227,7 +283,8 @@ BOOST_AUTO_TEST_CASE(features_after_a_fused_chain_and_a_clear_refusal_inside_it)
   std::vector<float> fa(4 * 18), fb(4 * 18);
   a.features(batch, "2", fa.data());
   b.features(batch, "2", fb.data());
-  for (std::size_t i = 0; i < fa.size(); ++i) BOOST_TEST(fa[i] == fb[i], tt::tolerance(1e-6f));
+  // The same operations in the same order: bit for bit.
+  BOOST_TEST(fa == fb, tt::per_element());
   BOOST_CHECK_THROW(a.features(batch, "0", fa.data()), kiln::config_error);
   BOOST_CHECK_THROW(a.features(batch, "1", fa.data()), kiln::config_error);
 }

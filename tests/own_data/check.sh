@@ -52,12 +52,17 @@ rows = list(csv.reader(gzip.open(f"{d}/sensors_test.csv.gz", "rt")))[1:]
 truth = np.array([int(r[2]) for r in rows])
 features = np.array([[float(v) for i, v in enumerate(r) if i != 2] for r in rows], np.float32)
 labels = np.loadtxt(f"{work}/c_labels.csv", skiprows=1, dtype=np.int64)
-assert abs((labels == truth).mean() - float(accuracy)) < 1e-4, (labels == truth).mean()
+# predict runs the weights on the same batches as the run's evaluation: the same labels, and the
+# accuracy printed with %.4f, half a unit of its last decimal away.
+assert abs((labels == truth).mean() - float(accuracy)) <= 5e-5 + 1e-12, (labels == truth).mean()
 assert float(accuracy) > 0.85, f"classifier accuracy {accuracy}"
 test = np.load(f"{d}/curves_test.npz")
 pred = np.load(f"{work}/r_pred.npy")
 assert pred.shape == (500, 2) and pred.dtype == np.float32
-assert abs(((pred - test["y"]) ** 2).mean() - float(mse)) < 1e-4 * float(mse) + 1e-7
+# The same predictions; kiln sums the squared errors in double, and so does this line: the same
+# terms in another order, 1000·2^-53 relative at most; %.6g prints the figure within 5e-6 of
+# itself.
+assert abs(((pred.astype(np.float64) - test["y"]) ** 2).mean() - float(mse)) <= (5e-6 + 1e-12) * float(mse)
 assert float(mse) < 0.1 * test["y"].var(), f"regression mse {mse}, variance {test['y'].var()}"
 
 def onnx_runtime(model, x, name):

@@ -330,6 +330,8 @@ BOOST_AUTO_TEST_CASE(every_mismatch_is_one_line_naming_the_file) {
   s = csv("1,2,3,4,0\n1,2,3,4\n", four_rows);
   refused(s, m, s.train.string(), "line 2: 4 fields, the first line has 5");
   s = csv("", four_rows);
+  refused(s, m, s.train.string(), "the file is empty");
+  s = csv("a,b,c,d,label\n\n", four_rows);
   refused(s, m, s.train.string(), "no data line");
   s.train = write_text(dir / "train.tsv", "1");
   refused(s, m, s.train.string(), "unknown data file extension '.tsv'");

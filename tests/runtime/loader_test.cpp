@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <cstdlib>
 #include <new>
@@ -239,9 +238,10 @@ BOOST_AUTO_TEST_CASE(an_augmentation_error_reaches_the_consumer) {
   });
 }
 
+// A hang shows as this test never ending, which CTest's timeout reports; no wall-clock limit
+// here (a loaded machine would break one, a hang needs none).
 BOOST_AUTO_TEST_CASE(stopping_early_does_not_hang) {
   const rt::dataset data = numbered(10000);
-  const auto start = std::chrono::steady_clock::now();
   {
     rt::batch_loader loader(data, with_batch(3));
     loader.start_epoch(0);
@@ -261,9 +261,6 @@ BOOST_AUTO_TEST_CASE(stopping_early_does_not_hang) {
     std::vector<int> sizes;
     BOOST_TEST(run_epoch(loader, 1, 3, &sizes).size() == 10000u);  // restarted mid-epoch
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  BOOST_TEST(seconds < 5.0);
 }
 
 BOOST_AUTO_TEST_CASE(no_allocation_per_batch_or_epoch) {

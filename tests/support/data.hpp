@@ -1,9 +1,11 @@
 // Small synthetic data for the generated-trainer suites: deterministic, a few hundred samples.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "rounding.hpp"
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
 #include "kiln/core/rng.hpp"
@@ -67,6 +69,25 @@ inline rt::batch first_batch(const rt::dataset& d, int n) {
   b.labels = d.labels.empty() ? nullptr : d.labels.data();
   b.targets = d.targets.empty() ? nullptr : d.targets.data();
   return b;
+}
+
+// The magnitude a batch gradient adds up, per element of the gradient arena: the mean over the
+// batch's samples of |that sample's own gradient| (a batch of one each). A sample's contribution
+// is itself a sum over the P positions of a convolution's output; their terms are not visible
+// here, which the callers allow for with a factor P.
+template <class Trainer>
+std::vector<double> sample_magnitudes(Trainer& t, const rt::batch& b, std::size_t sample_size) {
+  std::vector<double> m(t.gradients().size(), 0.0);
+  for (int s = 0; s < b.n; ++s) {
+    rt::batch one = b;
+    one.n = 1;
+    one.x += std::size_t(s) * sample_size;
+    if (one.labels) one.labels += s;
+    t.gradient(one);
+    const auto g = t.gradients();
+    for (std::size_t e = 0; e < m.size(); ++e) m[e] += std::abs(double(g[e])) / b.n;
+  }
+  return m;
 }
 
 }  // namespace kiln::test

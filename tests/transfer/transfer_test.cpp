@@ -94,9 +94,12 @@ BOOST_AUTO_TEST_CASE(lr_multiplier_scales_the_step_exactly) {
   full.train_step(kiln::test::first_batch(data(), 16));
   quarter.train_step(kiln::test::first_batch(data(), 16));
   const auto a = full.tensor("fc1.weight"), b = quarter.tensor("fc1.weight");
+  // lr·0.25 and 0.25·full_step scale exactly (a power of two), and p' - p is exact (Sterbenz):
+  // the steps differ only by the rounding of each new weight, u of |p'| each.
   for (std::size_t i = 0; i < a.size(); ++i) {
     const float full_step = a[i] - before[i], quarter_step = b[i] - before[i];
-    BOOST_TEST(std::abs(quarter_step - 0.25f * full_step) <= 1e-6f);
+    BOOST_TEST(std::abs(quarter_step - 0.25f * full_step) <=
+               kiln::test::u * (std::abs(b[i]) + 0.25f * std::abs(a[i])));
   }
   BOOST_TEST(same(quarter.tensor("fc2.weight"), copy(full.tensor("fc2.weight"))));
 }
@@ -117,16 +120,31 @@ BOOST_AUTO_TEST_CASE(features_are_the_forward_pass_up_to_a_layer) {
   // By hand: relu(x·W1ᵀ + b1)·W2ᵀ + b2 for the first sample.
   const auto w1 = t.tensor("fc1.weight"), b1 = t.tensor("fc1.bias");
   const auto w2 = t.tensor("fc2.weight"), b2 = t.tensor("fc2.bias");
+  // The trainer's GEMMs add the same terms in another order: two_orders(7) of the first layer's
+  // magnitudes (ReLU passes a difference on, or less), then two_orders(9) of the second's plus
+  // the first's differences through |W2|.
+  using kiln::test::two_orders;
   float h[8];
+  double dh[8];
   for (int j = 0; j < 8; ++j) {
     float s = b1[j];
-    for (int k = 0; k < 6; ++k) s += w1[j * 6 + k] * data().x[k];
+    double magnitude = std::abs(b1[j]);
+    for (int k = 0; k < 6; ++k) {
+      s += w1[j * 6 + k] * data().x[k];
+      magnitude += std::abs(w1[j * 6 + k] * data().x[k]);
+    }
     h[j] = std::max(s, 0.0f);
+    dh[j] = two_orders(7) * magnitude;
   }
   for (int j = 0; j < 8; ++j) {
     float s = b2[j];
-    for (int k = 0; k < 8; ++k) s += w2[j * 8 + k] * h[k];
-    BOOST_TEST(std::abs(f.x[j] - s) <= 1e-5f);
+    double magnitude = std::abs(b2[j]), carried = 0;
+    for (int k = 0; k < 8; ++k) {
+      s += w2[j * 8 + k] * h[k];
+      magnitude += std::abs(w2[j * 8 + k] * h[k]);
+      carried += std::abs(w2[j * 8 + k]) * dh[k];
+    }
+    BOOST_TEST(std::abs(f.x[j] - s) <= two_orders(9) * magnitude + carried);
   }
 }
 
