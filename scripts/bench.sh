@@ -22,6 +22,13 @@ for a in "$@"; do
   esac
 done
 s=$build/samples
+# The figures are a user's build: every Highway target (scripts/test.sh compiles the samples for
+# the suites' targets only, KILN_SAMPLE_TARGETS).
+if grep -qs '^KILN_SAMPLE_TARGETS:STRING=.' "$build/CMakeCache.txt"; then
+  echo "bench.sh: $build compiles the samples for some targets only (KILN_SAMPLE_TARGETS, set by" \
+       "scripts/test.sh); reconfigure with -DKILN_SAMPLE_TARGETS= and rebuild" >&2
+  exit 1
+fi
 for b in gemm_probe mlp_bench cnn_bench simd_bench ensemble; do
   [ -x "$s/$b" ] || { echo "bench.sh: $s/$b is not built (cmake --build $build --target $b)" >&2; exit 1; }
 done

@@ -5,7 +5,7 @@
 # time; a finding (crash, sanitizer report, leak, timeout, allocation past -malloc_limit_mb)
 # fails the run and leaves its input in build/fuzz/tests/fuzz/findings/.
 # Usage: scripts/fuzz.sh [SECONDS] [READER...]   (default 600 s; readers: idx cifar10 csv npy
-#        npz safetensors onnx checkpoint). CI runs the same targets for 60 s (ctest --preset fuzz).
+#        npz safetensors onnx checkpoint). CI runs the same targets for 20 s (scripts/test.sh).
 # Replay a finding: build/fuzz/tests/fuzz/fuzz_<reader> build/fuzz/tests/fuzz/findings/<file>
 set -euo pipefail
 cd "$(dirname "$0")/.."
