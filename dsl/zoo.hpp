@@ -19,8 +19,8 @@ inline constexpr auto fmnist_mlp =
     dsl::dense{.units = 128, .name = "fc2"} | dsl::relu{} |
     dsl::dense{.units = 10, .name = "head"} | dsl::softmax_cross_entropy{};
 
-// "fmnist_cnn": samples/fmnist_cnn.hpp's model (two conv blocks with batch norm and max pooling,
-// dense 256 with batch norm and dropout).
+// "fmnist_cnn": samples/fmnist_cnn.hpp's model before its residual recipe (two conv blocks with
+// batch norm and max pooling, dense 256 with batch norm and dropout).
 inline constexpr auto fmnist_cnn =
     dsl::input<1, 28, 28> | dsl::conv2d{.filters = 32, .kernel = 3, .pad = 1, .name = "conv1"} |
     dsl::batch_norm{.name = "bn1"} | dsl::relu{} | dsl::max_pool{.size = 2} |

@@ -14,4 +14,5 @@ constexpr auto snapshot_plan = schedule{
     .batch = plan.batch,
     .ensemble = {.snapshots = true},
     .test_time = plan.test_time,
+    .precision = plan.precision,
 };

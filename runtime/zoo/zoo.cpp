@@ -17,18 +17,20 @@ namespace fs = std::filesystem;
 // Each entry is trained by the command in `reproduce`, then stored as F16 by
 // `kiln-zoo pack` (which prints the digest below); `kiln-zoo eval` measured the accuracy.
 constexpr entry zoo[] = {
-    {"fmnist_mlp", "MLP 784-256-128-10, ReLU (samples/fmnist_mlp.hpp)",
+    {"fmnist_mlp", "MLP 784-256-128-10, ReLU (samples/fmnist_mlp.hpp before dropout)",
      "Fashion-MNIST (60,000 training images)",
      "pixel / 255 in [0, 1], shape 1x28x28, no mean subtraction", 0.8868, "fmnist_mlp.safetensors",
      "caaea98560b173ab2cedfd00be09d0ba7224b9750fed692cb3bf0a2c2b9f74cb",
-     "fmnist_mlp --epochs 10 --seed 0 --out OUT && kiln-zoo pack OUT/model.safetensors "
+     "(samples/fmnist_mlp.cpp as of commit cbe4f66, the recipe before issue 19's) fmnist_mlp "
+     "--epochs 10 --seed 0 --out OUT && kiln-zoo pack OUT/model.safetensors "
      "fmnist_mlp.safetensors"},
     {"fmnist_cnn",
      "CNN conv3x3 32 - BN - ReLU - max pool - conv3x3 64 - BN - ReLU - max pool - dense 256 - BN "
-     "- ReLU - dropout 0.5 - dense 10 (samples/fmnist_cnn.hpp)",
+     "- ReLU - dropout 0.5 - dense 10 (samples/fmnist_cnn.hpp before its residual recipe)",
      "Fashion-MNIST (60,000 training images; random crops and flips)",
      "pixel / 255 in [0, 1], shape 1x28x28, no mean subtraction", 0.9307, "fmnist_cnn.safetensors",
      "062b2cca8653f0accdc3b53fcbff7f9f7f010fe635b55f5c211a84284004eaac",
+     "(samples/fmnist_cnn.hpp as of commit 7564184, the recipe before the residual one) "
      "fmnist_cnn --seed 0 --threads 2 --out OUT && kiln-zoo pack OUT/model.safetensors "
      "fmnist_cnn.safetensors"},
 };
