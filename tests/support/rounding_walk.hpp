@@ -15,13 +15,16 @@ namespace kiln::test {
 // Accuracy and Stability of Numerical Algorithms, 2.8): a double reference forward that carries,
 // for every output of a layer, its value and the variance of its change, from its inputs' and the
 // layer's own roundings. A check allows 6σ (once in 10⁹). Used where kiln's logits meet another
-// kernel's (another Highway target, OpenBLAS kernel, PyTorch). A sum of K terms plus a bias whose
-// partial sums stay below M = Σ|terms| rounds with σ <= u·M·√((K + 1)/3), √2 more for two
-// orders; the inputs' variances pass on through the weights.
+// kernel's (another Highway target, OpenBLAS kernel, PyTorch, ONNX Runtime). A sum of K products
+// plus a bias whose partial sums stay below M = Σ|terms| rounds K + 1 times by up to u·M each
+// (variance u²M²/3 each, uniform rounding) and its products once each, Σ u²t²/3 <= u²M²/3 (a
+// multiply rounded alone, or a weight folded with batch norm's scale first; none with FMA):
+// σ <= u·M·√((K + 2)/3), √2 more for two orders. The inputs' variances pass on through the
+// weights.
 using walk = std::pair<std::vector<double>, std::vector<double>>;
 
 inline double rounding_variance(double magnitude, std::size_t terms) {
-  return 2 * u * u * magnitude * magnitude * double(terms + 1) / 3;
+  return 2 * u * u * magnitude * magnitude * double(terms + 2) / 3;
 }
 
 inline walk dense_walk(std::span<const float> w, std::span<const float> b,

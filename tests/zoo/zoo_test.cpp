@@ -86,10 +86,11 @@ BOOST_AUTO_TEST_CASE(the_zoo_mlp_reaches_its_stated_accuracy) {
   // possible change. The worst case (Higham 3.1, two_orders(785) of |W1|·|x| carried through two
   // more layers) allows a tenth of the images to flip: no check at all. Independent roundings
   // add up like a random walk instead (Higham 2.8): a dot product of K terms whose partial sums
-  // stay below M = |W|·|in| + |b| rounds with σ <= u·M·√(K/3), √2 more for two orders, and a
-  // layer passes its inputs' σ on through W (ReLU passes a change on, or less):
-  // σ_out² = 2u²M²K/3 + Σ W²σ_in². A prediction may flip where the top two logits are within
-  // 6σ of their difference; the stated accuracy may differ from this one by their share.
+  // stay below M = |W|·|in| + |b| rounds with σ <= u·M·√((K + 2)/3), √2 more for two orders,
+  // and a layer passes its inputs' σ on through W (ReLU passes a change on, or less):
+  // σ_out² = 2u²M²(K + 2)/3 + Σ W²σ_in² (tests/support/rounding_walk.hpp). A prediction may flip
+  // where the top two logits are within 6σ of their difference; the stated accuracy may differ from
+  // this one by their share.
   const auto w1 = m.tensor("fc1.weight"), b1 = m.tensor("fc1.bias");
   const auto w2 = m.tensor("fc2.weight"), b2 = m.tensor("fc2.bias");
   const auto w3 = m.tensor("head.weight"), b3 = m.tensor("head.bias");
