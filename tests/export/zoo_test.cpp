@@ -42,11 +42,11 @@ BOOST_AUTO_TEST_CASE(zoo_cnn_with_batch_norm_in_onnx_runtime) {
   const auto bounds = six_sigma(x, 250, [&](const float* image) {
     walk v{std::vector<double>(image, image + 784), std::vector<double>(784, 0.0)};
     v = conv_walk(m.tensor("conv1.weight"), m.tensor("conv1.bias"), v, 1, 28);
-    v = max_pool_walk(batch_norm_relu_walk(m, "bn1", v, 32, 1e-5), 32, 28);
+    v = max_pool_walk(relu_walk(batch_norm_walk(m, "bn1", v, 32, 1e-5)), 32, 28);
     v = conv_walk(m.tensor("conv2.weight"), m.tensor("conv2.bias"), v, 32, 14);
-    v = max_pool_walk(batch_norm_relu_walk(m, "bn2", v, 64, 1e-5), 64, 14);
+    v = max_pool_walk(relu_walk(batch_norm_walk(m, "bn2", v, 64, 1e-5)), 64, 14);
     v = dense_walk(m.tensor("fc1.weight"), m.tensor("fc1.bias"), v.first, v.second, false);
-    v = batch_norm_relu_walk(m, "bn3", v, 256, 1e-5);
+    v = relu_walk(batch_norm_walk(m, "bn3", v, 256, 1e-5));
     return dense_walk(m.tensor("head.weight"), m.tensor("head.bias"), v.first, v.second, false);
   });
   exported_equals_kiln(m, {}, x, m.predict(x), "cnn", bounds);

@@ -61,7 +61,7 @@ kiln::test::walk logits_walk(M& m, const std::string& arch, const float* image) 
   const bool bn = arch == "cnn_bn";
   const std::string c1 = bn ? "c1" : "0", c2 = bn ? "4" : "3", fc = bn ? "fc" : "7";
   x = conv_walk(m.tensor(c1 + ".weight"), m.tensor(c1 + ".bias"), x, 1, 28);
-  x = bn ? batch_norm_relu_walk(m, "bn", x, 8, 1e-5) : relu_walk(x);  // PyTorch's default eps
+  x = bn ? relu_walk(batch_norm_walk(m, "bn", x, 8, 1e-5)) : relu_walk(x);  // PyTorch's default eps
   x = max_pool_walk(x, 8, 28);
   x = max_pool_walk(
       relu_walk(conv_walk(m.tensor(c2 + ".weight"), m.tensor(c2 + ".bias"), x, 8, 14)), 16, 14);

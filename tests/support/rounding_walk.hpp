@@ -70,12 +70,11 @@ inline walk conv_walk(std::span<const float> w, std::span<const float> b, const 
   return {y, vy};
 }
 
-// Batch norm in evaluation, then ReLU: y = a·x + b per channel, a = γ/√(var + eps) and
-// b = β − mean·a each rounded once, the product and the sum once each (or one fused rounding):
-// a sum of 3 terms of magnitude at most M = |a·x| + |mean·a| + |β|.
+// Batch norm in evaluation: y = a·x + b per channel, a = γ/√(var + eps) and b = β − mean·a each
+// rounded once, the product and the sum once each (or one fused rounding): at most 5 roundings
+// of magnitude M = |a·x| + |mean·a| + |β|, as a sum of 3 terms.
 template <class Model>
-walk batch_norm_relu_walk(Model& m, const std::string& name, const walk& in, int channels,
-                          double eps) {
+walk batch_norm_walk(Model& m, const std::string& name, const walk& in, int channels, double eps) {
   const auto g = m.tensor(name + ".weight"), beta = m.tensor(name + ".bias");
   const auto mean = m.tensor(name + ".running_mean"), var = m.tensor(name + ".running_var");
   const std::size_t per = in.first.size() / std::size_t(channels);
@@ -84,8 +83,36 @@ walk batch_norm_relu_walk(Model& m, const std::string& name, const walk& in, int
     const std::size_t k = i / per;
     const double a = g[k] / std::sqrt(double(var[k]) + eps), ax = a * in.first[i];
     const double magnitude = std::abs(ax) + std::abs(mean[k] * a) + std::abs(beta[k]);
-    out.first[i] = std::max(ax + beta[k] - mean[k] * a, 0.0);
+    out.first[i] = ax + beta[k] - mean[k] * a;
     out.second[i] = a * a * in.second[i] + rounding_variance(magnitude, 3);
+  }
+  return out;
+}
+
+// A residual block at test time: x + p·body, p its survival probability (a multiply and an add,
+// or one fused rounding).
+inline walk scaled_add_walk(const walk& x, const walk& body, double p) {
+  walk out{x.first, x.second};
+  for (std::size_t i = 0; i < x.first.size(); ++i) {
+    out.first[i] = x.first[i] + p * body.first[i];
+    out.second[i] = x.second[i] + p * p * body.second[i] +
+                    rounding_variance(std::abs(x.first[i]) + std::abs(p * body.first[i]), 1);
+  }
+  return out;
+}
+
+// Global average pooling of [channels][P]: a sum of P terms, then a division (or a product with
+// 1/P) rounded once.
+inline walk global_avg_pool_walk(const walk& in, int channels) {
+  const std::size_t per = in.first.size() / std::size_t(channels);
+  walk out{std::vector<double>(std::size_t(channels)), std::vector<double>(std::size_t(channels))};
+  for (std::size_t k = 0; k < std::size_t(channels); ++k) {
+    double sum = 0, magnitude = 0, var = 0;
+    for (std::size_t i = k * per; i < (k + 1) * per; ++i)
+      sum += in.first[i], magnitude += std::abs(in.first[i]), var += in.second[i];
+    const double n = double(per);
+    out.first[k] = sum / n;
+    out.second[k] = var / (n * n) + rounding_variance(magnitude / n, per);
   }
   return out;
 }

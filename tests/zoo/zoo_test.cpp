@@ -156,11 +156,11 @@ BOOST_AUTO_TEST_CASE(the_zoo_cnn_reaches_its_stated_accuracy) {
                                test.x.begin() + std::size_t(s + 1) * in),
            std::vector<double>(in, 0.0)};
     x = conv_walk(m.tensor("conv1.weight"), m.tensor("conv1.bias"), x, 1, 28);
-    x = max_pool_walk(batch_norm_relu_walk(m, "bn1", x, 32, eps), 32, 28);
+    x = max_pool_walk(relu_walk(batch_norm_walk(m, "bn1", x, 32, eps)), 32, 28);
     x = conv_walk(m.tensor("conv2.weight"), m.tensor("conv2.bias"), x, 32, 14);
-    x = max_pool_walk(batch_norm_relu_walk(m, "bn2", x, 64, eps), 64, 14);
+    x = max_pool_walk(relu_walk(batch_norm_walk(m, "bn2", x, 64, eps)), 64, 14);
     x = dense_walk(m.tensor("fc1.weight"), m.tensor("fc1.bias"), x.first, x.second, false);
-    x = batch_norm_relu_walk(m, "bn3", x, 256, eps);
+    x = relu_walk(batch_norm_walk(m, "bn3", x, 256, eps));
     const auto dy =
         dense_walk(m.tensor("head.weight"), m.tensor("head.bias"), x.first, x.second, false).second;
     const double six_sigma = 6 * std::sqrt(dy[std::size_t(top)] + dy[std::size_t(next)]);
