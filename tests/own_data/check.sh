@@ -72,10 +72,44 @@ def onnx_runtime(model, x, name):
                    check=True)
     return np.load(f"{work}/{name}_ort.npy")
 
-# Logits (classifier) and predictions (regression) below 20 in magnitude from 2 to 3 layers of
-# at most 64 terms: float32 reordering stays far below 1e-4 (tests/support/onnx.hpp).
+def six_sigma(model, x):
+    # The classifier's logits: 6σ of the random walk of the roundings (as in
+    # tests/support/rounding_walk.hpp, a sum of K terms and a bias 2u²M²(K + 2)/3, two orders)
+    # through the graph's standardization (Sub, Div: kiln may multiply by 1/std instead, two
+    # roundings each), dense layers and ReLU. The features start with a float's last bit: kiln
+    # parses the CSV text to float, this script to double and then to float.
+    from onnx import numpy_helper
+    g = onnx.load(model).graph
+    w = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in g.initializer}
+    u = 2.0 ** -24
+    rounding = lambda m, k: 2 * u * u * m * m * (k + 2) / 3
+    v = x.astype(np.float64)
+    var = (u * v) ** 2
+    for n in g.node:
+        if n.op_type == "Sub":
+            v = v - w[n.input[1]]
+            var = var + rounding(v, 0)
+        elif n.op_type == "Div":
+            v, var = v / w[n.input[1]], var / w[n.input[1]] ** 2
+            var = var + rounding(v, 0)
+        elif n.op_type == "Gemm":
+            assert any(a.name == "transB" and a.i == 1 for a in n.attribute), "Gemm without transB"
+            W, b = w[n.input[1]], w[n.input[2]]
+            m = np.abs(v) @ np.abs(W).T + np.abs(b)
+            v, var = v @ W.T + b, var @ (W * W).T + rounding(m, W.shape[1])
+        elif n.op_type == "Relu":
+            v = np.maximum(v, 0)  # passes a change on, or less
+        else:
+            raise SystemExit(f"own_data: no rounding walk for {n.op_type}")
+    return 6 * np.sqrt(var)
+
 c = onnx_runtime(f"{work}/c.onnx", features, "c")
-assert np.abs(c - np.load(f"{work}/c_logits.npy")).max() <= 1e-4
+c_bound = six_sigma(f"{work}/c.onnx", features)
+assert c_bound.shape == c.shape
+assert (np.abs(c - np.load(f"{work}/c_logits.npy")) <= c_bound).all()
+# The regression's predictions (below 20 in magnitude, 3 layers of at most 64 terms, tanh: its
+# approximations in kiln and in ONNX Runtime have no stated error bound) keep 1e-4, not derived
+# (tests/support/onnx.hpp).
 r = onnx_runtime(f"{work}/r.onnx", test["x"].astype(np.float32), "r")
 assert np.abs(r - pred).max() <= 1e-4
 print(f"own_data: classifier test_accuracy={accuracy}, regression test_mse={mse} "
