@@ -403,8 +403,8 @@ class trainer : public rt::model {
   // test_time{.hflip}: the mean of the evaluation-mode logits of b and of its mirror image.
   void flip_averaged(const rt::batch& b, float* mean) {
     check(b);
-    flip_averaged_logits<lay::in[0]>(b, std::size_t(info().outputs), mem_.mirror, mem_.first,
-                                     mean, [&](const rt::batch& v) {
+    flip_averaged_logits<lay::in[0]>(b, std::size_t(info().outputs), mem_.mirror, mem_.first, mean,
+                                     [&](const rt::batch& v) {
                                        forward(v, false, L - 2, false);
                                        return static_cast<const float*>(mem_.out[L - 2]);
                                      });

@@ -1,11 +1,13 @@
 // Every unit of kiln, one line each: the only list a new optimizer, regularizer, layer or
-// learning-rate schedule is added to (one line before the list's end). Each name is a file: dsl/<part>/<name>.hpp (the
-// descriptors), and for optimizers, regularizers and layers its generated half,
-// codegen/update/<name>.hpp + <name>-inl.h or codegen/layers/<name>.hpp; each optimizer has
-// its test tests/optim/<name>_test.cpp (tests/CMakeLists.txt reads these lists). An optimizer's
-// name is also its descriptor's type. docs/contributing.md says what each file holds.
+// learning-rate schedule is added to (one line before the list's end). Each name is a file:
+// dsl/<part>/<name>.hpp (the descriptors), and for optimizers, regularizers and layers its
+// generated half, codegen/update/<name>.hpp + <name>-inl.h or codegen/layers/<name>.hpp; each
+// optimizer has its test tests/optim/<name>_test.cpp (tests/CMakeLists.txt reads these lists, one
+// name a line: hence clang-format off). An optimizer's name is also its descriptor's type.
+// docs/contributing.md says what each file holds.
 #pragma once
 
+// clang-format off
 // First-order optimizers: a fused update per tensor, every step (dsl/optim/, codegen/update/).
 #define KILN_OPTIMIZERS \
   (sgd)                 \
@@ -57,3 +59,4 @@
   (plateau)            \
   (warmup)             \
   /* end of the list */
+// clang-format on

@@ -69,11 +69,13 @@ concept lr_schedule = requires(const S& s, lr_clock c, schedule_state_t<S>& stat
   { S::kind } -> std::convertible_to<std::string_view>;
   { s.check() } -> std::same_as<const char*>;
   requires(std::is_same_v<schedule_state_t<S>, no_schedule_state> &&
-           requires { { s.factor(c) } -> std::convertible_to<double>; }) ||
-              (schedule_state_values<schedule_state_t<S>> && requires {
-                { s.factor(c, state) } -> std::convertible_to<double>;
-                s.observe(state, r);
-              });
+           requires {
+             { s.factor(c) } -> std::convertible_to<double>;
+           }) ||
+      (schedule_state_values<schedule_state_t<S>> && requires {
+        { s.factor(c, state) } -> std::convertible_to<double>;
+        s.observe(state, r);
+      });
 };
 
 // Whether S keeps a state between epochs.

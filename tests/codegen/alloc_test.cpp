@@ -35,14 +35,14 @@ BOOST_AUTO_TEST_CASE(steps_after_the_first_allocate_nothing) {
 BOOST_AUTO_TEST_CASE(cnn_steps_after_the_first_allocate_nothing) {
   // Every kind of layer with scratch: column matrices, running statistics, masks, regions,
   // a residual block's inner buffers, stochastic depth.
-  constexpr auto block = chain | conv2d{.filters = 4, .kernel = 3, .pad = 1} | batch_norm{}
-                         | relu{} | conv2d{.filters = 4, .kernel = 3, .pad = 1};
-  constexpr auto model = input<1, 8, 8> | conv2d{.filters = 4, .kernel = 3, .pad = 1}
-                         | batch_norm{} | relu{} | max_pool{.size = 2}
-                         | residual{.body = block, .depth = stochastic_depth{.p_last = 0.5}}
-                         | fractional_max_pool{.ratio = 1.41} | avg_pool{.size = 1}
-                         | dropout{.p = 0.2} | flatten{} | dropconnect{.units = 8, .p = 0.3}
-                         | batch_norm{} | dense{.units = 5} | softmax_cross_entropy{};
+  constexpr auto block = chain | conv2d{.filters = 4, .kernel = 3, .pad = 1} | batch_norm{} |
+                         relu{} | conv2d{.filters = 4, .kernel = 3, .pad = 1};
+  constexpr auto model = input<1, 8, 8> | conv2d{.filters = 4, .kernel = 3, .pad = 1} |
+                         batch_norm{} | relu{} | max_pool{.size = 2} |
+                         residual{.body = block, .depth = stochastic_depth{.p_last = 0.5}} |
+                         fractional_max_pool{.ratio = 1.41} | avg_pool{.size = 1} |
+                         dropout{.p = 0.2} | flatten{} | dropconnect{.units = 8, .p = 0.3} |
+                         batch_norm{} | dense{.units = 5} | softmax_cross_entropy{};
   constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
                                  .regularizer = l2{1e-4},
                                  .lr = linear_warmup{.steps = 10, .then = cosine_restarts{}},
