@@ -4,7 +4,7 @@
 #   release (default)  every test; the timing-sensitive suites again with one core kept busy; the
 #                      numerics suites again on Highway's AVX2 target (KILN_TARGETS=AVX2) and
 #                      OpenBLAS's other kernel choice (OPENBLAS_CORETYPE); then
-#                      each reader's fuzz target for 20 s, two at a time (the fuzz preset;
+#                      each reader's fuzz target for 10 s, two at a time (the fuzz preset;
 #                      scripts/fuzz.sh runs them longer)
 #   asan-ubsan         every test under AddressSanitizer + UndefinedBehaviorSanitizer (the suites
 #                      and what they run: no samples, no compile-fail or packaging test)
@@ -50,7 +50,7 @@ if [ "$preset" = release ]; then
   echo "kiln: the numerics suites again, Highway and oneDNN forced to AVX2, ${blas[*]}" >&2
   KILN_TARGETS=AVX2 DNNL_MAX_CPU_ISA=AVX2 "${blas[@]}" ctest --preset "$preset" \
     -L '^(optim|second_order|layers|codegen|io|zoo|export)$' -LE '^packaging$'
-  cmake --preset fuzz -DKILN_FUZZ_SECONDS=20 "${launcher[@]}" >/dev/null
+  cmake --preset fuzz -DKILN_FUZZ_SECONDS=10 "${launcher[@]}" >/dev/null
   cmake --build --preset fuzz
   ctest --preset fuzz
 fi
