@@ -3,7 +3,7 @@
 // optimizer without its update stage or a regularizer without its formula stops compilation
 // with one static_assert whose note names the descriptor and what it lacks — not an incomplete
 // type deep inside the trainer. (The learning-rate schedule's concept, dsl::lr_schedule, is
-// checked with the plan: dsl/schedule.hpp.)
+// checked with the plan: dsl/plan.hpp.)
 #pragma once
 
 #include <concepts>
@@ -16,7 +16,7 @@
 #include "kiln/codegen/update/stages.hpp"
 #include "kiln/core/batch.hpp"
 #include "kiln/dsl/model.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 
 namespace kiln::codegen {
 

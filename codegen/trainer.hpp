@@ -44,7 +44,7 @@
 #include "kiln/core/error.hpp"
 #include "kiln/core/rng.hpp"
 #include "kiln/core/team.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 #include "kiln/runtime/model.hpp"
 
 namespace kiln::codegen {

@@ -14,7 +14,7 @@
 #include "kiln/codegen/second_order/newton_cg.hpp"
 #include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/core/batch.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 
 namespace kiln::codegen {
 

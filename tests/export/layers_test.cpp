@@ -24,7 +24,7 @@ constexpr auto tour =
     max_pool{.size = 3, .stride = 2, .pad = 1} | tanh_{} | flatten{} | batch_norm{.name = "bn"} |
     dropconnect{.units = 32, .p = 0.5, .name = "dc"} | sigmoid{} | dropout{.p = 0.3} |
     dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
 
 static_assert(in_shapes(tour)[7] == image(8, 10, 10));  // what the fractional pool makes
 static_assert(in_shapes(tour)[9] == image(8, 5, 5));
