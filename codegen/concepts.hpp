@@ -103,10 +103,8 @@ struct ops_of {
       return true;
     }
   }
-  static constexpr bool complete = []<std::size_t... I>(std::index_sequence<I...>) {
-    return (one<I>() && ...);
-  }
-  (dsl::index_for<Chain.size>{});
+  static constexpr bool complete =
+      dsl::all_index<Chain.size>([]<std::size_t I>(dsl::index_c<I>) { return one<I>(); });
 };
 
 template <auto Regularizer>
@@ -126,10 +124,8 @@ constexpr bool one_regularizer() {
 template <auto Plan>
 struct regularizers_of {
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
-  static constexpr bool complete = []<std::size_t... I>(std::index_sequence<I...>) {
-    return (one_regularizer<dsl::at<I>(regs)>() && ... && true);
-  }
-  (dsl::index_for<regs.size>{});
+  static constexpr bool complete = dsl::all_index<regs.size>(
+      []<std::size_t I>(dsl::index_c<I>) { return one_regularizer<dsl::at<I>(regs)>(); });
 };
 
 // The units of (Model, Plan) the trainer will pick up, each checked once; false after the

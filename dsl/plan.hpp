@@ -87,12 +87,13 @@ constexpr bool report_plan() {
   if constexpr (lr != nullptr)
     static_assert(invalid_plan<Plan.lr, text_t(lr)>, "kiln: invalid plan (see the note)");
   constexpr auto regs = as_regs(Plan.regularizer);
-  constexpr const char* reg = [&]<std::size_t... I>(std::index_sequence<I...>) {
+  constexpr const char* reg = [&] {
     const char* first = regs.check();
-    ((first = first ? first : at<I>(regs).check()), ...);
+    for_each_index<regs.size>([&]<std::size_t I>(index_c<I>) {
+      if (!first) first = at<I>(regs).check();
+    });
     return first;
-  }
-  (index_for<regs.size>{});
+  }();
   if constexpr (reg != nullptr)
     static_assert(invalid_plan<Plan.regularizer, text_t(reg)>, "kiln: invalid plan (see the note)");
   constexpr const char* ens = Plan.ensemble.check();
@@ -119,12 +120,13 @@ constexpr bool report_plan() {
     static_assert(invalid_plan<Plan.optimizer, text_t(full_batch)>,
                   "kiln: invalid plan (see the note)");
   constexpr auto augs = as_augments(Plan.augment);
-  constexpr const char* aug = [&]<std::size_t... I>(std::index_sequence<I...>) {
+  constexpr const char* aug = [&] {
     const char* first = nullptr;
-    ((first = first ? first : at<I>(augs).check()), ...);
+    for_each_index<augs.size>([&]<std::size_t I>(index_c<I>) {
+      if (!first) first = at<I>(augs).check();
+    });
     return first;
-  }
-  (index_for<augs.size>{});
+  }();
   if constexpr (aug != nullptr)
     static_assert(invalid_plan<Plan.augment, text_t(aug)>, "kiln: invalid plan (see the note)");
   return !general && !opt && is_lr_schedule && !lr && !reg && !ens && !snap && !fault &&
@@ -140,10 +142,8 @@ constexpr bool draws_at_random(const L& l) {
                   l.depth;
                 }) {
     if (!std::is_same_v<std::remove_cvref_t<decltype(l.depth)>, no_stochastic_depth>) return true;
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (draws_at_random(at<I>(l.body)) || ... || false);
-    }
-    (index_for<std::remove_cvref_t<decltype(l.body)>::size>{});
+    return any_index<std::remove_cvref_t<decltype(l.body)>::size>(
+        [&]<std::size_t I>(index_c<I>) { return draws_at_random(at<I>(l.body)); });
   } else {
     return random_layer<L>;
   }
@@ -159,10 +159,8 @@ constexpr bool report_pairing() {
     return false;
   }
   if constexpr (full_batch_optimizer<std::remove_cvref_t<decltype(Plan.optimizer)>>) {
-    constexpr bool random = [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return (draws_at_random(at<I>(Model)) || ... || false);
-    }
-    (index_for<Model.size>{});
+    constexpr bool random = any_index<Model.size>(
+        [&]<std::size_t I>(index_c<I>) { return draws_at_random(at<I>(Model)); });
     if constexpr (random)
       static_assert(
           invalid_plan<Plan.optimizer,

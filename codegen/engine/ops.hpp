@@ -12,6 +12,7 @@
 
 #include "kiln/codegen/engine/matmul.hpp"
 #include "kiln/core/team.hpp"
+#include "kiln/dsl/core.hpp"
 
 namespace kiln::engine {
 
@@ -142,18 +143,13 @@ class split_product {
 // The engine objects of every op of a layout that has any (op::prepare), one holder per layer.
 template <class Lay, std::size_t N>
 void prepare_ops(holder (&out)[N], const setup& s) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((out[I] =
-          [&] {
-            using op_t = typename Lay::template op_at<I>;
-            if constexpr (requires { op_t::prepare(s); })
-              return op_t::prepare(s);
-            else
-              return holder{};
-          }()),
-     ...);
-  }
-  (std::make_index_sequence<N>{});
+  dsl::for_each_index<N>([&]<std::size_t I>(dsl::index_c<I>) {
+    using op_t = typename Lay::template op_at<I>;
+    if constexpr (requires { op_t::prepare(s); })
+      out[I] = op_t::prepare(s);
+    else
+      out[I] = holder{};
+  });
 }
 
 }  // namespace kiln::engine

@@ -98,10 +98,9 @@ void trainer<Model, Plan>::forward(const rt::batch& b, bool train, std::size_t l
   // Draws depend on (seed, step) only: forward and backward of a step, and repeated
   // loss()/gradient() calls at one step, see the same masks.
   rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((I + 1 <= last ? forward_layer<I + 1>(b, train, commit) : void()), ...);
-  }
-  (dsl::index_for<L - 2>{});
+  dsl::for_each_index<L - 2>([&]<std::size_t I>(dsl::index_c<I>) {
+    if (I + 1 <= last) forward_layer<I + 1>(b, train, commit);
+  });
 }
 
 template <auto Model, auto Plan>
@@ -134,10 +133,9 @@ void trainer<Model, Plan>::backward(const rt::batch& b, double lr) {
   float* dy = mem_.grad[0];
   // Layers before the first trainable one need no backward pass at all (a frozen body).
   const std::size_t from = layers_.backward_from();
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((dy = L - 2 - I >= from ? backward_layer<L - 2 - I, Update>(b, dy, lr) : dy), ...);
-  }
-  (dsl::index_for<L - 2>{});
+  dsl::for_each_index<L - 2>([&]<std::size_t I>(dsl::index_c<I>) {
+    if (L - 2 - I >= from) dy = backward_layer<L - 2 - I, Update>(b, dy, lr);
+  });
 }
 
 // Returns the gradient of the layer's input (for the layer before it).
