@@ -21,7 +21,8 @@
 namespace kiln::codegen {
 
 // A layer op (codegen/layers/op.hpp): its output shape, scratch and whether it aliases its
-// input, then forward and backward over an io — or, for a loss, loss_forward and loss_backward.
+// input, then forward and backward over an op_args — or, for a loss, loss_forward and
+// loss_backward.
 template <class Op>
 concept layer_op = requires {
   { Op::out } -> std::convertible_to<dsl::shape>;
@@ -29,11 +30,11 @@ concept layer_op = requires {
   { Op::view } -> std::convertible_to<bool>;
 }
 &&(
-    requires(const io& c) {
+    requires(const op_args& c) {
       Op::forward(c);
       Op::backward(c);
     } ||
-    requires(const io& c, const rt::batch& b) {
+    requires(const op_args& c, const rt::batch& b) {
       { Op::loss_forward(c, b) } -> std::same_as<rt::step_result>;
       Op::loss_backward(c, b);
     });

@@ -1,5 +1,5 @@
 // What a layer op needs from the compute engine: its engine objects made once when the trainer
-// is built (op::prepare(setup) → holder, passed back in io::prims every step), products cut
+// is built (op::prepare(setup) → holder, passed back in op_args::prims every step), products cut
 // into chunks that the team's members claim as they come (a member the OS put aside holds up
 // one chunk, not a fixed share), and the walk that prepares every op of a layout.
 #pragma once

@@ -45,10 +45,10 @@ struct op<L, In> {
   static constexpr dsl::shape out = In;
   static constexpr int aux = 0;
   static constexpr bool view = false;
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     for (int i = 0; i < c.n * In.size(); ++i) c.y[i] = -c.x[i];
   }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (c.dx)
       for (int i = 0; i < c.n * In.size(); ++i) c.dx[i] = -c.dy[i];
   }

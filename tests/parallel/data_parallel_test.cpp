@@ -321,9 +321,9 @@ BOOST_AUTO_TEST_CASE(ranks_that_disagree_are_refused_on_every_rank) {
 BOOST_AUTO_TEST_CASE(weights_that_drift_apart_are_an_error) {
   const rt::comm& w = world();
   auto t = kiln::compile<mlp, mlp_plan>();
-  rt::check_same_weights(w, t, "a test");  // the same seed: the same weights
+  rt::require_same_weights(w, t, "a test");  // the same seed: the same weights
   if (w.rank() == 1) t.parameters()[0] += 1e-7f;
-  BOOST_TEST(message_of([&] { rt::check_same_weights(w, t, "epoch 3"); }) ==
+  BOOST_TEST(message_of([&] { rt::require_same_weights(w, t, "epoch 3"); }) ==
              "data-parallel: weights differ between ranks after epoch 3 (rank 1 against rank 0): "
              "the ranks no longer train the same model");
 }
