@@ -5,8 +5,10 @@
 // Its own aggregate with the same members, not an alias: an alias template cannot be deduced
 // from a designated initializer by clang, and g++ 12 ignores `[[deprecated]]` on a class
 // template or alias named through deduction (`schedule{...}`). The defaulted member
-// `renamed_to_training_plan` warns in that form; `[[deprecated]]` on the class in the explicit
-// one (`schedule<sgd>`). The trainer takes either: it reads a plan's members, not its type.
+// `renamed_to_training_plan` warns in that form, at this header's line: silent where kiln's
+// headers are system headers (-isystem, a precompiled header). `[[deprecated]]` on the class
+// warns at the user's line in the explicit form (`schedule<sgd>`). The trainer takes either: it
+// reads a plan's members, not its type.
 #pragma once
 
 #include "kiln/dsl/plan.hpp"
