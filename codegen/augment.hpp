@@ -24,10 +24,8 @@ template <auto Augment>
 rt::augment_plan runtime_plan() {
   constexpr auto list = dsl::as_augments(Augment);
   rt::augment_plan plan;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (plan.push_back(runtime_step(dsl::at<I>(list))), ...);
-  }
-  (dsl::index_for<list.size>{});
+  dsl::for_each_index<list.size>(
+      [&]<std::size_t I>(dsl::index_c<I>) { plan.push_back(runtime_step(dsl::at<I>(list))); });
   return plan;
 }
 

@@ -3,7 +3,7 @@
 // optimizer without its update stage or a regularizer without its formula stops compilation
 // with one static_assert whose note names the descriptor and what it lacks — not an incomplete
 // type deep inside the trainer. (The learning-rate schedule's concept, dsl::lr_schedule, is
-// checked with the plan: dsl/schedule.hpp.)
+// checked with the plan: dsl/plan.hpp.)
 #pragma once
 
 #include <concepts>
@@ -16,12 +16,13 @@
 #include "kiln/codegen/update/stages.hpp"
 #include "kiln/core/batch.hpp"
 #include "kiln/dsl/model.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 
 namespace kiln::codegen {
 
 // A layer op (codegen/layers/op.hpp): its output shape, scratch and whether it aliases its
-// input, then forward and backward over an io — or, for a loss, loss_forward and loss_backward.
+// input, then forward and backward over an op_args — or, for a loss, loss_forward and
+// loss_backward.
 template <class Op>
 concept layer_op = requires {
   { Op::out } -> std::convertible_to<dsl::shape>;
@@ -29,11 +30,11 @@ concept layer_op = requires {
   { Op::view } -> std::convertible_to<bool>;
 }
 &&(
-    requires(const io& c) {
+    requires(const op_args& c) {
       Op::forward(c);
       Op::backward(c);
     } ||
-    requires(const io& c, const rt::batch& b) {
+    requires(const op_args& c, const rt::batch& b) {
       { Op::loss_forward(c, b) } -> std::same_as<rt::step_result>;
       Op::loss_backward(c, b);
     });
@@ -103,10 +104,8 @@ struct ops_of {
       return true;
     }
   }
-  static constexpr bool complete = []<std::size_t... I>(std::index_sequence<I...>) {
-    return (one<I>() && ...);
-  }
-  (dsl::index_for<Chain.size>{});
+  static constexpr bool complete =
+      dsl::all_index<Chain.size>([]<std::size_t I>(dsl::index_c<I>) { return one<I>(); });
 };
 
 template <auto Regularizer>
@@ -126,10 +125,8 @@ constexpr bool one_regularizer() {
 template <auto Plan>
 struct regularizers_of {
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
-  static constexpr bool complete = []<std::size_t... I>(std::index_sequence<I...>) {
-    return (one_regularizer<dsl::at<I>(regs)>() && ... && true);
-  }
-  (dsl::index_for<regs.size>{});
+  static constexpr bool complete = dsl::all_index<regs.size>(
+      []<std::size_t I>(dsl::index_c<I>) { return one_regularizer<dsl::at<I>(regs)>(); });
 };
 
 // The units of (Model, Plan) the trainer will pick up, each checked once; false after the

@@ -34,29 +34,32 @@ struct layout {
 
   // Per-layer tables, filled by one fold over the layers.
   struct layer_row {
-    std::size_t param_base = 0;  // offset of the layer's first parameter
-    std::size_t param_size = 0;  // aligned floats of all its parameters
-    std::size_t tensors = 0;     // number of parameter tensors
-    int out = 0;                 // floats per sample of its output
-    int aux = 0;                 // floats per sample of its scratch
-    bool view = false;           // output aliases input
-    std::size_t work = 0;        // fixed scratch floats (aligned)
-    std::size_t buffer_base = 0; // offset of its first buffer in the buffer arena
-    std::size_t buffer_size = 0; // aligned floats of all its buffers
+    std::size_t param_base = 0;   // offset of the layer's first parameter
+    std::size_t param_size = 0;   // aligned floats of all its parameters
+    std::size_t tensors = 0;      // number of parameter tensors
+    int out = 0;                  // floats per sample of its output
+    int aux = 0;                  // floats per sample of its scratch
+    bool view = false;            // output aliases input
+    std::size_t work = 0;         // fixed scratch floats (aligned)
+    std::size_t buffer_base = 0;  // offset of its first buffer in the buffer arena
+    std::size_t buffer_size = 0;  // aligned floats of all its buffers
   };
   static constexpr std::array<layer_row, layers> rows = [] {
     std::array<layer_row, layers> r{};
     std::size_t base = 0, buffer_base = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((r[I] = {base, param_offsets(dsl::at<I>(Model), in[I]).back(),
-                dsl::param_count_of<std::remove_cvref_t<decltype(dsl::at<I>(Model))>>(),
-                op_at<I>::out.size(), op_at<I>::aux, op_at<I>::view,
-                aligned(work_of<op_at<I>>()), buffer_base,
-                buffer_offsets(dsl::at<I>(Model), in[I]).back()},
-        base += r[I].param_size, buffer_base += r[I].buffer_size),
-       ...);
-    }
-    (dsl::index_for<layers>{});
+    dsl::for_each_index<layers>([&]<std::size_t I>(dsl::index_c<I>) {
+      r[I] = {base,
+              param_offsets(dsl::at<I>(Model), in[I]).back(),
+              dsl::param_count_of<std::remove_cvref_t<decltype(dsl::at<I>(Model))>>(),
+              op_at<I>::out.size(),
+              op_at<I>::aux,
+              op_at<I>::view,
+              aligned(work_of<op_at<I>>()),
+              buffer_base,
+              buffer_offsets(dsl::at<I>(Model), in[I]).back()};
+      base += r[I].param_size;
+      buffer_base += r[I].buffer_size;
+    });
     return r;
   }();
 
@@ -90,15 +93,12 @@ struct layout {
   static constexpr std::array<tensor_row, tensor_count> tensors = [] {
     std::array<tensor_row, tensor_count> t{};
     std::size_t k = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      auto add = [&](std::size_t layer, const auto& specs, const auto& offsets) {
-        for (std::size_t j = 0; j < specs.size(); ++j)
-          t[k++] = {layer, specs[j], rows[layer].param_base + offsets[j]};
-      };
-      (add(I, dsl::params_of(dsl::at<I>(Model), in[I]), param_offsets(dsl::at<I>(Model), in[I])),
-       ...);
-    }
-    (dsl::index_for<layers>{});
+    dsl::for_each_index<layers>([&]<std::size_t I>(dsl::index_c<I>) {
+      const auto specs = dsl::params_of(dsl::at<I>(Model), in[I]);
+      const auto offsets = param_offsets(dsl::at<I>(Model), in[I]);
+      for (std::size_t j = 0; j < specs.size(); ++j)
+        t[k++] = {I, specs[j], rows[I].param_base + offsets[j]};
+    });
     return t;
   }();
 
@@ -111,15 +111,12 @@ struct layout {
   static constexpr std::array<tensor_row, buffer_count> buffers = [] {
     std::array<tensor_row, buffer_count> t{};
     std::size_t k = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      auto add = [&](std::size_t layer, const auto& specs, const auto& offsets) {
-        for (std::size_t j = 0; j < specs.size(); ++j)
-          t[k++] = {layer, specs[j], rows[layer].buffer_base + offsets[j]};
-      };
-      (add(I, dsl::buffers_of(dsl::at<I>(Model), in[I]),
-           buffer_offsets(dsl::at<I>(Model), in[I])),
-       ...);
-    }(dsl::index_for<layers>{});
+    dsl::for_each_index<layers>([&]<std::size_t I>(dsl::index_c<I>) {
+      const auto specs = dsl::buffers_of(dsl::at<I>(Model), in[I]);
+      const auto offsets = buffer_offsets(dsl::at<I>(Model), in[I]);
+      for (std::size_t j = 0; j < specs.size(); ++j)
+        t[k++] = {I, specs[j], rows[I].buffer_base + offsets[j]};
+    });
     return t;
   }();
 

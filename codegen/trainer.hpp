@@ -44,7 +44,7 @@
 #include "kiln/core/error.hpp"
 #include "kiln/core/rng.hpp"
 #include "kiln/core/team.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 #include "kiln/runtime/model.hpp"
 
 namespace kiln::codegen {
@@ -151,7 +151,7 @@ class trainer : public rt::model {
   rt::step_result eval_step(const rt::batch& b, float* outputs) override {
     if constexpr (flips) {
       flip_averaged(b, mem_.mean);
-      io c = loss_io(b);
+      op_args c = loss_args(b);
       c.x = mem_.mean;
       const rt::step_result r = loss_op::loss_forward(c, b);
       if (outputs) std::memcpy(outputs, mem_.mean, sizeof(float) * b.n * info().outputs);
@@ -230,7 +230,7 @@ class trainer : public rt::model {
   // Feature extraction: the output of `layer` for the batch, in evaluation mode (n × the
   // layer's output size floats into `out`). Only the layers up to it run.
   void features(const rt::batch& b, std::string_view layer, float* out) {
-    check(b);
+    require_fits(b);
     const std::size_t last = table_.layer_index(layer);
     if (!lay::materialized[last])
       throw config_error("layer", "'" + std::string(layer) +
@@ -250,15 +250,15 @@ class trainer : public rt::model {
   // The loss of a batch (summed over samples), in training or evaluation mode; changes nothing
   // (running statistics stay; random masks are those the next gradient() would draw).
   rt::step_result loss(const rt::batch& b, bool train) {
-    check(b);
+    require_fits(b);
     forward(b, train, L - 2, false);
-    return loss_op::loss_forward(loss_io(b), b);
+    return loss_op::loss_forward(loss_args(b), b);
   }
 
   // The network's outputs (what the loss sees) for a batch, n × outputs floats, valid until the
   // next call; in training mode with this step's draws (masks, drops, regions). Changes nothing.
   std::span<const float> outputs(const rt::batch& b, bool train) {
-    check(b);
+    require_fits(b);
     forward(b, train, L - 2, false);
     return {mem_.out[L - 2], std::size_t(b.n) * std::size_t(info().outputs)};
   }
@@ -267,9 +267,9 @@ class trainer : public rt::model {
   // no update, the step count unchanged (so the random masks are the same on every call).
   // Running statistics move as in a training step. (Full-batch methods and gradient checks.)
   rt::step_result gradient(const rt::batch& b) {
-    check(b);
+    require_fits(b);
     forward(b, true, L - 2, true);
-    const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+    const rt::step_result r = loss_op::loss_forward(loss_args(b), b);
     backward<false>(b, 0);
     return r;
   }
@@ -323,7 +323,7 @@ class trainer : public rt::model {
       return rt::model::full_batch_step(data);  // throws: this plan trains in mini-batches
     } else {
       if (data.empty()) throw config_error("data", "a full-batch step needs at least one sample");
-      for (const rt::batch& b : data) check(b);
+      for (const rt::batch& b : data) require_fits(b);
       if constexpr (requires { opt.lr; }) solver_.set_lr(current_lr());
       ++steps_;
       full_batch_objective<trainer> f(*this, data);
@@ -389,8 +389,8 @@ class trainer : public rt::model {
   void update_tensor(double lr, double clip, int member);
   double trainable_sum_squares() const;
   static double clip_scale(double norm);
-  io step_io(const rt::batch& b) const;
-  io loss_io(const rt::batch& b);
+  op_args step_args(const rt::batch& b) const;
+  op_args loss_args(const rt::batch& b);
 
   // --- faults (faults.hpp) --------------------------------------------------------------------
   rt::step_result nonfinite(const fault& f) {
@@ -402,7 +402,7 @@ class trainer : public rt::model {
 
   // test_time{.hflip}: the mean of the evaluation-mode logits of b and of its mirror image.
   void flip_averaged(const rt::batch& b, float* mean) {
-    check(b);
+    require_fits(b);
     flip_averaged_logits<lay::in[0]>(b, std::size_t(info().outputs), mem_.mirror, mem_.first, mean,
                                      [&](const rt::batch& v) {
                                        forward(v, false, L - 2, false);
@@ -410,7 +410,7 @@ class trainer : public rt::model {
                                      });
   }
 
-  void check(const rt::batch& b) const {
+  void require_fits(const rt::batch& b) const {
     if (b.n < 1 || b.n > batch_)
       throw config_error("batch", "a step takes 1 to " + std::to_string(batch_) + " samples, got " +
                                       std::to_string(b.n));

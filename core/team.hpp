@@ -61,7 +61,7 @@ struct span_range {
   std::size_t lo = 0, hi = 0;
   std::size_t size() const noexcept { return hi - lo; }
 };
-inline span_range split(std::size_t total, int members, int member, std::size_t align = 1) {
+inline span_range share_of(std::size_t total, int members, int member, std::size_t align = 1) {
   const std::size_t blocks = (total + align - 1) / align;
   const auto m = std::size_t(members), i = std::size_t(member);
   const std::size_t lo = std::min(total, (blocks * i / m) * align);

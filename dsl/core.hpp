@@ -99,6 +99,32 @@ struct net : slots<std::index_sequence_for<L...>, L...> {
 
 template <std::size_t N>
 using index_for = std::make_index_sequence<N>;
+template <std::size_t I>
+using index_c = std::integral_constant<std::size_t, I>;
+
+// The one fold over a structural list (the model, a block's body, the regularizer sum, the
+// augmentation chain): f(index_c<I>{}) for I = 0 … N-1, in order. for_each_index calls every
+// one; all_index and any_index stop at the first false / true. f is usually
+// `[&]<std::size_t I>(index_c<I>) { … at<I>(list) … }`.
+template <std::size_t N, class F>
+constexpr void for_each_index(F&& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) { (f(index_c<I>{}), ...); }
+  (index_for<N>{});
+}
+template <std::size_t N, class F>
+constexpr bool all_index(F&& f) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return (f(index_c<I>{}) && ... && true);
+  }
+  (index_for<N>{});
+}
+template <std::size_t N, class F>
+constexpr bool any_index(F&& f) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return (f(index_c<I>{}) || ... || false);
+  }
+  (index_for<N>{});
+}
 
 // ---------------------------------------------------------------------------------------------
 // Concepts: what makes a type a layer, a loss, a parameterized layer.

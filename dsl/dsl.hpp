@@ -11,4 +11,5 @@
 #include "kiln/dsl/optim/optimizers.hpp"
 #include "kiln/dsl/precision.hpp"
 #include "kiln/dsl/regularize/regularizers.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
+#include "kiln/dsl/schedule.hpp"  // the deprecated spelling of training_plan

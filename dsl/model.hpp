@@ -11,19 +11,16 @@
 
 namespace kiln::dsl {
 
-template <std::size_t I>
-using index_c = std::integral_constant<std::size_t, I>;
-
 // The shape entering each layer: in_shapes(m)[i] is the input of layer i (the input layer gets
 // its own shape). Computed without recursion: one left fold over the layers.
 template <class... L>
 constexpr std::array<shape, sizeof...(L)> in_shapes(const net<L...>& m) {
   std::array<shape, sizeof...(L)> in{};
   shape cur{};
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((in[I] = I == 0 ? at<I>(m).out(cur) : cur, cur = at<I>(m).out(in[I])), ...);
-  }
-  (std::index_sequence_for<L...>{});
+  for_each_index<sizeof...(L)>([&]<std::size_t I>(index_c<I>) {
+    in[I] = I == 0 ? at<I>(m).out(cur) : cur;
+    cur = at<I>(m).out(in[I]);
+  });
   return in;
 }
 
@@ -33,9 +30,10 @@ template <class... L>
 constexpr std::array<shape, sizeof...(L)> in_shapes(const net<L...>& m, shape start) {
   std::array<shape, sizeof...(L)> in{};
   shape cur = start;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((in[I] = cur, cur = at<I>(m).out(in[I])), ...);
-  }(std::index_sequence_for<L...>{});
+  for_each_index<sizeof...(L)>([&]<std::size_t I>(index_c<I>) {
+    in[I] = cur;
+    cur = at<I>(m).out(in[I]);
+  });
   return in;
 }
 
@@ -73,7 +71,9 @@ inline constexpr bool is_input = std::is_same_v<L, input_layer>;
 
 // Layers made of a chain of layers (residual blocks) expose it as `body`.
 template <class L>
-concept block_layer = requires(const L& l) { l.body; };
+concept block_layer = requires(const L& l) {
+  l.body;
+};
 
 template <class... L>
 constexpr diag validate_chain(const net<L...>& m, shape start);
@@ -104,9 +104,7 @@ constexpr diag validate_chain(const net<L...>& m, shape start) {
       d = check_layer(at<I>(m), int(I), in[I]);
     return d.ok();
   };
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (visit(index_c<I>{}) && ...);  // stops at the first problem
-  }(std::index_sequence_for<L...>{});
+  all_index<sizeof...(L)>(visit);  // stops at the first problem
   return d;
 }
 
@@ -135,10 +133,7 @@ constexpr diag validate(const net<L...>& m) {
         d = check_layer(at<I>(m), int(I), in[I]);
       return d.ok();
     };
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (visit(index_c<I>{}) && ...);  // stops at the first problem
-    }
-    (std::index_sequence_for<L...>{});
+    all_index<n>(visit);  // stops at the first problem
     return d;
   }
 }
@@ -149,19 +144,22 @@ constexpr diag validate(const net<L...>& m) {
 // the chain's such layers and their count through `at_depth(k, count)`.
 
 template <class L>
-concept depth_ordered = requires(const L& l) { l.at_depth(1, 1); };
+concept depth_ordered = requires(const L& l) {
+  l.at_depth(1, 1);
+};
 
 template <class... L>
 constexpr net<L...> resolve(const net<L...>& m) {
   constexpr int count = (int(depth_ordered<L>) + ... + 0);
   net<L...> r = m;
   int k = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    auto one = [&](auto& l) {
-      if constexpr (depth_ordered<std::remove_cvref_t<decltype(l)>>) l = l.at_depth(++k, count);
-    };
-    (one(static_cast<slot<I, L>&>(r).value), ...);
-  }(std::index_sequence_for<L...>{});
+  for_each_index<sizeof...(L)>([&]<std::size_t I>(index_c<I>) {
+    using T = std::remove_cvref_t<decltype(at<I>(m))>;
+    if constexpr (depth_ordered<T>) {
+      T& l = static_cast<slot<I, T>&>(r).value;
+      l = l.at_depth(++k, count);
+    }
+  });
   return r;
 }
 
@@ -194,13 +192,9 @@ template <class... L>
 constexpr long param_count(const net<L...>& m) {
   const auto in = in_shapes(m);
   long total = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    auto add = [&](const auto& ps) {
-      for (const param& p : ps) total += p.dims.size();
-    };
-    (add(params_of(at<I>(m), in[I])), ...);
-  }
-  (std::index_sequence_for<L...>{});
+  for_each_index<sizeof...(L)>([&]<std::size_t I>(index_c<I>) {
+    for (const param& p : params_of(at<I>(m), in[I])) total += p.dims.size();
+  });
   return total;
 }
 
@@ -233,13 +227,15 @@ constexpr bool report_model() {
     if constexpr (d.inner >= 0) {
       if constexpr (block_layer<decltype(bad)>) {
         constexpr auto inner = at<std::size_t(d.inner)>(bad.body);
-        static_assert(invalid_layer_in_block<d.layer, d.inner, inner, d.inner_in, text_t(d.problem)>,
-                      "kiln: invalid model (the note names the block, the layer inside it, its "
-                      "input shape and the problem)");
+        static_assert(
+            invalid_layer_in_block<d.layer, d.inner, inner, d.inner_in, text_t(d.problem)>,
+            "kiln: invalid model (the note names the block, the layer inside it, its "
+            "input shape and the problem)");
       }
     } else {
-      static_assert(invalid_layer<d.layer, bad, d.in, text_t(d.problem)>,
-                    "kiln: invalid model (the note names the layer, its input shape and the problem)");
+      static_assert(
+          invalid_layer<d.layer, bad, d.in, text_t(d.problem)>,
+          "kiln: invalid model (the note names the layer, its input shape and the problem)");
     }
   }
   return d.ok();

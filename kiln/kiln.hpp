@@ -2,9 +2,10 @@
 //
 //   #include <kiln/kiln.hpp>
 //   using namespace kiln::dsl;
-//   constexpr auto model = input<1, 28, 28> | flatten{} | dense{.units = 10} |
-//   softmax_cross_entropy{}; constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .epochs =
-//   5}; auto trainer = kiln::compile<model, plan>();
+//   constexpr auto model =
+//       input<1, 28, 28> | flatten{} | dense{.units = 10} | softmax_cross_entropy{};
+//   constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .epochs = 5};
+//   auto trainer = kiln::compile<model, plan>();
 //
 // Include this header in one translation unit per trainer: it compiles the trainer's fused
 // update loops for every Highway target (foreach_target.h), which a TU can do only once.

@@ -26,7 +26,7 @@ constexpr auto mlp = input<1, 28, 28> | flatten{}                   //
                      | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
 
 // Members: the MLP sample's plan (step decay), five seeds, each keeping an EMA of its weights.
-constexpr auto decayed_plan = schedule{
+constexpr auto decayed_plan = training_plan{
     .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
     .lr = step_decay{.every_epochs = 4, .gamma = 0.5},
     .epochs = 10,
@@ -34,7 +34,7 @@ constexpr auto decayed_plan = schedule{
     .ensemble = ensemble{.members = 5, .ema = 0.999},
 };
 // The same with a constant learning rate: members end noisier, and averaging gains more.
-constexpr auto constant_plan = schedule{
+constexpr auto constant_plan = training_plan{
     .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
     .epochs = 10,
     .batch = 64,
@@ -42,7 +42,7 @@ constexpr auto constant_plan = schedule{
 };
 
 // Snapshots: one run, the learning rate restarting every 2 epochs, a snapshot at each end.
-constexpr auto snapshot_plan = schedule{
+constexpr auto snapshot_plan = training_plan{
     .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
     .lr = cyclic_cosine{.cycle_epochs = 2},
     .epochs = 10,

@@ -13,7 +13,7 @@ constexpr auto model = input<1, 28, 28>                                         
                        | max_pool{.size = 2}                                    //
                        | flatten{} | dense{.units = 10} | softmax_cross_entropy{};
 
-constexpr auto plan = schedule{
+constexpr auto plan = training_plan{
     .optimizer = adam{.lr = 1e-3},
     .epochs = 2,
     .batch = 64,

@@ -5,7 +5,7 @@
 // Built by kiln_add_trainer(fmnist_cnn_snapshots fmnist_cnn_snapshots.cpp PLAN snapshot_plan).
 #include "fmnist_cnn.hpp"
 
-constexpr auto snapshot_plan = schedule{
+constexpr auto snapshot_plan = training_plan{
     .optimizer = plan.optimizer,
     .regularizer = plan.regularizer,
     .lr = cyclic_cosine{.cycle_epochs = plan.epochs / 3},

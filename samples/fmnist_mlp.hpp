@@ -15,7 +15,7 @@ constexpr auto model = input<1, 28, 28> | flatten{}                   //
                        | dense{.units = 10, .name = "head"}           //
                        | softmax_cross_entropy{.label_smoothing = 0.1};
 
-constexpr auto plan = schedule{
+constexpr auto plan = training_plan{
     .optimizer = sgd{.lr = 0.05, .momentum = 0.9, .nesterov = true},
     .lr = linear_warmup{.epochs = 1, .start = 0.1, .then = cosine_restarts{.period = 30}},
     .augment = hflip{},

@@ -28,7 +28,7 @@ constexpr auto model = input<1, 28, 28> | flatten{}                   //
                        | dense{.units = 256, .name = "fc1"} | relu{}  //
                        | dense{.units = 128, .name = "fc2"} | relu{}  //
                        | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
 constexpr auto plan_bf16 = kiln::with_precision<plan, kiln::bf16>;
 constexpr int dims[4] = {784, 256, 128, 10};
 

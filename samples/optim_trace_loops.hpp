@@ -34,7 +34,8 @@ inline void print_number(double v) {
 // The loop compiled for form F, with the values `h` (whose form is F).
 template <auto F, class T>
 void run(const decltype(F)& h, const options& o) {
-  using cfg = cg::update_cfg<kiln::dsl::schedule{.optimizer = F}, true, T, cg::values::runtime>;
+  using cfg =
+      cg::update_cfg<kiln::dsl::training_plan{.optimizer = F}, true, T, cg::values::runtime>;
   const std::size_t n = o.start.size();
   std::vector<T> p(o.start.begin(), o.start.end()), g(n), s[std::max(cfg::states, 1)];
   std::vector<double> x(n), gx(n);

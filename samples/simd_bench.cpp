@@ -51,7 +51,7 @@ struct arrays {
     for (auto& set : a)
       for (auto& x : set) x = hwy::AllocateAligned<float>(n);
     team.run([&](int m) {
-      const auto r = kiln::rt::split(n, team.size(), m, 16);
+      const auto r = kiln::rt::share_of(n, team.size(), m, 16);
       std::mt19937 gen(unsigned(m + 1));
       std::normal_distribution<float> normal;
       for (auto& set : a)
@@ -93,7 +93,7 @@ cycles time_steps(kiln::rt::team& team, const arrays& x, std::size_t align, int 
       const std::size_t i = (k + std::size_t(r + 2)) % fs.size();
       const double t0 = now();
       team.run([&](int m) {
-        const auto s = kiln::rt::split(x.n, team.size(), m, align);
+        const auto s = kiln::rt::share_of(x.n, team.size(), m, align);
         if (s.size() > 0) fs[i].f(x.part(fs[i].set, s.lo, s.hi));
       });
       t[i] = now() - t0;

@@ -23,20 +23,23 @@ using namespace kiln::dsl;
 inline constexpr std::size_t row = 1000;  // max_norm's row length in the benchmark
 template <auto... Plans>
 struct plan_list {};
-using plans = plan_list<
-    schedule{.optimizer = sgd{.lr = 1e-3}},
-    schedule{.optimizer = sgd{.lr = 1e-3, .weight_decay = 1e-4}},
-    schedule{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9}},
-    schedule{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9, .nesterov = true}},
-    schedule{.optimizer = adagrad{.lr = 1e-2}}, schedule{.optimizer = rmsprop{.lr = 1e-3}},
-    schedule{.optimizer = rmsprop{.lr = 1e-3, .momentum = 0.9, .centered = true}},
-    schedule{.optimizer = adam{.lr = 1e-3}},
-    schedule{.optimizer = adam{.lr = 1e-3, .amsgrad = true}},
-    schedule{.optimizer = adamw{.lr = 1e-3, .weight_decay = 1e-2}},
-    schedule{.optimizer = adam{.lr = 1e-3}, .regularizer = clip_value{1.0} + l2{1e-4} + l1{1e-5}},
-    schedule{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9}, .regularizer = max_norm{3.0}},
-    schedule{.optimizer = sgd{.lr = 1e-3}, .nonfinite = skip_step{}},
-    schedule{.optimizer = adam{.lr = 1e-3}, .nonfinite = skip_step{}}>;
+using plans =
+    plan_list<training_plan{.optimizer = sgd{.lr = 1e-3}},
+              training_plan{.optimizer = sgd{.lr = 1e-3, .weight_decay = 1e-4}},
+              training_plan{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9}},
+              training_plan{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9, .nesterov = true}},
+              training_plan{.optimizer = adagrad{.lr = 1e-2}},
+              training_plan{.optimizer = rmsprop{.lr = 1e-3}},
+              training_plan{.optimizer = rmsprop{.lr = 1e-3, .momentum = 0.9, .centered = true}},
+              training_plan{.optimizer = adam{.lr = 1e-3}},
+              training_plan{.optimizer = adam{.lr = 1e-3, .amsgrad = true}},
+              training_plan{.optimizer = adamw{.lr = 1e-3, .weight_decay = 1e-2}},
+              training_plan{.optimizer = adam{.lr = 1e-3},
+                            .regularizer = clip_value{1.0} + l2{1e-4} + l1{1e-5}},
+              training_plan{.optimizer = sgd{.lr = 1e-3, .momentum = 0.9},
+                            .regularizer = max_norm{3.0}},
+              training_plan{.optimizer = sgd{.lr = 1e-3}, .nonfinite = skip_step{}},
+              training_plan{.optimizer = adam{.lr = 1e-3}, .nonfinite = skip_step{}}>;
 inline constexpr const char* names[] = {"SGD",
                                         "SGD_wd",
                                         "SGD_mom",

@@ -49,7 +49,7 @@ constexpr auto cnn_bn = input<1, 28, 28>                                        
                         | dense{.units = 10, .name = "logits"} | softmax_cross_entropy{};
 
 // Inference only: the plan's optimizer is never used; the batch is the evaluation batch.
-constexpr auto inference = schedule{.optimizer = sgd{}, .batch = 500};
+constexpr auto inference = training_plan{.optimizer = sgd{}, .batch = 500};
 
 struct arguments {
   std::string arch, weights, data = rt::fashion_mnist_dir().string();

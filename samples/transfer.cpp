@@ -28,8 +28,9 @@ constexpr auto classifier = input<1, 28, 28> | flatten{}                   //
 constexpr const char* feature_layer = "4";
 constexpr auto head_only = input<128> | dense{.units = 5, .name = "head"} | softmax_cross_entropy{};
 
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
-constexpr auto probe_plan = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 64};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
+constexpr auto probe_plan =
+    training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 64};
 
 // Small sets get more epochs: about the same number of steps for every size, at least 3 epochs.
 rt::fit_options budget(const rt::dataset& d, std::uint64_t seed) {

@@ -1,5 +1,5 @@
 // What a layer op needs from the compute engine: its engine objects made once when the trainer
-// is built (op::prepare(setup) → holder, passed back in io::prims every step), products cut
+// is built (op::prepare(setup) → holder, passed back in op_args::prims every step), products cut
 // into chunks that the team's members claim as they come (a member the OS put aside holds up
 // one chunk, not a fixed share), and the walk that prepares every op of a layout.
 #pragma once
@@ -12,6 +12,7 @@
 
 #include "kiln/codegen/engine/matmul.hpp"
 #include "kiln/core/team.hpp"
+#include "kiln/dsl/core.hpp"
 
 namespace kiln::engine {
 
@@ -142,18 +143,13 @@ class split_product {
 // The engine objects of every op of a layout that has any (op::prepare), one holder per layer.
 template <class Lay, std::size_t N>
 void prepare_ops(holder (&out)[N], const setup& s) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((out[I] =
-          [&] {
-            using op_t = typename Lay::template op_at<I>;
-            if constexpr (requires { op_t::prepare(s); })
-              return op_t::prepare(s);
-            else
-              return holder{};
-          }()),
-     ...);
-  }
-  (std::make_index_sequence<N>{});
+  dsl::for_each_index<N>([&]<std::size_t I>(dsl::index_c<I>) {
+    using op_t = typename Lay::template op_at<I>;
+    if constexpr (requires { op_t::prepare(s); })
+      out[I] = op_t::prepare(s);
+    else
+      out[I] = holder{};
+  });
 }
 
 }  // namespace kiln::engine

@@ -31,7 +31,7 @@ struct op<L, In> {
   static constexpr std::size_t beta = param_offsets(L, In)[1];
   static constexpr auto bufs = buffer_offsets(L, In);  // running mean, var, batches tracked
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     float *mean = c.work, *invstd = mean + C, *a = invstd + C, *b = a + C;
     const float *gamma = c.w, *shift = c.w + beta;
     float *running_mean = c.buf + bufs[0], *running_var = c.buf + bufs[1];
@@ -71,7 +71,7 @@ struct op<L, In> {
   }
 
   // After a training-mode forward (batch statistics).
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     const float *mean = c.work, *invstd = mean + C, *gamma = c.w;
     float *a = c.work + 2 * C, *b = a + C, *k = b + C;
     float *dgamma = c.gw, *dbeta = c.gw + beta;
@@ -101,7 +101,7 @@ struct op<L, In> {
   // The whole batch's mean and (biased) variance from every rank's (Chan et al.'s combination):
   // Σ m·mean gives the mean, Σ m·(var + (mean_rank − mean)²) the variance, m being a rank's
   // values per channel (0 for a rank without samples in this batch).
-  static void combine(const io& c, float* mean, float* var) {
+  static void combine(const op_args& c, float* mean, float* var) {
     float* t = c.work + 5 * C;
     const double m = double(c.n) * P, all = double(c.global()) * P;
     for (int k = 0; k < C; ++k) t[k] = c.n > 0 ? float(m * mean[k]) : 0.0f;

@@ -103,24 +103,24 @@ struct conv_op {
   struct scratch {
     float *col, *padded, *full, *dcol;
   };
-  static scratch mine(const io& c, int m) {
+  static scratch mine(const op_args& c, int m) {
     float* at = c.work + masks + std::size_t(m) * per_member;
     return {at, at + cols, at + cols + padded, at + cols + padded + full};
   }
-  static float* part_dw(const io& c, int j) {
+  static float* part_dw(const op_args& c, int j) {
     return c.work + masks + members * per_member + std::size_t(j) * per_part;
   }
-  static const float* column_masks(const io& c) { return c.work; }
+  static const float* column_masks(const op_args& c) { return c.work; }
 
   // Runs f(member, scratch, first sample, end) on each part of the batch, the members (up to
   // `members`) claiming parts as they come; `fresh(member)` is true the first time a member
   // runs in this call (its scratch's margins are zeroed then).
   template <class Fn>
-  static void split(const io& c, Fn&& f) {
+  static void in_parts(const op_args& c, Fn&& f) {
     if constexpr (same) kernels::column_masks(g, c.work);
     bool seen[members] = {};
     engine::claim(c.team, parts, members, [&](int m, long j) {
-      const auto r = rt::split(std::size_t(c.n), parts, int(j));
+      const auto r = rt::share_of(std::size_t(c.n), parts, int(j));
       const scratch w = mine(c, m);
       const bool first = !seen[m];
       seen[m] = true;
@@ -130,7 +130,7 @@ struct conv_op {
     });
   }
 
-  static const float* columns(const io& c, const scratch& w, int s) {
+  static const float* columns(const op_args& c, const scratch& w, int s) {
     const float* x = c.x + std::size_t(s) * in_size;
     if constexpr (pointwise) return x;
     if constexpr (same)
@@ -140,10 +140,10 @@ struct conv_op {
     return w.col;
   }
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     auto& p = *static_cast<conv_prims*>(c.prims);
     const void* wt = p.half ? static_cast<const void*>(c.wh) : c.w;
-    split(c, [&](int m, const scratch& w, int, int first, int end, bool) {
+    in_parts(c, [&](int m, const scratch& w, int, int first, int end, bool) {
       for (int s = first; s < end; ++s) {
         // This sample's full conv output: its own place in y, or (pooled) the scratch.
         float* y = pool ? w.full : c.y + std::size_t(s) * F * P;
@@ -173,10 +173,10 @@ struct conv_op {
     return y;
   }
 
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     auto& p = *static_cast<conv_prims*>(c.prims);
     const void* wt = p.half ? static_cast<const void*>(c.wh) : c.w;
-    split(c, [&](int m, const scratch& w, int j, int first, int end, bool fresh) {
+    in_parts(c, [&](int m, const scratch& w, int j, int first, int end, bool fresh) {
       float* gw = part_dw(c, j);
       float* db = gw + weights;
       std::fill(gw, gw + std::size_t(K) * F, 0.0f);
@@ -240,8 +240,8 @@ struct op<L, In> {
   static constexpr dsl::shape out = In;
   static constexpr int aux = 0;
   static constexpr bool view = true;
-  static void forward(const io&) {}
-  static void backward(const io&) {}
+  static void forward(const op_args&) {}
+  static void backward(const op_args&) {}
   static std::string to_onnx(const onnx_io& c) { return c.x; }
 };
 

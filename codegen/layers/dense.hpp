@@ -51,7 +51,7 @@ struct op<L, In> {
     return engine::hold<dense_prims>(s, inputs, units);
   }
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     auto& p = *static_cast<dense_prims*>(c.prims);
     const void* x = c.x;
     const void* w = c.w;
@@ -69,7 +69,7 @@ struct op<L, In> {
                   {attr::integer("transB", 1)});
   }
 
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     auto& p = *static_cast<dense_prims*>(c.prims);
     const void* dy = c.dy;
     const void* x = c.x;

@@ -33,16 +33,16 @@ struct op<L, In> {
   static engine::holder prepare(const engine::setup& s) {
     return engine::hold<dropconnect_prims>(s, inputs, units);
   }
-  static const float* masked(const io& c) { return c.work + aligned(weights); }
+  static const float* masked(const op_args& c) { return c.work + aligned(weights); }
   // The weights the products read: W or M ⊙ W, f32 or bf16.
-  static const void* used(const io& c, dropconnect_prims& p, bool mask) {
+  static const void* used(const op_args& c, dropconnect_prims& p, bool mask) {
     if (!p.half) return mask ? masked(c) : c.w;
     if (!mask) return c.wh;
     if (p.masked.empty()) return c.wh;
     return p.masked.data();
   }
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     auto& p = *static_cast<dropconnect_prims*>(c.prims);
     const bool mask = c.train && L.p > 0;
     if (mask) {
@@ -64,7 +64,7 @@ struct op<L, In> {
     return c.node("Gemm", {c.x, param<L, In>(c, 0), param<L, In>(c, 1)},
                   {attr::integer("transB", 1)});
   }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     auto& p = *static_cast<dropconnect_prims*>(c.prims);
     const void* dy = c.dy;
     const void* x = c.x;

@@ -18,7 +18,7 @@ struct op<L, In> {
   static constexpr int aux = In.size();  // the mask
   static constexpr bool view = false;
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     const std::size_t n = std::size_t(c.n) * In.size();
     if (!c.train || L.p == 0) {
       std::memcpy(c.y, c.x, n * sizeof(float));
@@ -31,7 +31,7 @@ struct op<L, In> {
   }
   // Evaluation is the identity: no node.
   static std::string to_onnx(const onnx_io& c) { return c.x; }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (!c.dx) return;
     const std::size_t n = std::size_t(c.n) * In.size();
     if constexpr (L.p == 0)

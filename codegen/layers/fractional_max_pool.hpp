@@ -53,7 +53,7 @@ struct op<L, In> {
   static constexpr bool view = false;
   static constexpr int H = In.height(), W = In.width(), Ho = out.height(), Wo = out.width();
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     const double u_rows = c.train ? c.rng->uniform() : -1;
     const double u_cols = c.train ? c.rng->uniform() : -1;
     const fractional_axis<Ho> rows(H, u_rows, L.overlapping);
@@ -86,7 +86,7 @@ struct op<L, In> {
     return picks.size() == 1 ? picks[0] : c.node("Max", picks);
   }
 
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (!c.dx) return;
     const kernels::regions r{nullptr, nullptr, Ho, nullptr, nullptr, Wo};
     kernels::max_pool_regions_backward(c.aux, c.dy, std::size_t(c.n) * In.channels(), H, W, r,

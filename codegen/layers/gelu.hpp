@@ -18,13 +18,13 @@ struct op<L, In> : elementwise_op<In> {
   static constexpr float inv_sqrt2 = 0.70710678118654752f;
   static constexpr float inv_sqrt_2pi = 0.39894228040143268f;
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     op::each_part(c, [&](std::size_t i, std::size_t n) {
       for (std::size_t k = i; k < i + n; ++k)
         c.y[k] = 0.5f * c.x[k] * (1.0f + std::erf(c.x[k] * inv_sqrt2));
     });
   }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (c.dx)
       op::each_part(c, [&](std::size_t i, std::size_t n) {
         for (std::size_t k = i; k < i + n; ++k) {

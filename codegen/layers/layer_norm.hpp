@@ -24,7 +24,7 @@ struct op<L, In> {
   static constexpr std::size_t D = std::size_t(In.size());
   static constexpr std::size_t beta = param_offsets(L, In)[1];
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     parallel_for(c, std::size_t(c.n), 1, [&](rt::span_range part) {
       for (std::size_t s = part.lo; s < part.hi; ++s) {
         const float* x = c.x + s * D;
@@ -41,7 +41,7 @@ struct op<L, In> {
     });
   }
 
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     const auto n = std::size_t(c.n);
     parallel_for(c, D, 16, [&](rt::span_range part) {
       for (std::size_t d = part.lo; d < part.hi; ++d) c.gw[d] = c.gw[beta + d] = 0;

@@ -6,14 +6,15 @@
 //   static constexpr std::size_t work = 0;   // optional: scratch floats per batch, any n
 //   static engine::holder prepare(const engine::setup&);  // optional: its engine objects
 //                                            // (products), made when the trainer is built
-//   static void forward(const io&);
-//   static void backward(const io&);         // writes gw (overwrites) and dx when dx != nullptr
-// Kernels split their work across io::team: parallel_for (one fixed part per member) or finer
+//   static void forward(const op_args&);
+//   static void backward(const op_args&);         // writes gw (overwrites) and dx when dx !=
+//   nullptr
+// Kernels split their work across op_args::team: parallel_for (one fixed part per member) or finer
 // chunks (products), both claimed by the members (engine::claim), so that one descheduled
 // member does not hold up the others.
 // Losses instead provide `loss_forward` / `loss_backward` (see loss.hpp).
-// Forward and backward of one step see the same aux, work and rng draws; io::train selects the
-// training behaviour (batch statistics, random masks), io::commit says the forward belongs to
+// Forward and backward of one step see the same aux, work and rng draws; op_args::train selects the
+// training behaviour (batch statistics, random masks), op_args::commit says the forward belongs to
 // a step whose side effects count (running statistics move).
 #pragma once
 
@@ -28,7 +29,7 @@
 
 namespace kiln::codegen {
 
-struct io {
+struct op_args {
   int n = 0;  // samples in this batch
   bool train = true;
   const float* x = nullptr;   // n × input
@@ -56,16 +57,20 @@ struct io {
   int global() const noexcept { return total > 0 ? total : n; }
   bool synced() const noexcept { return comm && comm->distributed(); }
 };
+// The earlier name of op_args: "io" also names kiln's files (runtime/io/, rt::io), so the
+// arguments of an op's call took their own name. Ops written against it still compile.
+using io [[deprecated("kiln: codegen::io is now codegen::op_args (codegen/layers/op.hpp)")]] =
+    op_args;
 
 // Runs f(part) on every member of the team, each with its static part of [0, total).
 template <class F>
-void parallel_for(const io& c, std::size_t total, std::size_t align, F&& f) {
+void parallel_for(const op_args& c, std::size_t total, std::size_t align, F&& f) {
   // One part per member, as a static split would give, but claimed (engine::claim): when a
   // member is descheduled, whoever is free runs its part; the parts, and so the results, are
   // the same whoever runs them.
   const int parts = c.team->size();
   engine::claim(c.team, parts, [&](int, long j) {
-    const auto r = rt::split(total, parts, int(j), align);
+    const auto r = rt::share_of(total, parts, int(j), align);
     if (r.size()) f(r);
   });
 }

@@ -37,7 +37,7 @@ struct window_pool {
   static constexpr axis_bounds<Wo> cols{W, L.size, L.step(), L.pad};
   static constexpr kernels::regions r{rows.lo.data(), rows.hi.data(), Ho,
                                       cols.lo.data(), cols.hi.data(), Wo};
-  static std::size_t planes(const io& c) { return std::size_t(c.n) * In.channels(); }
+  static std::size_t planes(const op_args& c) { return std::size_t(c.n) * In.channels(); }
   // Floor mode, symmetric zero padding (ONNX's defaults for the rest).
   static std::vector<attr> window() {
     return {attr::integers("kernel_shape", {L.size, L.size}),
@@ -53,13 +53,13 @@ struct op<L, In> : window_pool<L, In> {
 
   // A padded cell never wins: ONNX pads MaxPool with −∞ too.
   static std::string to_onnx(const onnx_io& c) { return c.node("MaxPool", {c.x}, base::window()); }
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     if constexpr (base::two_by_two)
       kernels::max_pool_2x2(c.x, base::planes(c), base::H, base::W, c.y, c.aux);
     else
       kernels::max_pool_regions(c.x, base::planes(c), base::H, base::W, base::r, c.y, c.aux);
   }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (!c.dx) return;
     if constexpr (base::two_by_two)
       kernels::max_pool_2x2_backward(c.aux, c.dy, base::planes(c), base::H, base::W, c.dx);
@@ -81,13 +81,13 @@ struct op<L, In> : window_pool<L, In> {
     a.push_back(attr::integer("count_include_pad", 1));
     return c.node("AveragePool", {c.x}, a);
   }
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     if constexpr (base::two_by_two)
       kernels::avg_pool_2x2(c.x, base::planes(c), base::H, base::W, c.y);
     else
       kernels::avg_pool_regions(c.x, base::planes(c), base::H, base::W, base::r, divisor, c.y);
   }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (!c.dx) return;
     if constexpr (base::two_by_two)
       kernels::avg_pool_2x2_backward(c.dy, base::planes(c), base::H, base::W, c.dx);
@@ -108,10 +108,10 @@ struct op<L, In> {
   static std::string to_onnx(const onnx_io& c) {
     return c.node("Flatten", {c.node("GlobalAveragePool", {c.x})}, {attr::integer("axis", 1)});
   }
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     kernels::global_avg_pool(c.x, std::size_t(c.n) * In.channels(), plane, c.y);
   }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (c.dx)
       kernels::global_avg_pool_backward(c.dy, std::size_t(c.n) * In.channels(), plane, c.dx);
   }

@@ -59,7 +59,7 @@ struct op<L, In> {
 
   // Where inner layer k's output is: its own buffer, or (a view) its input's.
   template <std::size_t K>
-  static float* output(const io& c) {
+  static float* output(const op_args& c) {
     if constexpr (lay::rows[K].view) {
       if constexpr (K == 0)
         return const_cast<float*>(c.x);
@@ -70,7 +70,7 @@ struct op<L, In> {
     }
   }
   template <std::size_t K>
-  static const float* input(const io& c) {
+  static const float* input(const op_args& c) {
     if constexpr (K == 0)
       return c.x;
     else
@@ -78,8 +78,8 @@ struct op<L, In> {
   }
 
   template <std::size_t K>
-  static io inner(const io& c) {
-    io i;
+  static op_args inner(const op_args& c) {
+    op_args i;
     i.n = c.n;
     i.train = c.train;
     i.commit = c.commit;
@@ -98,7 +98,7 @@ struct op<L, In> {
     return i;
   }
 
-  static float& ran(const io& c) { return c.work[plan.work_total]; }
+  static float& ran(const op_args& c) { return c.work[plan.work_total]; }
 
   // The body's ops' engine objects, one holder per inner layer.
   struct inner_prims {
@@ -110,7 +110,7 @@ struct op<L, In> {
     return h;
   }
 
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     const std::size_t n = std::size_t(c.n) * size;
     const bool run = !c.train || L.survival >= 1 || c.rng->uniform() < L.survival;
     ran(c) = run ? 1.0f : 0.0f;
@@ -148,7 +148,7 @@ struct op<L, In> {
     return export_op<typename lay::template op_at<K>>(i, dsl::at<K>(L.body).kind);
   }
 
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     const std::size_t n = std::size_t(c.n) * size;
     if (ran(c) == 0) {
       std::fill(c.gw, c.gw + lay::params, 0.0f);
@@ -167,11 +167,11 @@ struct op<L, In> {
 
   // Runs inner layer K's backward with dy = g; returns the gradient of its input.
   template <std::size_t K>
-  static const float* backward_layer(const io& c, const float* g, float* const* grad) {
+  static const float* backward_layer(const op_args& c, const float* g, float* const* grad) {
     if constexpr (lay::rows[K].view) {
       return g;
     } else {
-      io i = inner<K>(c);
+      op_args i = inner<K>(c);
       i.dy = g;
       // The body's input gradient is needed when the residual's is; inside, as in a model.
       const bool needed = (K == 0 && c.dx) || (K > 0 && (c.dx || lay::needs_dx[K]));

@@ -12,7 +12,7 @@ namespace kiln::second_order {
 
 template <class T>
 lbfgs_solver<T>::lbfgs_solver(const dsl::lbfgs& options, std::size_t n)
-    : o_((check_options(options.check()), options)),
+    : o_((require_options(options.check()), options)),
       n_(n),
       lr_(options.lr),
       work_(3 + 2 * (std::size_t(options.history) + 1), n),

@@ -11,7 +11,7 @@ namespace kiln::second_order {
 
 template <class T>
 newton_cg_solver<T>::newton_cg_solver(const dsl::newton_cg& options, std::size_t n)
-    : o_((check_options(options.check()), options)),
+    : o_((require_options(options.check()), options)),
       n_(n),
       work_(7, n),
       g_(work_[0]),

@@ -55,7 +55,7 @@ struct step_report {
 // Solvers take their options at run time too (tools read them from a command line): a
 // descriptor's check() message, "lbfgs: .history must be at least 1", becomes a config_error
 // naming the optimizer.
-inline void check_options(const char* problem) {
+inline void require_options(const char* problem) {
   if (problem == nullptr) return;
   const std::string_view text(problem);
   const auto colon = text.find(": ");

@@ -14,7 +14,7 @@
 #include "kiln/codegen/second_order/newton_cg.hpp"
 #include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/core/batch.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 
 namespace kiln::codegen {
 
@@ -46,14 +46,11 @@ struct penalties {
   static constexpr auto regs = dsl::as_regs(Plan.regularizer);
   static constexpr double strength(int norm) {
     double sum = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      auto add = [&]<class R>(const R& r) {
-        if constexpr (dsl::norm_penalty<R>)
-          if (R::norm == norm) sum += r.lambda;
-      };
-      (add(dsl::at<I>(regs)), ...);
-    }
-    (dsl::index_for<regs.size>{});
+    dsl::for_each_index<regs.size>([&]<std::size_t I>(dsl::index_c<I>) {
+      using R = std::remove_cvref_t<decltype(dsl::at<I>(regs))>;
+      if constexpr (dsl::norm_penalty<R>)
+        if (R::norm == norm) sum += dsl::at<I>(regs).lambda;
+    });
     return sum;
   }
   static constexpr double l2 = strength(2), l1 = strength(1);

@@ -18,14 +18,12 @@ std::string export_layers(rt::onnx_graph& g, const std::string& input, const are
                           const tensor_table<T>& table) {
   using lay = typename T::lay;
   std::string x = input;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((x = export_op<typename lay::template op_at<I + 1>>(
-          {&g, x, table.name(I + 1), mem.p + lay::rows[I + 1].param_base,
-           mem.b + lay::rows[I + 1].buffer_base},
-          dsl::at<I + 1>(T::model).kind)),
-     ...);
-  }
-  (dsl::index_for<T::L - 2>{});
+  dsl::for_each_index<T::L - 2>([&]<std::size_t I>(dsl::index_c<I>) {
+    x = export_op<typename lay::template op_at<I + 1>>(
+        {&g, x, table.name(I + 1), mem.p + lay::rows[I + 1].param_base,
+         mem.b + lay::rows[I + 1].buffer_base},
+        dsl::at<I + 1>(T::model).kind);
+  });
   return x;
 }
 

@@ -17,12 +17,12 @@ template <auto Model, auto Plan>
 rt::step_result trainer<Model, Plan>::train_step(const rt::batch& b) {
   if constexpr (full_batch) return full_batch_step({&b, 1});
   if (dp_.ranks()) return parallel_step(b);
-  check(b);
+  require_fits(b);
   const double lr = current_lr();
   ++steps_;
   if constexpr (skips) std::copy(mem_.b, mem_.b + lay::buffer_floats, mem_.kept_b);  // statistics
   forward(b, true, L - 2, true);
-  const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+  const rt::step_result r = loss_op::loss_forward(loss_args(b), b);
   if (!std::isfinite(r.loss_sum)) return nonfinite({fault::loss, 0, r.loss_sum});
   if constexpr (per_layer) {
     backward<true>(b, lr);  // checks each layer's update as it goes (stop_run)
@@ -66,7 +66,7 @@ rt::step_result trainer<Model, Plan>::reduced_step(const rt::batch& b) requires(
   if constexpr (skips) std::copy(mem_.b, mem_.b + lay::buffer_floats, mem_.kept_b);
   dp_.begin();  // batch_norm's statistics are exchanged too
   forward(b, true, L - 2, true);
-  const rt::step_result r = loss_op::loss_forward(loss_io(b), b);
+  const rt::step_result r = loss_op::loss_forward(loss_args(b), b);
   // This rank's part of the loss alone may be non-finite: it then puts a NaN into each
   // gradient it sends, so that every rank finds the fault in the sums and all decide alike.
   dp_.set_poison(!std::isfinite(r.loss_sum));
@@ -98,10 +98,9 @@ void trainer<Model, Plan>::forward(const rt::batch& b, bool train, std::size_t l
   // Draws depend on (seed, step) only: forward and backward of a step, and repeated
   // loss()/gradient() calls at one step, see the same masks.
   rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((I + 1 <= last ? forward_layer<I + 1>(b, train, commit) : void()), ...);
-  }
-  (dsl::index_for<L - 2>{});
+  dsl::for_each_index<L - 2>([&]<std::size_t I>(dsl::index_c<I>) {
+    if (I + 1 <= last) forward_layer<I + 1>(b, train, commit);
+  });
 }
 
 template <auto Model, auto Plan>
@@ -111,7 +110,7 @@ void trainer<Model, Plan>::forward_layer(const rt::batch& b, bool train, bool co
   if constexpr (op_t::view) {
     mem_.out[I] = mem_.out[I - 1];
   } else {
-    io c = step_io(b);
+    op_args c = step_args(b);
     c.train = train;
     c.x = mem_.out[I - 1];
     c.y = mem_.out[I] = mem_.act[I];
@@ -130,14 +129,13 @@ void trainer<Model, Plan>::forward_layer(const rt::batch& b, bool train, bool co
 template <auto Model, auto Plan>
 template <bool Update>
 void trainer<Model, Plan>::backward(const rt::batch& b, double lr) {
-  loss_op::loss_backward(loss_io(b), b);
+  loss_op::loss_backward(loss_args(b), b);
   float* dy = mem_.grad[0];
   // Layers before the first trainable one need no backward pass at all (a frozen body).
   const std::size_t from = layers_.backward_from();
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((dy = L - 2 - I >= from ? backward_layer<L - 2 - I, Update>(b, dy, lr) : dy), ...);
-  }
-  (dsl::index_for<L - 2>{});
+  dsl::for_each_index<L - 2>([&]<std::size_t I>(dsl::index_c<I>) {
+    if (L - 2 - I >= from) dy = backward_layer<L - 2 - I, Update>(b, dy, lr);
+  });
 }
 
 // Returns the gradient of the layer's input (for the layer before it).
@@ -148,7 +146,7 @@ float* trainer<Model, Plan>::backward_layer(const rt::batch& b, float* dy, doubl
   if constexpr (op_t::view) {
     return dy;
   } else {
-    io c = step_io(b);
+    op_args c = step_args(b);
     c.x = mem_.out[I - 1];
     c.y = mem_.out[I];
     c.dy = dy;
@@ -222,7 +220,7 @@ void trainer<Model, Plan>::update_tensor(double lr, double clip, int member) {
   // A row (max_norm's unit) is never split between members.
   constexpr std::size_t row = t.spec.dims.rank > 1 ? size / std::size_t(t.spec.dims.d[0]) : 1;
   float* check = faults_.checks(member, T);
-  const auto part = rt::split(size, team_->size(), member, row);
+  const auto part = rt::share_of(size, team_->size(), member, row);
   if (part.size() == 0) {
     check[0] = check[1] = 0;
     return;
@@ -273,8 +271,8 @@ double trainer<Model, Plan>::clip_scale(double norm) {
 
 // What every layer of a step sees: the threads, the batch, its place in a data-parallel one.
 template <auto Model, auto Plan>
-io trainer<Model, Plan>::step_io(const rt::batch& b) const {
-  io c;
+op_args trainer<Model, Plan>::step_args(const rt::batch& b) const {
+  op_args c;
   c.team = team_.get();
   c.n = b.n;
   c.offset = b.offset;
@@ -284,8 +282,8 @@ io trainer<Model, Plan>::step_io(const rt::batch& b) const {
 }
 
 template <auto Model, auto Plan>
-io trainer<Model, Plan>::loss_io(const rt::batch& b) {
-  io c = step_io(b);
+op_args trainer<Model, Plan>::loss_args(const rt::batch& b) {
+  op_args c = step_args(b);
   c.x = mem_.out[L - 2];
   c.dx = mem_.grad[0];
   c.aux = mem_.aux[L - 1];

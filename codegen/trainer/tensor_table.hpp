@@ -57,17 +57,15 @@ class tensor_table {
     info_.full_batch = T::full_batch;
     std::vector<std::string>& names = names_;
     names.resize(L);
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((names[I] = layer_name<I>()), ...);
-      ((out_shape_[I] = dsl::at<I>(Model).out(lay::in[I]), out_size_[I] = out_shape_[I].size()),
-       ...);
-      ((info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
-                         (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
-                         to_string(lay::in[I]) + " -> " +
-                         to_string(dsl::at<I>(Model).out(lay::in[I])) + "\n"),
-       ...);
-    }
-    (dsl::index_for<L>{});
+    dsl::for_each_index<L>([&]<std::size_t I>(dsl::index_c<I>) {
+      names[I] = layer_name<I>();
+      out_shape_[I] = dsl::at<I>(Model).out(lay::in[I]);
+      out_size_[I] = out_shape_[I].size();
+      info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
+                       (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
+                       to_string(lay::in[I]) + " -> " +
+                       to_string(dsl::at<I>(Model).out(lay::in[I])) + "\n";
+    });
     auto dims = [](const dsl::shape& s) { return std::vector<int>(s.d, s.d + s.rank); };
     // Named by the DSL (or position), and as an nn.Sequential of the same layers would name it.
     auto add = [&](const auto& t, std::string suffix, float* base, rt::tensor_role role) {

@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "kiln/codegen/layout.hpp"
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 
 namespace kiln::codegen {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "kiln/dsl/schedule.hpp"
+#include "kiln/dsl/plan.hpp"
 
 namespace kiln::codegen {
 

@@ -104,20 +104,17 @@ struct residual {
     std::array<param, Buffers ? n_buffers : n_params> all{};
     const auto ins = in_shapes(body, in);
     std::size_t k = 0;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      auto add = [&](const auto& layer, int i, shape s) {
-        auto rename = [&](param p) {
-          p.name = join_name(chain_name(layer, i).view(), p.name.view());
-          all[k++] = p;
-        };
-        if constexpr (Buffers)
-          for (const param& p : buffers_of(layer, s)) rename(p);
-        else
-          for (const param& p : params_of(layer, s)) rename(p);
+    for_each_index<Body::size>([&]<std::size_t I>(index_c<I>) {
+      const auto& layer = at<I>(body);
+      auto rename = [&](param p) {
+        p.name = join_name(chain_name(layer, int(I)).view(), p.name.view());
+        all[k++] = p;
       };
-      (add(at<I>(body), int(I), ins[I]), ...);
-    }
-    (index_for<Body::size>{});
+      if constexpr (Buffers)
+        for (const param& p : buffers_of(layer, ins[I])) rename(p);
+      else
+        for (const param& p : params_of(layer, ins[I])) rename(p);
+    });
     return all;
   }
 };

@@ -40,7 +40,7 @@ std::size_t whole_samples(const model& m, std::span<const float> x) {
   return x.size() / s;
 }
 
-void check_out(const model& m, std::size_t n, std::span<float> out) {
+void require_out(const model& m, std::size_t n, std::span<float> out) {
   if (out.size() != n * std::size_t(m.info().outputs))
     throw config_error("predict", "the output holds " + std::to_string(out.size()) + " floats, " +
                                       std::to_string(n) + " samples need " +
@@ -100,7 +100,7 @@ int guarded(F&& f) {
 
 void predict(model& m, std::span<const float> x, std::span<float> out) {
   const std::size_t n = whole_samples(m, x), s = sample_size(m);
-  check_out(m, n, out);
+  require_out(m, n, out);
   const auto batch = std::size_t(std::max(m.info().batch, 1));
   const auto outputs = std::size_t(m.info().outputs);
   for (std::size_t first = 0; first < n; first += batch) {
@@ -130,7 +130,7 @@ std::size_t predictor::samples(std::span<const float> x) const { return whole_sa
 void predictor::run(std::span<const float> x, std::span<float> out) {
   if (stats_.empty()) return predict(m_, x, out);
   const std::size_t n = samples(x), s = sample_size(m_);
-  check_out(m_, n, out);
+  require_out(m_, n, out);
   const std::size_t batch = scratch_.size() / s;
   const auto outputs = std::size_t(m_.info().outputs);
   for (std::size_t first = 0; first < n; first += batch) {

@@ -26,7 +26,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::vector<std::string_view> split(std::string_view line, char delimiter) {
+std::vector<std::string_view> fields_of(std::string_view line, char delimiter) {
   std::vector<std::string_view> fields;
   for (std::size_t at = 0;;) {
     const std::size_t end = line.find(delimiter, at);
@@ -46,7 +46,7 @@ bool parse_number(std::string_view field, double& out) {
   return end == text.c_str() + text.size() && errno != ERANGE && std::isfinite(out);
 }
 
-void check(const csv_options& options) {
+void require_valid(const csv_options& options) {
   if (options.label_column < -1)
     throw config_error("label_column", "must be -1 (no labels) or a column index, got " +
                                            std::to_string(options.label_column));
@@ -60,14 +60,14 @@ void check(const csv_options& options) {
 }  // namespace
 
 dataset read_csv(const std::filesystem::path& path, const csv_options& options) {
-  check(options);
+  require_valid(options);
   const auto bytes = io::read_file(path, std::uint64_t{1} << 32);
   return parse_csv({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, path.string(),
                    options);
 }
 
 dataset parse_csv(std::string_view text, const std::string& path, const csv_options& options) {
-  check(options);
+  require_valid(options);
   if (text.empty()) throw file_error(path, "the file is empty");
   dataset d;
   d.name = path;
@@ -85,7 +85,7 @@ dataset parse_csv(std::string_view text, const std::string& path, const csv_opti
     const auto fail = [&](const std::string& problem) {
       throw file_error(path, "line " + std::to_string(line_number) + ": " + problem);
     };
-    const auto fields = split(line, options.delimiter);
+    const auto fields = fields_of(line, options.delimiter);
     // Numbers apart by blanks (NumPy's savetxt, a Fortran dump): named as what they are rather
     // than as one field that is not a number.
     if (fields.size() == 1 && options.delimiter != ' ' && options.delimiter != '\t' &&
@@ -139,7 +139,7 @@ std::vector<std::string> csv_header(std::string_view text, char delimiter) {
     if (line.empty()) continue;
     std::vector<std::string> names;
     double value = 0;
-    for (const std::string_view field : split(line, delimiter)) {
+    for (const std::string_view field : fields_of(line, delimiter)) {
       if (parse_number(field, value)) return {};
       names.emplace_back(field);
     }

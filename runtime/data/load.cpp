@@ -68,8 +68,8 @@ std::string printable_value(float v) {
 }
 
 // The first value that is not finite, named by sample and position.
-void check_finite(std::span<const float> v, std::size_t per_sample, const std::string& path,
-                  const std::string& what) {
+void require_finite(std::span<const float> v, std::size_t per_sample, const std::string& path,
+                    const std::string& what) {
   const auto bad = std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); });
   if (bad == v.end()) return;
   const auto at = std::size_t(bad - v.begin());
@@ -261,7 +261,7 @@ dataset features_from(const named_tensor& x, const std::string& path, const mode
   d.x = x.values;
   if (x.stored == dtype::u8)
     for (float& v : d.x) v = v / 255.0f;  // exactly pixel / 255, as the IDX reader
-  check_finite(d.x, per, path, what);
+  require_finite(d.x, per, path, what);
   return d;
 }
 
@@ -300,7 +300,7 @@ void answers_from(const named_tensor& y, const std::string& path, const model_in
                                (m.outputs > 1 ? ", " + std::to_string(m.outputs) : "") + "])");
   d.target_size = m.outputs;
   d.targets = y.values;
-  check_finite(d.targets, per, path, what);
+  require_finite(d.targets, per, path, what);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,7 +313,7 @@ std::optional<fs::path> present(const fs::path& dir, const std::string& name) {
   return std::nullopt;
 }
 
-void check_images(const dataset& d, const fs::path& file, const model_info& m) {
+void require_images(const dataset& d, const fs::path& file, const model_info& m) {
   const bool same_count = d.sample_size() == product(m.input);
   std::vector<int> a = d.sample_shape, b = m.input;
   while (a.size() > 1 && a.front() == 1) a.erase(a.begin());
@@ -350,8 +350,8 @@ train_test idx_folder(const fs::path& dir, const model_info& m) {
   }
   train_test both{train.get(), std::move(test)};
   if (test_error) std::rethrow_exception(test_error);
-  check_images(both.train, files[0], m);
-  check_images(both.test, files[2], m);
+  require_images(both.train, files[0], m);
+  require_images(both.test, files[2], m);
   return both;
 }
 
@@ -373,7 +373,7 @@ train_test cifar_folder(const fs::path& dir, const model_info& m) {
   train_test both{read_cifar10(train), read_cifar10({test})};
   for (const auto& [d, file] :
        {std::pair{&both.train, train.front()}, std::pair{&both.test, test}}) {
-    check_images(*d, file, m);
+    require_images(*d, file, m);
     for (std::size_t i = 0; i < d->labels.size(); ++i)
       if (d->labels[i] >= m.outputs)
         throw file_error(file.string(), "label " + std::to_string(d->labels[i]) + " of sample " +

@@ -175,7 +175,7 @@ void batch_loader::produce(int epoch, long first_batch) {
 void batch_loader::fill(slot& s, long index, rng& augment_rng) {
   std::size_t first = static_cast<std::size_t>(index) * opts_.batch;
   const std::size_t total = std::min<std::size_t>(opts_.batch, samples_ - first);
-  const span_range part = split(total, opts_.shards, opts_.shard);
+  const span_range part = share_of(total, opts_.shards, opts_.shard);
   s.n = static_cast<int>(part.size());
   s.offset = static_cast<int>(part.lo);
   s.total = static_cast<int>(total);

@@ -58,7 +58,7 @@ ensemble_result evaluate(std::vector<float> all, int members, const dataset& tes
   return r;
 }
 
-void check_classifier(const model& m, const dataset& test, int classes) {
+void require_classifier(const model& m, const dataset& test, int classes) {
   if (m.info().kind != task::classify || m.info().outputs != classes)
     throw config_error("ensemble", "members must be classifiers with the same classes");
   if (test.labels.size() != test.size() || test.size() == 0)
@@ -110,7 +110,7 @@ ensemble_result evaluate_ensemble(std::span<model* const> members, const dataset
   const int classes = members[0]->info().outputs;
   std::vector<float> all;
   for (model* m : members) {
-    check_classifier(*m, test, classes);
+    require_classifier(*m, test, classes);
     const auto p = probabilities_of(*m, test, batch);
     all.insert(all.end(), p.begin(), p.end());
   }
@@ -130,7 +130,7 @@ ensemble_result evaluate_ensemble(const comm& c, std::span<model* const> mine,
   const std::size_t block = test.size() * classes;
   std::vector<float> all(block * std::size_t(members), 0.0f);
   for (std::size_t i = 0; i < mine.size(); ++i) {
-    check_classifier(*mine[i], test, int(classes));
+    require_classifier(*mine[i], test, int(classes));
     if (ids[i] < 0 || ids[i] >= members)
       throw config_error("ensemble", "member " + std::to_string(ids[i]) + " of " +
                                          std::to_string(members) + " does not exist");
@@ -146,7 +146,7 @@ ensemble_result evaluate_snapshots(model& m, std::span<const tensor_file> snapsh
                                    const dataset& test, int batch) {
   if (snapshots.empty()) throw config_error("snapshots", "none were taken");
   const int classes = m.info().outputs;
-  check_classifier(m, test, classes);
+  require_classifier(m, test, classes);
   std::vector<float> all;
   for (const tensor_file& s : snapshots) {
     load_weights(m, s);

@@ -74,7 +74,7 @@ void drain(io::stream& s) {
 
 // libzip reads the central directory whole, where the end record says it is: what that record
 // (or ZIP64's) claims is checked against the file first, from its last bytes.
-void check_directory(io::cursor& c) {
+void require_directory(io::cursor& c) {
   if (c.size() == 0) c.fail("not a valid zip archive: the file is empty");
   if (c.size() < end_record) return;  // libzip names it
   const std::uint64_t tail_size = std::min<std::uint64_t>(c.size(), end_record + 0xffff);
@@ -230,7 +230,7 @@ tensor_file open_archive(zip_source_t* source, zip_error_t& error, const std::st
 tensor_file read_npz(const fs::path& path) {
   const io::input_file file(path);
   io::cursor c(file);
-  check_directory(c);
+  require_directory(c);
   // libzip reads the archive where it lies, through a descriptor of the file checked above.
   const int fd = ::dup(file.descriptor());
   std::FILE* f = fd >= 0 ? ::fdopen(fd, "rb") : nullptr;
@@ -250,7 +250,7 @@ tensor_file read_npz(const fs::path& path) {
 
 tensor_file parse_npz(std::span<const std::uint8_t> bytes, const std::string& path) {
   io::cursor c(bytes, path);
-  check_directory(c);
+  require_directory(c);
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);

@@ -53,7 +53,7 @@ std::uint64_t data_hash(const dataset& d) {
   return finish(mix(h, std::span<const float>(d.targets)));
 }
 
-void check_same(const comm& c, const std::string& what, std::uint64_t value) {
+void require_same(const comm& c, const std::string& what, std::uint64_t value) {
   if (!c.distributed()) return;
   const auto all = c.gather(value, "a setting every rank must share");
   if (const std::string ranks = differing(all); !ranks.empty())
@@ -64,7 +64,7 @@ void check_same(const comm& c, const std::string& what, std::uint64_t value) {
                                  "command line, program and data)");
 }
 
-void check_same_weights(const comm& c, const model& m, const std::string& when) {
+void require_same_weights(const comm& c, const model& m, const std::string& when) {
   if (!c.distributed()) return;
   const auto all = c.gather(tensor_hash(m), "the weights' hash");
   if (const std::string ranks = differing(all); !ranks.empty())

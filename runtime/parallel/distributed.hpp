@@ -23,11 +23,11 @@ std::uint64_t data_hash(const dataset& d);
 // Every rank must pass the same `value` for `what` (a setting, a data size, a fingerprint);
 // otherwise every rank throws kiln::config_error naming `what` and the ranks that differ from
 // rank 0. Collective.
-void check_same(const comm& c, const std::string& what, std::uint64_t value);
+void require_same(const comm& c, const std::string& what, std::uint64_t value);
 
 // Throws kiln::error on every rank when the ranks' tensors are not bitwise the same ("weights
 // differ between ranks after <when>: rank 1 differs from rank 0"). Collective.
-void check_same_weights(const comm& c, const model& m, const std::string& when);
+void require_same_weights(const comm& c, const model& m, const std::string& when);
 
 // Rank `root`'s tensors (every one: parameters, optimizer state, buffers) and resume state
 // into the model on every rank. Collective.

@@ -37,7 +37,7 @@ class evaluator {
     const std::size_t n = data.size(), sample = data.sample_size();
     prepare(r);
     double loss_sum = 0;
-    const span_range part = split(n, c.size(), c.rank());
+    const span_range part = share_of(n, c.size(), c.rank());
     // Rows are contiguous: batches are views into the dataset, nothing is copied.
     for (std::size_t first = part.lo; first < part.hi; first += static_cast<std::size_t>(batch_)) {
       const int count = static_cast<int>(std::min<std::size_t>(batch_, part.hi - first));

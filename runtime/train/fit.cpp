@@ -39,8 +39,8 @@ std::vector<batch> chunks(const dataset& data, int batch_size) {
 }
 
 eval_result evaluate(model& m, const dataset& data, int batch_size) {
-  check_batch(m, batch_size);
-  check_data(m, data, "evaluation data");
+  require_batch(m, batch_size);
+  require_data(m, data, "evaluation data");
   eval_result r;
   evaluator(m, batch_size).run(m, data, r);
   return r;
@@ -52,9 +52,9 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
   if (opts.checkpoint_every < 0 || opts.max_steps < 0)
     throw config_error(opts.max_steps < 0 ? "max_steps" : "checkpoint_every",
                        "must not be negative");
-  check_batch(m, opts.batch);
-  check_data(m, train, "training data");
-  if (test) check_data(m, *test, "test data");
+  require_batch(m, opts.batch);
+  require_data(m, train, "training data");
+  if (test) require_data(m, *test, "test data");
   // Data-parallel over the ranks of c, or alone (one rank: the same code, no exchange).
   const comm& c = opts.ranks ? *opts.ranks : comm::single();
   const bool parallel = c.distributed(), lead = c.rank() == 0;
@@ -192,7 +192,7 @@ fit_result fit(model& m, const dataset& train, const dataset* test, const fit_op
     rec.seconds = seconds_before + std::chrono::duration<double>(clock::now() - start).count();
     if (parallel) {
       now = summed(c, now);
-      check_same_weights(c, m, "epoch " + std::to_string(rec.epoch));
+      require_same_weights(c, m, "epoch " + std::to_string(rec.epoch));
     }
 
     rec.train_loss = now.loss_sum / static_cast<double>(now.seen);

@@ -32,7 +32,7 @@ batch view(const dataset& data, std::size_t first, std::size_t count) {
       data.targets.empty() ? nullptr : data.targets.data() + first * std::size_t(data.target_size)};
 }
 
-void check_data(const model& m, const dataset& data, const std::string& role) {
+void require_data(const model& m, const dataset& data, const std::string& role) {
   const model_info& info = m.info();
   const std::string name = data.name.empty() ? role : role + " (" + data.name + ")";
   if (data.size() == 0) throw config_error(name, "has no samples");
@@ -80,7 +80,7 @@ void check_data(const model& m, const dataset& data, const std::string& role) {
   }
 }
 
-void check_batch(const model& m, int batch) {
+void require_batch(const model& m, int batch) {
   if (batch < 1) throw config_error("batch", "must be at least 1, got " + std::to_string(batch));
   // The model's buffers are sized for its batch; a larger one would overrun them.
   if (const int built = m.info().batch; built > 0 && batch > built)

@@ -18,7 +18,7 @@ std::string shape_text(const std::vector<int>& shape);
 batch view(const dataset& data, std::size_t first, std::size_t count);
 // Everything the model would otherwise trip over in the middle of an epoch; `role` names the
 // data in the message ("training data").
-void check_data(const model& m, const dataset& data, const std::string& role);
-void check_batch(const model& m, int batch);
+void require_data(const model& m, const dataset& data, const std::string& role);
+void require_batch(const model& m, int batch);
 
 }  // namespace kiln::rt::detail

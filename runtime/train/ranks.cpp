@@ -14,21 +14,21 @@ namespace kiln::rt::detail {
 std::size_t shard_samples(std::size_t samples, int batch, int ranks, int rank) {
   std::size_t n = 0;
   for (std::size_t first = 0; first < samples; first += static_cast<std::size_t>(batch))
-    n += split(std::min<std::size_t>(batch, samples - first), ranks, rank).size();
+    n += share_of(std::min<std::size_t>(batch, samples - first), ranks, rank).size();
   return n;
 }
 
 void agree(const comm& c, const model& m, const dataset& train, const dataset* test,
            const fit_options& opts) {
-  check_same(c, "model and plan (fingerprint)", std::hash<std::string>{}(m.fingerprint()));
-  check_same(c, "batch", static_cast<std::uint64_t>(opts.batch));
-  check_same(c, "seed", opts.seed);
-  check_same(c, "epochs", static_cast<std::uint64_t>(opts.epochs));
-  check_same(c, "max_steps", static_cast<std::uint64_t>(opts.max_steps));
-  check_same(c, "checkpoint_every", static_cast<std::uint64_t>(opts.checkpoint_every));
-  check_same(c, "resume", opts.resume.empty() ? 0 : 1);
-  check_same(c, "training data", data_hash(train));
-  check_same(c, "test data", test ? data_hash(*test) : 0);
+  require_same(c, "model and plan (fingerprint)", std::hash<std::string>{}(m.fingerprint()));
+  require_same(c, "batch", static_cast<std::uint64_t>(opts.batch));
+  require_same(c, "seed", opts.seed);
+  require_same(c, "epochs", static_cast<std::uint64_t>(opts.epochs));
+  require_same(c, "max_steps", static_cast<std::uint64_t>(opts.max_steps));
+  require_same(c, "checkpoint_every", static_cast<std::uint64_t>(opts.checkpoint_every));
+  require_same(c, "resume", opts.resume.empty() ? 0 : 1);
+  require_same(c, "training data", data_hash(train));
+  require_same(c, "test data", test ? data_hash(*test) : 0);
 }
 
 run_position summed(const comm& c, run_position p) {

@@ -4,7 +4,7 @@
 namespace tour {
 
 variant variant_augmentation() {
-  constexpr auto augmented = schedule{
+  constexpr auto augmented = training_plan{
       .optimizer = sgdm, .lr = cosine, .augment = random_crop{.pad = 2} | hflip{}, .batch = 64};
   return {"augmentation", "random crop (pad 2) and horizontal flip", &train<base, augmented>};
 }

@@ -5,7 +5,7 @@ namespace tour {
 
 variant variant_l1() {
   constexpr auto with_l1 =
-      schedule{.optimizer = sgdm, .regularizer = l1{5e-5}, .lr = cosine, .batch = 64};
+      training_plan{.optimizer = sgdm, .regularizer = l1{5e-5}, .lr = cosine, .batch = 64};
   return {"l1", "L1 5e-5 on weights", &train<base, with_l1>};
 }
 

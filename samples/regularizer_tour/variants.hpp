@@ -31,6 +31,6 @@ inline constexpr auto base = stem | max_pool{.size = 2} | residual{block} | relu
 // SGD with momentum, a cosine schedule over the default budget of 12 epochs.
 inline constexpr auto sgdm = sgd{.lr = 0.05, .momentum = 0.9};
 inline constexpr auto cosine = cosine_restarts{.period = 12};
-inline constexpr auto plain = schedule{.optimizer = sgdm, .lr = cosine, .batch = 64};
+inline constexpr auto plain = training_plan{.optimizer = sgdm, .lr = cosine, .batch = 64};
 
 }  // namespace tour

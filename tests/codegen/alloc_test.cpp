@@ -15,9 +15,9 @@ using namespace kiln::dsl;
 BOOST_AUTO_TEST_CASE(steps_after_the_first_allocate_nothing) {
   constexpr auto model = input<1, 6, 6> | flatten{} | dense{.units = 32} | relu{} |
                          dense{.units = 5} | softmax_cross_entropy{};
-  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
-                                 .regularizer = l2{1e-4} + l1{1e-5},
-                                 .batch = 16};
+  constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+                                      .regularizer = l2{1e-4} + l1{1e-5},
+                                      .batch = 16};
   auto t = kiln::compile<model, plan>();
   const auto data = kiln::test::synthetic_classes(64, {1, 6, 6}, 5);
   const auto b = kiln::test::first_batch(data, 16);
@@ -43,10 +43,10 @@ BOOST_AUTO_TEST_CASE(cnn_steps_after_the_first_allocate_nothing) {
                          fractional_max_pool{.ratio = 1.41} | avg_pool{.size = 1} |
                          dropout{.p = 0.2} | flatten{} | dropconnect{.units = 8, .p = 0.3} |
                          batch_norm{} | dense{.units = 5} | softmax_cross_entropy{};
-  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
-                                 .regularizer = l2{1e-4},
-                                 .lr = linear_warmup{.steps = 10, .then = cosine_restarts{}},
-                                 .batch = 16};
+  constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+                                      .regularizer = l2{1e-4},
+                                      .lr = linear_warmup{.steps = 10, .then = cosine_restarts{}},
+                                      .batch = 16};
   auto t = kiln::compile<model, plan>();
   const auto data = kiln::test::synthetic_classes(64, {1, 8, 8}, 5);
   const auto b = kiln::test::first_batch(data, 16);

@@ -13,9 +13,9 @@ using namespace kiln::dsl;
 namespace {
 constexpr auto model = input<2, 5, 5> | flatten{} | dense{.units = 32} | relu{} |
                        dense{.units = 16} | tanh_{} | dense{.units = 4} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .nesterov = true},
-                               .regularizer = l2{1e-4},
-                               .batch = 32};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .nesterov = true},
+                                    .regularizer = l2{1e-4},
+                                    .batch = 32};
 
 std::vector<float> train(std::uint64_t seed, int threads) {
   auto t = kiln::compile<model, plan>({.seed = seed, .seed_set = true, .threads = threads});

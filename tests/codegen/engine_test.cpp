@@ -63,14 +63,14 @@ std::string stderr_of(F&& f) {
 }
 
 constexpr auto linear = input<1, 4, 8> | flatten{} | dense{.units = 8} | softmax_cross_entropy{};
-constexpr auto plan_f32 = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 16};
+constexpr auto plan_f32 = training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 16};
 constexpr auto plan_bf16 = kiln::with_precision<plan_f32, kiln::bf16>;
 
 constexpr auto cnn = input<1, 8, 8> | conv2d{.filters = 4, .kernel = 3, .pad = 1} | relu{} |
                      max_pool{.size = 2} | flatten{} | dense{.units = 16} | relu{} |
                      dense{.units = 4} | softmax_cross_entropy{};
 constexpr auto cnn_bf16 =
-    schedule{.optimizer = adam{.lr = 1e-2}, .batch = 16, .precision = kiln::bf16};
+    training_plan{.optimizer = adam{.lr = 1e-2}, .batch = 16, .precision = kiln::bf16};
 
 template <auto Model, auto Plan>
 std::vector<float> trained(int threads, const kiln::rt::dataset& data, double* loss = nullptr,

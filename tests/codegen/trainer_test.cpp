@@ -15,8 +15,8 @@ using namespace kiln::dsl;
 namespace {
 constexpr auto mlp = input<1, 4, 4> | flatten{} | dense{.units = 8, .name = "fc1"} | relu{} |
                      dense{.units = 3} | softmax_cross_entropy{};
-constexpr auto momentum_plan =
-    schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .epochs = 3, .batch = 16, .seed = 4};
+constexpr auto momentum_plan = training_plan{
+    .optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .epochs = 3, .batch = 16, .seed = 4};
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(shapes_and_counts_are_compile_time_constants) {
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(init_follows_pytorch_bounds_and_the_seed) {
 
 BOOST_AUTO_TEST_CASE(forward_is_x_times_w_transposed_plus_b) {
   constexpr auto linear = input<3> | dense{.units = 2} | mse{};
-  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .batch = 2};
+  constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .batch = 2};
   auto t = kiln::compile<linear, plan>();
   const float w[6] = {1, 2, 3, -1, 0.5f, 0.25f}, bias[2] = {0.5f, -2};
   std::copy(w, w + 6, t.tensor("0.weight").begin());
@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(a_step_applies_the_fused_sgd_update_to_the_gradient) {
 
 BOOST_AUTO_TEST_CASE(step_decay_schedule_reaches_the_step) {
   constexpr auto plan =
-      schedule{.optimizer = sgd{.lr = 0.2}, .lr = step_decay{.every_epochs = 2, .gamma = 0.5}};
+      training_plan{.optimizer = sgd{.lr = 0.2}, .lr = step_decay{.every_epochs = 2, .gamma = 0.5}};
   auto t = kiln::compile<mlp, plan>();
   t.begin_epoch(0, 10);
   BOOST_TEST(t.current_lr() == 0.2);
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(learns_a_separable_problem) {
 
 BOOST_AUTO_TEST_CASE(learns_a_regression) {
   constexpr auto m = input<4> | dense{.units = 16} | tanh_{} | dense{.units = 2} | mse{};
-  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 16};
+  constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 16};
   auto t = kiln::compile<m, plan>();
   const auto data = kiln::test::synthetic_regression(256, 4, 2);
   const double before = kiln::rt::evaluate(t, data, 16).loss;

@@ -3,5 +3,5 @@
 #include <kiln/dsl/dsl.hpp>
 using namespace kiln::dsl;
 
-constexpr auto plan = schedule{.optimizer = adam{.beta1 = 1.0}};
+constexpr auto plan = training_plan{.optimizer = adam{.beta1 = 1.0}};
 constexpr bool checked = report_plan<plan>();

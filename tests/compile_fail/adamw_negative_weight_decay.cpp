@@ -3,5 +3,5 @@
 #include <kiln/dsl/dsl.hpp>
 using namespace kiln::dsl;
 
-constexpr auto plan = schedule{.optimizer = adamw{.weight_decay = -0.01}};
+constexpr auto plan = training_plan{.optimizer = adamw{.weight_decay = -0.01}};
 constexpr bool checked = report_plan<plan>();

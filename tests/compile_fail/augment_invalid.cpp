@@ -3,7 +3,7 @@
 using namespace kiln::dsl;
 
 constexpr auto model = input<1, 28, 28> | flatten{} | dense{.units = 10} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1},
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1},
                                .augment = random_crop{.pad = 2} | hflip{.p = 2}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -1,6 +1,7 @@
 # Compiles SOURCE with the command the build would use (compile_commands.json in BUILD_DIR: the
 # flags of kiln::kiln and the precompiled <kiln/kiln.hpp>); passes only if the compiler fails with
-# EXPECT in its output and a single `error:` line. The compiler runs directly, not through the
+# EXPECT in its output and a single `error:` line, or with MODE=warn only if it succeeds with
+# EXPECT in its output and no `error:` line. The compiler runs directly, not through the
 # build tool, so that cases run side by side never share a build tool's logs.
 file(READ ${BUILD_DIR}/compile_commands.json db)
 string(JSON count LENGTH "${db}")
@@ -23,6 +24,16 @@ execute_process(COMMAND sh -c "${command}" WORKING_DIRECTORY ${directory}
                 RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(out "${out}${err}")
 get_filename_component(name ${SOURCE} NAME_WE)
+if(MODE STREQUAL "warn")
+  if(NOT code EQUAL 0 OR out MATCHES "error:")
+    message(FATAL_ERROR "${name} must compile (with a warning), but:\n${out}")
+  endif()
+  if(NOT out MATCHES "${EXPECT}")
+    message(FATAL_ERROR "${name}: no warning matching\n  ${EXPECT}\noutput:\n${out}")
+  endif()
+  message(STATUS "${name}: compiled, with the warning")
+  return()
+endif()
 if(code EQUAL 0)
   message(FATAL_ERROR "${name} compiled, but it must not")
 endif()

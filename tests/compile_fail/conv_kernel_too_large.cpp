@@ -6,6 +6,6 @@ using namespace kiln::dsl;
 constexpr auto model = input<1, 4, 4> | conv2d{.filters = 8, .kernel = 7, .pad = 1}
                        | max_pool{.size = 2} | fractional_max_pool{} | flatten{}
                        | dense{.units = 10} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

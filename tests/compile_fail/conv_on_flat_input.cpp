@@ -5,6 +5,6 @@ using namespace kiln::dsl;
 constexpr auto model = input<1, 28, 28> | flatten{}
                        | conv2d{.filters = 16, .kernel = 3, .pad = 1, .name = "c1"} | relu{}
                        | dense{.units = 10} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -8,6 +8,6 @@ constexpr auto block = chain | conv2d{.filters = 8, .kernel = 3, .pad = 1} | max
 constexpr auto model = input<1, 28, 28> | conv2d{.filters = 8, .kernel = 2, .stride = 2}
                        | residual{block} | flatten{} | dense{.units = 10}
                        | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -4,6 +4,6 @@ using namespace kiln::dsl;
 
 constexpr auto model = input<1, 28, 28> | fractional_max_pool{.ratio = 2.5} | flatten{}
                        | dense{.units = 10} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

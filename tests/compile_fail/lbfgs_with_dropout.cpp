@@ -4,6 +4,6 @@ using namespace kiln::dsl;
 
 constexpr auto model =
     input<8> | dense{.units = 4} | relu{} | dropout{.p = 0.5} | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = lbfgs{}};
+constexpr auto plan = training_plan{.optimizer = lbfgs{}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -3,6 +3,6 @@
 using namespace kiln::dsl;
 
 constexpr auto model = input<8> | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = lbfgs{}, .ensemble = ensemble{.ema = 0.99}};
+constexpr auto plan = training_plan{.optimizer = lbfgs{}, .ensemble = ensemble{.ema = 0.99}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -3,6 +3,6 @@
 using namespace kiln::dsl;
 
 constexpr auto model = input<8> | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = lbfgs{}, .nonfinite = skip_step{}};
+constexpr auto plan = training_plan{.optimizer = lbfgs{}, .nonfinite = skip_step{}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -4,6 +4,6 @@ using namespace kiln::dsl;
 
 constexpr auto model = input<784> | dense{.units = 10} | softmax_cross_entropy{} | relu{}
                        | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -11,6 +11,6 @@ struct halving {
 };
 
 constexpr auto model = input<8> | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .lr = halving{}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .lr = halving{}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

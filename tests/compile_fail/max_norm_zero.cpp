@@ -3,5 +3,5 @@
 #include <kiln/dsl/dsl.hpp>
 using namespace kiln::dsl;
 
-constexpr auto plan = schedule{.optimizer = sgd{}, .regularizer = max_norm{0}};
+constexpr auto plan = training_plan{.optimizer = sgd{}, .regularizer = max_norm{0}};
 constexpr bool checked = report_plan<plan>();

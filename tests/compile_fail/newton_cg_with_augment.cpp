@@ -3,6 +3,6 @@
 using namespace kiln::dsl;
 
 constexpr auto model = input<1, 8, 8> | flatten{} | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = newton_cg{}, .augment = hflip{}};
+constexpr auto plan = training_plan{.optimizer = newton_cg{}, .augment = hflip{}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -12,6 +12,6 @@ struct sign_descent {
 };
 
 constexpr auto model = input<8> | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sign_descent{}};
+constexpr auto plan = training_plan{.optimizer = sign_descent{}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

@@ -5,6 +5,6 @@ using namespace kiln::dsl;
 constexpr auto model = input<1, 6, 6> | conv2d{.filters = 4, .kernel = 3, .pad = 1}
                        | max_pool{.size = 2} | max_pool{.size = 5} | global_avg_pool{}
                        | dense{.units = 10} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

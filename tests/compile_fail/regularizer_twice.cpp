@@ -3,5 +3,5 @@
 #include <kiln/dsl/dsl.hpp>
 using namespace kiln::dsl;
 
-constexpr auto plan = schedule{.optimizer = sgd{}, .regularizer = l2{1e-4} + l1{1e-5} + l2{1e-3}};
+constexpr auto plan = training_plan{.optimizer = sgd{}, .regularizer = l2{1e-4} + l1{1e-5} + l2{1e-3}};
 constexpr bool checked = report_plan<plan>();

@@ -12,6 +12,6 @@ struct shrink {
 };
 
 constexpr auto model = input<8> | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .regularizer = shrink{}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .regularizer = shrink{}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

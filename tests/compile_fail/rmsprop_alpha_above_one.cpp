@@ -3,5 +3,5 @@
 #include <kiln/dsl/dsl.hpp>
 using namespace kiln::dsl;
 
-constexpr auto plan = schedule{.optimizer = rmsprop{.alpha = 1.5}};
+constexpr auto plan = training_plan{.optimizer = rmsprop{.alpha = 1.5}};
 constexpr bool checked = report_plan<plan>();

@@ -3,5 +3,5 @@
 #include <kiln/dsl/dsl.hpp>
 using namespace kiln::dsl;
 
-constexpr auto plan = schedule{.optimizer = sgd{.momentum = 0.9, .dampening = 2}};
+constexpr auto plan = training_plan{.optimizer = sgd{.momentum = 0.9, .dampening = 2}};
 constexpr bool checked = report_plan<plan>();

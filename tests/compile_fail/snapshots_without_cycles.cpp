@@ -3,6 +3,6 @@
 using namespace kiln::dsl;
 
 constexpr auto model = input<8> | dense{.units = 2} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.5}, .ensemble = ensemble{.snapshots = true}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.5}, .ensemble = ensemble{.snapshots = true}};
 
 int main() { auto trainer = kiln::compile<model, plan>(); }

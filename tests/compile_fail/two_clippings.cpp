@@ -3,5 +3,5 @@
 #include <kiln/dsl/dsl.hpp>
 using namespace kiln::dsl;
 
-constexpr auto plan = schedule{.optimizer = adam{}, .regularizer = clip_value{1} + clip_norm{1}};
+constexpr auto plan = training_plan{.optimizer = adam{}, .regularizer = clip_value{1} + clip_norm{1}};
 constexpr bool checked = report_plan<plan>();

@@ -3,6 +3,6 @@
 
 using namespace kiln::dsl;
 
-constexpr auto model = input<1, 28, 28> | flatten{} | dense{.units = 10, .name = "head"}
-                       | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .epochs = 1, .batch = 128};
+constexpr auto model =
+    input<1, 28, 28> | flatten{} | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .epochs = 1, .batch = 128};

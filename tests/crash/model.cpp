@@ -10,7 +10,7 @@ constexpr auto model = input<1, 28, 28> | flatten{}                             
                        | dropout{.p = 0.2} | dense{.units = 10, .name = "head"} |
                        softmax_cross_entropy{};
 
-constexpr auto plan = schedule{
+constexpr auto plan = training_plan{
     .optimizer = adam{.lr = 1e-3},
     .lr = step_decay{.every_epochs = 1, .gamma = 0.5},
     .epochs = 3,

@@ -20,15 +20,15 @@ namespace {
 
 constexpr auto mlp = input<6> | dense{.units = 8, .name = "fc1"} | relu{} |
                      dense{.units = 3, .name = "head"} | softmax_cross_entropy{};
-constexpr auto plain = schedule{.optimizer = sgd{.lr = 0.1}, .epochs = 2, .batch = 16};
-constexpr auto averaged = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9},
-                                   .batch = 16,
-                                   .ensemble = ensemble{.members = 3, .ema = 0.75}};
-constexpr auto snapshots = schedule{.optimizer = sgd{.lr = 0.1},
-                                    .lr = cyclic_cosine{.cycle_epochs = 2},
-                                    .epochs = 6,
-                                    .batch = 16,
-                                    .ensemble = ensemble{.snapshots = true}};
+constexpr auto plain = training_plan{.optimizer = sgd{.lr = 0.1}, .epochs = 2, .batch = 16};
+constexpr auto averaged = training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9},
+                                        .batch = 16,
+                                        .ensemble = ensemble{.members = 3, .ema = 0.75}};
+constexpr auto snapshots = training_plan{.optimizer = sgd{.lr = 0.1},
+                                         .lr = cyclic_cosine{.cycle_epochs = 2},
+                                         .epochs = 6,
+                                         .batch = 16,
+                                         .ensemble = ensemble{.snapshots = true}};
 
 const rt::dataset& data() {
   static const rt::dataset d = kiln::test::synthetic_classes(96, {6}, 3);

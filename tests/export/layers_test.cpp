@@ -24,7 +24,7 @@ constexpr auto tour =
     max_pool{.size = 3, .stride = 2, .pad = 1} | tanh_{} | flatten{} | batch_norm{.name = "bn"} |
     dropconnect{.units = 32, .p = 0.5, .name = "dc"} | sigmoid{} | dropout{.p = 0.3} |
     dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
 
 static_assert(in_shapes(tour)[7] == image(8, 10, 10));  // what the fractional pool makes
 static_assert(in_shapes(tour)[9] == image(8, 5, 5));
@@ -45,10 +45,10 @@ struct op<L, In> {
   static constexpr dsl::shape out = In;
   static constexpr int aux = 0;
   static constexpr bool view = false;
-  static void forward(const io& c) {
+  static void forward(const op_args& c) {
     for (int i = 0; i < c.n * In.size(); ++i) c.y[i] = -c.x[i];
   }
-  static void backward(const io& c) {
+  static void backward(const op_args& c) {
     if (c.dx)
       for (int i = 0; i < c.n * In.size(); ++i) c.dx[i] = -c.dy[i];
   }

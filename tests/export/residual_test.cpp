@@ -23,7 +23,7 @@ constexpr auto residual_net =
     residual{.body = block, .depth = stochastic_depth{.p_last = 0.5}, .name = "block1"} | relu{} |
     residual{.body = block, .depth = stochastic_depth{.p_last = 0.5}, .name = "block2"} | relu{} |
     global_avg_pool{} | dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .batch = 64};
 
 // 6σ of the rounding walk (tests/support/rounding_walk.hpp) of each logit of the first n images:
 // what another summation order (ONNX Runtime's kernels, OpenBLAS's for another row count) may

@@ -19,10 +19,10 @@ constexpr auto small_cnn = input<1, 28, 28> | conv2d{.filters = 8, .kernel = 3, 
                            batch_norm{} | relu{} | max_pool{.size = 2} | flatten{} |
                            dense{.units = 10, .name = "head"} |
                            softmax_cross_entropy{.label_smoothing = 0.1};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
-                               .augment = hflip{},
-                               .batch = 64,
-                               .test_time = {.hflip = true}};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+                                    .augment = hflip{},
+                                    .batch = 64,
+                                    .test_time = {.hflip = true}};
 
 // Images [n, 1, 28, 28] mirrored left–right.
 std::vector<float> mirrored(const std::vector<float>& x) {

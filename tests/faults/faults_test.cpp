@@ -40,10 +40,11 @@ constexpr auto plain = input<6> | dense{.units = 5, .name = "fc1"} | relu{} |
 constexpr auto smooth = input<6> | dense{.units = 5, .name = "fc1"} | tanh_{} |
                         dense{.units = 3, .name = "head"} | softmax_cross_entropy{};
 constexpr float not_a_number = std::numeric_limits<float>::quiet_NaN();
-constexpr auto stop_plan = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 16};
-constexpr auto skip_plan = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9},
-                                    .batch = 16,
-                                    .nonfinite = skip_step{.lr_factor = 0.5, .max_in_a_row = 3}};
+constexpr auto stop_plan = training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 16};
+constexpr auto skip_plan =
+    training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9},
+                  .batch = 16,
+                  .nonfinite = skip_step{.lr_factor = 0.5, .max_in_a_row = 3}};
 
 using snapshot = std::map<std::string, std::vector<float>>;
 snapshot save(const rt::model& m) {
@@ -135,7 +136,7 @@ BOOST_AUTO_TEST_CASE(stop_run_catches_an_update_that_overflows) {
 }
 
 BOOST_AUTO_TEST_CASE(global_clipping_checks_every_gradient_before_any_update) {
-  constexpr auto clipped = schedule{
+  constexpr auto clipped = training_plan{
       .optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .regularizer = clip_norm{1.0}, .batch = 16};
   auto t = kiln::compile<plain, clipped>();
   auto d = data();
@@ -195,7 +196,7 @@ BOOST_AUTO_TEST_CASE(skipped_steps_allocate_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(full_batch_plans_stop_too) {
-  constexpr auto plan = schedule{.optimizer = lbfgs{}, .batch = 16};
+  constexpr auto plan = training_plan{.optimizer = lbfgs{}, .batch = 16};
   auto t = kiln::compile<input<6> | dense{.units = 3} | softmax_cross_entropy{}, plan>();
   const auto bad = data(not_a_number, true);
   const auto e = thrown<kiln::numeric_error>([&] { t.train_step(first_batch(bad, 16)); });

@@ -25,11 +25,11 @@ namespace {
 
 constexpr auto mlp = input<12> | dense{.units = 16, .name = "fc1"} | relu{} |
                      dense{.units = 4, .name = "head"} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
-                               .lr = step_decay{.every_epochs = 1, .gamma = 0.7},
-                               .batch = 16,
-                               .seed = 3};
-constexpr auto other_plan = schedule{.optimizer = sgd{.lr = 0.05}, .batch = 16, .seed = 3};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+                                    .lr = step_decay{.every_epochs = 1, .gamma = 0.7},
+                                    .batch = 16,
+                                    .seed = 3};
+constexpr auto other_plan = training_plan{.optimizer = sgd{.lr = 0.05}, .batch = 16, .seed = 3};
 using trainer_t = kiln::trainer<mlp, plan>;
 
 const rt::dataset& data() {
@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(resume_mid_epoch_is_bit_identical) {
 BOOST_AUTO_TEST_CASE(resume_keeps_reduce_on_plateau_state) {
   // Every epoch is a plateau (an improvement must cut the loss tenfold): the rate falls each epoch,
   // so a resumed run that forgot the schedule's state would train at another rate.
-  constexpr auto plateau_plan = schedule{
+  constexpr auto plateau_plan = training_plan{
       .optimizer = sgd{.lr = 0.05, .momentum = 0.9},
       .lr =
           reduce_on_plateau{

@@ -23,7 +23,7 @@ namespace {
 
 constexpr auto mlp = input<1, 4, 4> | flatten{} | dense{.units = 8, .name = "fc1"} | relu{} |
                      dense{.units = 3} | softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 4};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 4};
 using trainer_t = kiln::trainer<mlp, plan>;
 
 // A file holding every parameter of `mlp` under the given names, values 0.5, 1.5, 2.5, ...

@@ -34,7 +34,7 @@ constexpr auto cnn_bn =
     batch_norm{.name = "bn"} | relu{} | max_pool{.size = 2} |
     conv2d{.filters = 16, .kernel = 3, .pad = 1} | relu{} | max_pool{.size = 2} | flatten{} |
     dense{.units = 10, .name = "fc"} | softmax_cross_entropy{};
-constexpr auto inference = schedule{.optimizer = sgd{}, .batch = 500};
+constexpr auto inference = training_plan{.optimizer = sgd{}, .batch = 500};
 
 const rt::dataset& test_set() {
   static const rt::dataset d = rt::fashion_mnist().test;

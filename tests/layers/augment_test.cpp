@@ -152,9 +152,9 @@ BOOST_AUTO_TEST_CASE(flat_samples_are_refused_when_the_batch_arrives) {
 BOOST_AUTO_TEST_CASE(the_plan_reaches_the_runtime_in_order) {
   constexpr auto model = input<1, 6, 6> | flatten{} | dense{.units = 2} | softmax_cross_entropy{};
   constexpr auto plan =
-      schedule{.optimizer = sgd{.lr = 0.1},
-               .augment = random_crop{.pad = 3} | hflip{.p = 0.25} | translate{.pixels = 1} |
-                          color_jitter{.brightness = 0.1, .contrast = 0.3}};
+      training_plan{.optimizer = sgd{.lr = 0.1},
+                    .augment = random_crop{.pad = 3} | hflip{.p = 0.25} | translate{.pixels = 1} |
+                               color_jitter{.brightness = 0.1, .contrast = 0.3}};
   const auto steps = kiln::compile<model, plan>().augmentation();
   BOOST_REQUIRE_EQUAL(steps.size(), 4u);
   BOOST_TEST((steps[0].what == step::op::crop && steps[0].pixels == 3));
@@ -162,10 +162,10 @@ BOOST_AUTO_TEST_CASE(the_plan_reaches_the_runtime_in_order) {
   BOOST_TEST((steps[2].what == step::op::translate && steps[2].pixels == 1));
   BOOST_TEST((steps[3].what == step::op::jitter && steps[3].brightness == 0.1 &&
               steps[3].contrast == 0.3));
-  constexpr auto single = schedule{.optimizer = sgd{.lr = 0.1}, .augment = hflip{}};
+  constexpr auto single = training_plan{.optimizer = sgd{.lr = 0.1}, .augment = hflip{}};
   const auto one = kiln::compile<model, single>().augmentation();
   BOOST_TEST(one.size() == 1u);
-  constexpr auto none = schedule{.optimizer = sgd{.lr = 0.1}};
+  constexpr auto none = training_plan{.optimizer = sgd{.lr = 0.1}};
   const auto nothing = kiln::compile<model, none>().augmentation();
   BOOST_TEST(nothing.empty());
 }

@@ -25,12 +25,12 @@ constexpr int n = 8, C = 2, H = 5, W = 7, K = 3;
 constexpr auto model = input<C, H, W> | conv2d{.filters = 4, .kernel = 3, .pad = 1} | batch_norm{} |
                        relu{} | max_pool{.size = 2} | flatten{} | dense{.units = 8} |
                        dropout{.p = 0.5} | dense{.units = K} | softmax_cross_entropy{};
-constexpr auto flipping = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
-                                   .augment = hflip{},
-                                   .batch = n,
-                                   .test_time = {.hflip = true}};
+constexpr auto flipping = training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9},
+                                        .augment = hflip{},
+                                        .batch = n,
+                                        .test_time = {.hflip = true}};
 constexpr auto plain =
-    schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .augment = hflip{}, .batch = n};
+    training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}, .augment = hflip{}, .batch = n};
 
 const rt::dataset data = kiln::test::synthetic_classes(n, {C, H, W}, K);
 

@@ -15,7 +15,7 @@ using namespace kiln::dsl;
 
 namespace {
 
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .batch = 8};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .batch = 8};
 const auto vectors = kiln::test::synthetic_classes(8, {6}, 3);
 
 }  // namespace
@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
 BOOST_AUTO_TEST_CASE(its_onnx_form_runs_in_onnx_runtime) {
   constexpr auto m = input<1, 28, 28> | flatten{} | dense{.units = 32, .name = "fc"} | gelu{} |
                      dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
-  auto t = kiln::compile<m, schedule{.optimizer = sgd{.lr = 0.05}, .batch = 64}>();
+  auto t = kiln::compile<m, training_plan{.optimizer = sgd{.lr = 0.05}, .batch = 64}>();
   kiln::test::train_a_little(t, 20);
   const std::vector<float> x = kiln::test::test_images(256);
   kiln::test::exported_equals_kiln(t, {}, x, t.predict(x), "gelu");

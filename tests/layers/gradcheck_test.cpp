@@ -19,7 +19,7 @@ using namespace kiln::dsl;
 
 namespace {
 
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .batch = 8};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .batch = 8};
 
 // The finite-difference check of Model with a step of eps, within what it can tell
 // (kiln::test::gradcheck_tolerance: truncation and rounding of the difference quotient).

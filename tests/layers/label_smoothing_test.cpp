@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(no_smoothing_is_the_plain_loss) {
 // gradient, and its O(ε²) truncation is smaller; 2e-3 relative to max(|numeric|, 0.1) leaves
 // room for the float forward pass.
 BOOST_AUTO_TEST_CASE(gradient_of_the_smoothed_loss) {
-  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .batch = 8};
+  constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .batch = 8};
   const auto images = kiln::test::synthetic_classes(8, {2, 7, 7}, 3);
   constexpr auto m = input<2, 7, 7> | conv2d{.filters = 3, .kernel = 3, .pad = 1} | flatten{} |
                      dense{.units = 3} | softmax_cross_entropy{.label_smoothing = 0.2};
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(training_converges_to_the_smoothed_target) {
     for (int i = 0; i < m; ++i) mean += p[std::size_t(i) * 3 + std::size_t(data.labels[i])] / m;
     return mean;
   };
-  constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.5, .momentum = 0.9}, .batch = m};
+  constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.5, .momentum = 0.9}, .batch = m};
   constexpr auto smooth =
       input<3> | dense{.units = 3} | softmax_cross_entropy{.label_smoothing = 0.1};
   constexpr auto plain = input<3> | dense{.units = 3} | softmax_cross_entropy{};

@@ -16,7 +16,7 @@ using namespace kiln::dsl;
 
 namespace {
 
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .batch = 8};
+constexpr auto plan = training_plan{.optimizer = sgd{.lr = 0.1}, .batch = 8};
 const auto vectors = kiln::test::synthetic_classes(8, {6}, 3);
 const auto images = kiln::test::synthetic_classes(8, {2, 7, 7}, 3);
 
@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(its_onnx_form_runs_in_onnx_runtime) {
                      max_pool{.size = 2} | layer_norm{.name = "ln"} | relu{} | flatten{} |
                      dense{.units = 32, .name = "fc"} | layer_norm{.name = "flat"} |
                      dense{.units = 10, .name = "head"} | softmax_cross_entropy{};
-  auto t = kiln::compile<m, schedule{.optimizer = sgd{.lr = 0.05}, .batch = 64}>();
+  auto t = kiln::compile<m, training_plan{.optimizer = sgd{.lr = 0.05}, .batch = 64}>();
   kiln::test::train_a_little(t, 20);
   const std::vector<float> x = kiln::test::test_images(256);
   kiln::test::exported_equals_kiln(t, {}, x, t.predict(x), "layer_norm");

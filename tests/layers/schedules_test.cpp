@@ -52,28 +52,29 @@ constexpr auto opt = sgd{.lr = 0.1};
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(constant_and_step) {
-  same(lrs<schedule{.optimizer = opt}>(3, 1), {0.1, 0.1, 0.1});
+  same(lrs<training_plan{.optimizer = opt}>(3, 1), {0.1, 0.1, 0.1});
   // StepLR(step_size=2, gamma=0.5)
-  same(lrs<schedule{.optimizer = opt, .lr = step_decay{.every_epochs = 2, .gamma = 0.5}}>(6, 1),
-       {0.1, 0.1, 0.05, 0.05, 0.025, 0.025});
+  same(
+      lrs<training_plan{.optimizer = opt, .lr = step_decay{.every_epochs = 2, .gamma = 0.5}}>(6, 1),
+      {0.1, 0.1, 0.05, 0.05, 0.025, 0.025});
 }
 
 BOOST_AUTO_TEST_CASE(exponential) {
   // ExponentialLR(gamma=0.8)
-  same(lrs<schedule{.optimizer = opt, .lr = exponential_decay{.gamma = 0.8}}>(5, 1),
+  same(lrs<training_plan{.optimizer = opt, .lr = exponential_decay{.gamma = 0.8}}>(5, 1),
        {0.1, 0.08, 0.064, 0.0512, 0.04096});
 }
 
 BOOST_AUTO_TEST_CASE(one_over_t) {
   // LambdaLR(lambda t: 1 / (1 + 0.5 t))
-  same(lrs<schedule{.optimizer = opt, .lr = inverse_time{.k = 0.5}}>(5, 1),
+  same(lrs<training_plan{.optimizer = opt, .lr = inverse_time{.k = 0.5}}>(5, 1),
        {0.1, 0.06666666666666667, 0.05, 0.04, 0.03333333333333333});
 }
 
 BOOST_AUTO_TEST_CASE(cosine_with_warm_restarts) {
   // CosineAnnealingWarmRestarts(T_0=2, T_mult=2, eta_min=0.01), step(epoch + i / 4) per batch
-  same(lrs<schedule{.optimizer = opt,
-                    .lr = cosine_restarts{.period = 2, .mult = 2, .min_factor = 0.1}}>(7, 4),
+  same(lrs<training_plan{.optimizer = opt,
+                         .lr = cosine_restarts{.period = 2, .mult = 2, .min_factor = 0.1}}>(7, 4),
        {0.1,
         0.0965745789630079,
         0.08681980515339464,
@@ -103,20 +104,21 @@ BOOST_AUTO_TEST_CASE(cosine_with_warm_restarts) {
         0.09913533761814537,
         0.0980623151079494});
   // CosineAnnealingWarmRestarts(T_0=3), step(epoch + i / 2)
-  same(lrs<schedule{.optimizer = opt, .lr = cosine_restarts{.period = 3}}>(4, 2),
+  same(lrs<training_plan{.optimizer = opt, .lr = cosine_restarts{.period = 3}}>(4, 2),
        {0.1, 0.09330127018922195, 0.075, 0.05, 0.025000000000000012, 0.006698729810778065, 0.1,
         0.09330127018922195});
 }
 
 BOOST_AUTO_TEST_CASE(linear_warmup_alone_and_chained) {
   // LinearLR(start_factor=0.25, total_iters=6) stepped per batch
-  same(lrs<schedule{.optimizer = opt, .lr = linear_warmup{.steps = 6, .start = 0.25}}>(3, 4),
+  same(lrs<training_plan{.optimizer = opt, .lr = linear_warmup{.steps = 6, .start = 0.25}}>(3, 4),
        {0.025, 0.0375, 0.05, 0.0625, 0.075, 0.0875, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1});
   // ChainedScheduler([LinearLR(start_factor=0.1, total_iters=3), ExponentialLR(0.5)]) per epoch
   constexpr auto chained = linear_warmup{.steps = 3, .start = 0.1, .then = exponential_decay{0.5}};
-  same(lrs<schedule{.optimizer = opt, .lr = chained}>(5, 1), {0.01, 0.02, 0.0175, 0.0125, 0.00625});
+  same(lrs<training_plan{.optimizer = opt, .lr = chained}>(5, 1),
+       {0.01, 0.02, 0.0175, 0.0125, 0.00625});
   // In epochs: one epoch of 4 steps.
-  same(lrs<schedule{.optimizer = opt, .lr = linear_warmup{.epochs = 1, .start = 0.2}}>(2, 4),
+  same(lrs<training_plan{.optimizer = opt, .lr = linear_warmup{.epochs = 1, .start = 0.2}}>(2, 4),
        {0.02, 0.04, 0.06, 0.08, 0.1, 0.1, 0.1, 0.1});
 }
 
@@ -126,17 +128,18 @@ BOOST_AUTO_TEST_CASE(reduce_on_plateau_follows_the_metric) {
                                       0.95, 0.95, 0.95, 0.95, 0.95, 0.95};
   constexpr auto plateau =
       reduce_on_plateau{.gamma = 0.5, .patience = 2, .cooldown = 1, .min_factor = 0.2};
-  same(lrs<schedule{.optimizer = opt, .lr = plateau}>(12, 1, metric),
+  same(lrs<training_plan{.optimizer = opt, .lr = plateau}>(12, 1, metric),
        {0.1, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025});
   // Warmup in front of it forwards the metrics.
   constexpr auto warm = linear_warmup{.steps = 1, .start = 0.5, .then = plateau};
-  same(lrs<schedule{.optimizer = opt, .lr = warm}>(6, 1, metric), {0.05, 0.1, 0.1, 0.1, 0.1, 0.05});
+  same(lrs<training_plan{.optimizer = opt, .lr = warm}>(6, 1, metric),
+       {0.05, 0.1, 0.1, 0.1, 0.1, 0.05});
 }
 
 BOOST_AUTO_TEST_CASE(reduce_on_plateau_can_watch_accuracy) {
   constexpr auto plateau =
       reduce_on_plateau{.gamma = 0.1, .patience = 0, .metric = monitor::test_accuracy};
-  auto t = kiln::compile<tiny, schedule{.optimizer = opt, .lr = plateau}>();
+  auto t = kiln::compile<tiny, training_plan{.optimizer = opt, .lr = plateau}>();
   t.end_epoch({1, 0, 1, 0.5});
   t.end_epoch({1, 0, 1, 0.6});  // better: rising
   BOOST_TEST(t.current_lr() == 0.1);
@@ -154,12 +157,12 @@ static_assert(!stateful_schedule<linear_warmup<cosine_restarts>>);
 
 BOOST_AUTO_TEST_CASE(a_schedules_state_goes_out_and_back_through_the_trainer) {
   constexpr auto plateau = reduce_on_plateau{.gamma = 0.5, .patience = 0};
-  auto t = kiln::compile<tiny, schedule{.optimizer = opt, .lr = plateau}>();
+  auto t = kiln::compile<tiny, training_plan{.optimizer = opt, .lr = plateau}>();
   t.end_epoch({1, 0, 1.0, 0});
   t.end_epoch({1, 0, 2.0, 0});  // worse: halves
   const kiln::rt::resume_state s = t.save_resume_state();
   BOOST_TEST(s.schedule.size() == plateau_state::values);
-  auto back = kiln::compile<tiny, schedule{.optimizer = opt, .lr = plateau}>();
+  auto back = kiln::compile<tiny, training_plan{.optimizer = opt, .lr = plateau}>();
   back.load_resume_state(s);
   BOOST_TEST(back.current_lr() == 0.05);
   back.end_epoch({1, 0, 2.0, 0});  // still worse than the best kept in the state: halves again
@@ -167,7 +170,7 @@ BOOST_AUTO_TEST_CASE(a_schedules_state_goes_out_and_back_through_the_trainer) {
   BOOST_TEST(back.current_lr() == t.current_lr());
   BOOST_TEST(back.current_lr() == 0.025);
 
-  auto plain = kiln::compile<tiny, schedule{.optimizer = opt, .lr = step_decay{}}>();
+  auto plain = kiln::compile<tiny, training_plan{.optimizer = opt, .lr = step_decay{}}>();
   BOOST_TEST(plain.save_resume_state().schedule.empty());
   try {
     plain.load_resume_state(s);  // five values for a schedule that keeps none

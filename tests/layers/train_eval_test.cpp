@@ -17,7 +17,7 @@ namespace tt = boost::test_tools;
 
 namespace {
 
-constexpr auto still = schedule{.optimizer = sgd{.lr = 0}, .batch = 4};
+constexpr auto still = training_plan{.optimizer = sgd{.lr = 0}, .batch = 4};
 
 // The mean of the training-mode outputs over `steps` steps, and the evaluation outputs.
 template <class T>

@@ -6,15 +6,15 @@
 using namespace kiln::dsl;
 using kiln::test::check_both;
 
-BOOST_AUTO_TEST_CASE(plain) { check_both<schedule{.optimizer = adagrad{.lr = 0.05}}>(); }
+BOOST_AUTO_TEST_CASE(plain) { check_both<training_plan{.optimizer = adagrad{.lr = 0.05}}>(); }
 
 BOOST_AUTO_TEST_CASE(lr_decay_and_initial_accumulator) {
-  check_both<schedule{
+  check_both<training_plan{
       .optimizer = adagrad{.lr = 0.05, .lr_decay = 0.01, .initial_accumulator_value = 0.1}}>();
 }
 
 BOOST_AUTO_TEST_CASE(coupled_weight_decay) {
-  check_both<schedule{.optimizer = adagrad{.lr = 0.05, .weight_decay = 1e-2, .eps = 1e-6}}>();
+  check_both<training_plan{.optimizer = adagrad{.lr = 0.05, .weight_decay = 1e-2, .eps = 1e-6}}>();
 }
 
 BOOST_AUTO_TEST_CASE(with_every_regularizer) {

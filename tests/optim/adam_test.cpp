@@ -6,15 +6,15 @@
 using namespace kiln::dsl;
 using kiln::test::check_both;
 
-BOOST_AUTO_TEST_CASE(plain) { check_both<schedule{.optimizer = adam{.lr = 0.01}}>(); }
+BOOST_AUTO_TEST_CASE(plain) { check_both<training_plan{.optimizer = adam{.lr = 0.01}}>(); }
 
 BOOST_AUTO_TEST_CASE(amsgrad) {
-  check_both<schedule{.optimizer = adam{.lr = 0.01, .beta2 = 0.99, .amsgrad = true}}>();
+  check_both<training_plan{.optimizer = adam{.lr = 0.01, .beta2 = 0.99, .amsgrad = true}}>();
 }
 
 BOOST_AUTO_TEST_CASE(coupled_weight_decay) {
-  check_both<schedule{.optimizer =
-                          adam{.lr = 0.01, .beta1 = 0.8, .eps = 1e-6, .weight_decay = 1e-2}}>();
+  check_both<training_plan{
+      .optimizer = adam{.lr = 0.01, .beta1 = 0.8, .eps = 1e-6, .weight_decay = 1e-2}}>();
 }
 
 BOOST_AUTO_TEST_CASE(with_every_regularizer) {

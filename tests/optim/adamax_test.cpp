@@ -15,11 +15,11 @@ BOOST_AUTO_TEST_CASE(defaults_are_pytorchs) {
   BOOST_TEST(adamax{}.state_name(1) == "exp_inf");
 }
 
-BOOST_AUTO_TEST_CASE(plain) { check_both<schedule{.optimizer = adamax{.lr = 0.01}}>(); }
+BOOST_AUTO_TEST_CASE(plain) { check_both<training_plan{.optimizer = adamax{.lr = 0.01}}>(); }
 
 BOOST_AUTO_TEST_CASE(coupled_weight_decay) {
-  check_both<schedule{.optimizer =
-                          adamax{.lr = 0.01, .beta1 = 0.8, .eps = 1e-6, .weight_decay = 1e-2}}>();
+  check_both<training_plan{
+      .optimizer = adamax{.lr = 0.01, .beta1 = 0.8, .eps = 1e-6, .weight_decay = 1e-2}}>();
 }
 
 BOOST_AUTO_TEST_CASE(with_every_regularizer) {

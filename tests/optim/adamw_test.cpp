@@ -6,14 +6,14 @@
 using namespace kiln::dsl;
 using kiln::test::check_both;
 
-BOOST_AUTO_TEST_CASE(plain) { check_both<schedule{.optimizer = adamw{.lr = 0.01}}>(); }
+BOOST_AUTO_TEST_CASE(plain) { check_both<training_plan{.optimizer = adamw{.lr = 0.01}}>(); }
 
 BOOST_AUTO_TEST_CASE(no_weight_decay) {
-  check_both<schedule{.optimizer = adamw{.lr = 0.01, .weight_decay = 0}}>();
+  check_both<training_plan{.optimizer = adamw{.lr = 0.01, .weight_decay = 0}}>();
 }
 
 BOOST_AUTO_TEST_CASE(amsgrad) {
-  check_both<schedule{.optimizer = adamw{.lr = 0.01, .weight_decay = 0.1, .amsgrad = true}}>();
+  check_both<training_plan{.optimizer = adamw{.lr = 0.01, .weight_decay = 0.1, .amsgrad = true}}>();
 }
 
 BOOST_AUTO_TEST_CASE(with_every_regularizer) {

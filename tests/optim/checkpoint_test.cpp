@@ -56,25 +56,25 @@ void check_round_trip(const std::string& state_to_drop) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(sgd_momentum) {
-  check_round_trip<schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .nesterov = true}}>(
+  check_round_trip<training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .nesterov = true}}>(
       "momentum_buffer");
 }
 BOOST_AUTO_TEST_CASE(sgd_first_step_is_state) {
   // A resumed run must not take the momentum buffer for a fresh one (PyTorch: buf is None).
-  check_round_trip<schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .dampening = 0.5}}>(
+  check_round_trip<training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .dampening = 0.5}}>(
       ".step");
 }
 BOOST_AUTO_TEST_CASE(adagrad_sum) {
-  check_round_trip<schedule{.optimizer = adagrad{.lr = 0.1, .lr_decay = 0.1}}>(".step");
+  check_round_trip<training_plan{.optimizer = adagrad{.lr = 0.1, .lr_decay = 0.1}}>(".step");
 }
 BOOST_AUTO_TEST_CASE(rmsprop_centered_momentum) {
-  check_round_trip<schedule{.optimizer = rmsprop{.lr = 0.01, .momentum = 0.9, .centered = true}}>(
-      "grad_avg");
+  check_round_trip<training_plan{
+      .optimizer = rmsprop{.lr = 0.01, .momentum = 0.9, .centered = true}}>("grad_avg");
 }
 BOOST_AUTO_TEST_CASE(adam_bias_correction_step) {
-  check_round_trip<schedule{.optimizer = adam{.lr = 0.01, .amsgrad = true}}>(".step");
+  check_round_trip<training_plan{.optimizer = adam{.lr = 0.01, .amsgrad = true}}>(".step");
 }
 BOOST_AUTO_TEST_CASE(adamw_moments) {
-  check_round_trip<schedule{.optimizer = adamw{.lr = 0.01}, .regularizer = clip_norm{0.5}}>(
+  check_round_trip<training_plan{.optimizer = adamw{.lr = 0.01}, .regularizer = clip_norm{0.5}}>(
       "exp_avg_sq");
 }

@@ -39,19 +39,21 @@ void check_decay(bool biases_decay) {
 }
 
 BOOST_AUTO_TEST_CASE(weight_decay_and_penalties_skip_biases_unless_the_plan_says_all) {
-  constexpr auto plain = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}};
-  check_decay<schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.5}}, plain>(
-      false);
-  check_decay<schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .regularizer = l2{0.5}},
+  constexpr auto plain = training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}};
+  check_decay<training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.5}},
               plain>(false);
-  check_decay<schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .regularizer = l1{0.5}},
+  check_decay<training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .regularizer = l2{0.5}},
               plain>(false);
-  check_decay<schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.5},
-                       .regularizer = l2{0.5},
-                       .decay = decay_on::all},
+  check_decay<training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .regularizer = l1{0.5}},
+              plain>(false);
+  check_decay<training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.5},
+                            .regularizer = l2{0.5},
+                            .decay = decay_on::all},
               plain>(true);
-  constexpr auto adamw_plain = schedule{.optimizer = adamw{.lr = 0.1, .weight_decay = 0}};
-  check_decay<schedule{.optimizer = adamw{.lr = 0.1, .weight_decay = 0.5}}, adamw_plain>(false);
-  check_decay<schedule{.optimizer = adamw{.lr = 0.1, .weight_decay = 0.5}, .decay = decay_on::all},
+  constexpr auto adamw_plain = training_plan{.optimizer = adamw{.lr = 0.1, .weight_decay = 0}};
+  check_decay<training_plan{.optimizer = adamw{.lr = 0.1, .weight_decay = 0.5}}, adamw_plain>(
+      false);
+  check_decay<training_plan{.optimizer = adamw{.lr = 0.1, .weight_decay = 0.5},
+                            .decay = decay_on::all},
               adamw_plain>(true);
 }

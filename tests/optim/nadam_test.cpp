@@ -21,10 +21,10 @@ BOOST_AUTO_TEST_CASE(defaults_are_pytorchs) {
   BOOST_TEST(nadam{}.state_name(1) == "exp_avg_sq");
 }
 
-BOOST_AUTO_TEST_CASE(plain) { check_both<schedule{.optimizer = nadam{.lr = 0.01}}>(); }
+BOOST_AUTO_TEST_CASE(plain) { check_both<training_plan{.optimizer = nadam{.lr = 0.01}}>(); }
 
 BOOST_AUTO_TEST_CASE(coupled_weight_decay_and_faster_momentum_decay) {
-  check_both<schedule{
+  check_both<training_plan{
       .optimizer = nadam{
           .lr = 0.01, .beta1 = 0.8, .eps = 1e-6, .weight_decay = 1e-2, .momentum_decay = 0.05}}>();
 }

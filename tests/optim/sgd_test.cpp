@@ -6,22 +6,22 @@
 using namespace kiln::dsl;
 using kiln::test::check_both;
 
-BOOST_AUTO_TEST_CASE(plain) { check_both<schedule{.optimizer = sgd{.lr = 0.05}}>(); }
+BOOST_AUTO_TEST_CASE(plain) { check_both<training_plan{.optimizer = sgd{.lr = 0.05}}>(); }
 
 BOOST_AUTO_TEST_CASE(momentum) {
-  check_both<schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}}>();
+  check_both<training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9}}>();
 }
 
 BOOST_AUTO_TEST_CASE(momentum_with_dampening) {
-  check_both<schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.8, .dampening = 0.3}}>();
+  check_both<training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.8, .dampening = 0.3}}>();
 }
 
 BOOST_AUTO_TEST_CASE(nesterov) {
-  check_both<schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .nesterov = true}}>();
+  check_both<training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .nesterov = true}}>();
 }
 
 BOOST_AUTO_TEST_CASE(coupled_weight_decay) {
-  check_both<schedule{.optimizer = sgd{.lr = 0.05, .weight_decay = 1e-2}}>();
+  check_both<training_plan{.optimizer = sgd{.lr = 0.05, .weight_decay = 1e-2}}>();
 }
 
 BOOST_AUTO_TEST_CASE(with_every_regularizer) {

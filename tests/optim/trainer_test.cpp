@@ -38,21 +38,24 @@ std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()};
 
 BOOST_AUTO_TEST_CASE(every_optimizer_names_its_state_like_pytorch) {
   using v = std::vector<std::string>;
-  BOOST_TEST((state_names<schedule{.optimizer = sgd{}}>() == v{"step"}));
+  BOOST_TEST((state_names<training_plan{.optimizer = sgd{}}>() == v{"step"}));
+  BOOST_TEST((state_names<training_plan{.optimizer = sgd{.momentum = 0.9}}>() ==
+              v{"momentum_buffer", "step"}));
+  BOOST_TEST((state_names<training_plan{.optimizer = adagrad{}}>() == v{"sum", "step"}));
   BOOST_TEST(
-      (state_names<schedule{.optimizer = sgd{.momentum = 0.9}}>() == v{"momentum_buffer", "step"}));
-  BOOST_TEST((state_names<schedule{.optimizer = adagrad{}}>() == v{"sum", "step"}));
-  BOOST_TEST((state_names<schedule{.optimizer = rmsprop{.momentum = 0.9, .centered = true}}>() ==
-              v{"square_avg", "momentum_buffer", "grad_avg", "step"}));
-  BOOST_TEST((state_names<schedule{.optimizer = rmsprop{.centered = true}}>() ==
+      (state_names<training_plan{.optimizer = rmsprop{.momentum = 0.9, .centered = true}}>() ==
+       v{"square_avg", "momentum_buffer", "grad_avg", "step"}));
+  BOOST_TEST((state_names<training_plan{.optimizer = rmsprop{.centered = true}}>() ==
               v{"square_avg", "grad_avg", "step"}));
-  BOOST_TEST((state_names<schedule{.optimizer = adam{}}>() == v{"exp_avg", "exp_avg_sq", "step"}));
-  BOOST_TEST((state_names<schedule{.optimizer = adamw{.amsgrad = true}}>() ==
+  BOOST_TEST(
+      (state_names<training_plan{.optimizer = adam{}}>() == v{"exp_avg", "exp_avg_sq", "step"}));
+  BOOST_TEST((state_names<training_plan{.optimizer = adamw{.amsgrad = true}}>() ==
               v{"exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"}));
 }
 
 BOOST_AUTO_TEST_CASE(state_starts_as_pytorch_creates_it_and_steps_count) {
-  auto t = kiln::compile<mlp, schedule{.optimizer = adagrad{.initial_accumulator_value = 0.25}}>();
+  auto t =
+      kiln::compile<mlp, training_plan{.optimizer = adagrad{.initial_accumulator_value = 0.25}}>();
   for (float v : t.tensor("head.bias.sum")) BOOST_TEST(v == 0.25f);
   const auto step = t.tensor("head.bias.step");
   BOOST_TEST(step.size() == 1u);
@@ -66,7 +69,8 @@ BOOST_AUTO_TEST_CASE(state_starts_as_pytorch_creates_it_and_steps_count) {
 
 BOOST_AUTO_TEST_CASE(clip_norm_scales_every_gradient_by_the_global_norm) {
   constexpr double c = 0.05, lr = 0.5;
-  auto t = kiln::compile<mlp, schedule{.optimizer = sgd{.lr = lr}, .regularizer = clip_norm{c}}>();
+  auto t =
+      kiln::compile<mlp, training_plan{.optimizer = sgd{.lr = lr}, .regularizer = clip_norm{c}}>();
   const auto p0 = copy(t.parameters());
   t.gradient(batch);
   const auto g = copy(t.gradients());
@@ -90,7 +94,8 @@ BOOST_AUTO_TEST_CASE(clip_norm_scales_every_gradient_by_the_global_norm) {
 
 BOOST_AUTO_TEST_CASE(clip_value_clamps_each_gradient) {
   constexpr double c = 0.01, lr = 0.5;
-  auto t = kiln::compile<mlp, schedule{.optimizer = sgd{.lr = lr}, .regularizer = clip_value{c}}>();
+  auto t =
+      kiln::compile<mlp, training_plan{.optimizer = sgd{.lr = lr}, .regularizer = clip_value{c}}>();
   const auto p0 = copy(t.parameters());
   t.gradient(batch);
   const auto g = copy(t.gradients());
@@ -109,7 +114,8 @@ BOOST_AUTO_TEST_CASE(clip_value_clamps_each_gradient) {
 
 BOOST_AUTO_TEST_CASE(max_norm_bounds_every_weight_row_and_leaves_biases) {
   constexpr double c = 0.3;
-  auto t = kiln::compile<mlp, schedule{.optimizer = sgd{.lr = 2.0}, .regularizer = max_norm{c}}>();
+  auto t =
+      kiln::compile<mlp, training_plan{.optimizer = sgd{.lr = 2.0}, .regularizer = max_norm{c}}>();
   for (int i = 0; i < 5; ++i) t.train_step(batch);
   auto row_norms = [&](const char* name, int rows) {
     const auto w = t.tensor(name);
@@ -143,7 +149,7 @@ BOOST_AUTO_TEST_CASE(max_norm_bounds_every_weight_row_and_leaves_biases) {
 BOOST_AUTO_TEST_CASE(two_threads_update_the_same_rows_as_one) {
   // Threads split each tensor at row boundaries (max_norm's unit); the result is bit-identical.
   constexpr auto plan =
-      schedule{.optimizer = adamw{.lr = 0.05}, .regularizer = clip_norm{0.1} + max_norm{0.5}};
+      training_plan{.optimizer = adamw{.lr = 0.05}, .regularizer = clip_norm{0.1} + max_norm{0.5}};
   auto one = kiln::compile<mlp, plan>();
   auto two = kiln::compile<mlp, plan>({.threads = 2});
   for (int i = 0; i < 4; ++i) {

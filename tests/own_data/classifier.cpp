@@ -7,4 +7,4 @@ using namespace kiln::dsl;
 constexpr auto model = input<6> | dense{.units = 32, .name = "hidden"} | relu{} |
                        dropout{.p = 0.1} | dense{.units = 3, .name = "out"} |
                        softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = adam{.lr = 1e-2}, .epochs = 15, .batch = 32};
+constexpr auto plan = training_plan{.optimizer = adam{.lr = 1e-2}, .epochs = 15, .batch = 32};

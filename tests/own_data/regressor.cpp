@@ -6,4 +6,4 @@ using namespace kiln::dsl;
 constexpr auto model = input<8> | dense{.units = 64, .name = "h1"} | tanh_{} |
                        dense{.units = 64, .name = "h2"} | tanh_{} |
                        dense{.units = 2, .name = "out"} | mse{};
-constexpr auto plan = schedule{.optimizer = adam{.lr = 3e-3}, .epochs = 30, .batch = 64};
+constexpr auto plan = training_plan{.optimizer = adam{.lr = 3e-3}, .epochs = 30, .batch = 64};

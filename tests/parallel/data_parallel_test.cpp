@@ -63,14 +63,14 @@ constexpr auto mlp = input<1, 8, 8> | flatten{} | dense{.units = 24, .name = "fc
                      softmax_cross_entropy{};
 // reduce_on_plateau asking for a 90 % better training loss every epoch: the rate drops each epoch,
 // and a resumed run must bring the schedule's state to every rank.
-constexpr auto mlp_plan =
-    schedule{.optimizer = adam{.lr = 0.01},
-             .regularizer = l2{1e-3},
-             .lr =
-                 reduce_on_plateau{
-                     .gamma = 0.5, .patience = 0, .threshold = 0.9, .metric = monitor::train_loss},
-             .epochs = 3,
-             .batch = 16};
+constexpr auto mlp_plan = training_plan{
+    .optimizer = adam{.lr = 0.01},
+    .regularizer = l2{1e-3},
+    .lr =
+        reduce_on_plateau{
+            .gamma = 0.5, .patience = 0, .threshold = 0.9, .metric = monitor::train_loss},
+    .epochs = 3,
+    .batch = 16};
 
 // Batch statistics, a residual block dropped at random, augmentation, momentum, clipping by the
 // global norm (which needs the whole batch's gradient). Not Adam: the bias of a convolution
@@ -82,11 +82,12 @@ constexpr auto cnn = input<1, 8, 8> | conv2d{.filters = 4, .kernel = 3, .pad = 1
                      relu{} | max_pool{.size = 2} |
                      residual{.body = block, .depth = stochastic_depth{.p_last = 0.5}} | flatten{} |
                      dense{.units = 4} | softmax_cross_entropy{};
-constexpr auto cnn_plan = schedule{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .nesterov = true},
-                                   .regularizer = l2{1e-3} + clip_norm{1.0},
-                                   .augment = random_crop{.pad = 1} | hflip{},
-                                   .epochs = 2,
-                                   .batch = 16};
+constexpr auto cnn_plan =
+    training_plan{.optimizer = sgd{.lr = 0.05, .momentum = 0.9, .nesterov = true},
+                  .regularizer = l2{1e-3} + clip_norm{1.0},
+                  .augment = random_crop{.pad = 1} | hflip{},
+                  .epochs = 2,
+                  .batch = 16};
 
 rt::fit_options options(int epochs, int batch, const rt::comm* ranks = nullptr) {
   rt::fit_options o;
@@ -232,7 +233,7 @@ BOOST_AUTO_TEST_CASE(a_nan_on_one_rank_is_met_by_every_rank_alike) {
   const int lo = w.rank() == 0 ? 0 : 2;
   const rt::batch part{2, d.x.data() + 64 * lo, d.labels.data() + lo, nullptr, lo, 4};
   constexpr auto skipping =
-      schedule{.optimizer = adam{.lr = 0.01}, .batch = 16, .nonfinite = skip_step{}};
+      training_plan{.optimizer = adam{.lr = 0.01}, .batch = 16, .nonfinite = skip_step{}};
   for (const bool overlap : {false, true}) {
     BOOST_TEST_CONTEXT("overlap " << overlap) {
       auto t = kiln::compile<mlp, skipping>({.overlap = overlap});
@@ -243,7 +244,7 @@ BOOST_AUTO_TEST_CASE(a_nan_on_one_rank_is_met_by_every_rank_alike) {
       BOOST_TEST(std::equal(before.begin(), before.end(), t.parameters().begin()));
       BOOST_TEST(t.current_lr() == 0.005);
 
-      auto s = kiln::compile<mlp, schedule{.optimizer = adam{.lr = 0.01}, .batch = 16}>(
+      auto s = kiln::compile<mlp, training_plan{.optimizer = adam{.lr = 0.01}, .batch = 16}>(
           {.overlap = overlap});
       s.set_comm(&w);
       BOOST_CHECK_THROW(s.train_step(part), kiln::numeric_error);
@@ -320,9 +321,9 @@ BOOST_AUTO_TEST_CASE(ranks_that_disagree_are_refused_on_every_rank) {
 BOOST_AUTO_TEST_CASE(weights_that_drift_apart_are_an_error) {
   const rt::comm& w = world();
   auto t = kiln::compile<mlp, mlp_plan>();
-  rt::check_same_weights(w, t, "a test");  // the same seed: the same weights
+  rt::require_same_weights(w, t, "a test");  // the same seed: the same weights
   if (w.rank() == 1) t.parameters()[0] += 1e-7f;
-  BOOST_TEST(message_of([&] { rt::check_same_weights(w, t, "epoch 3"); }) ==
+  BOOST_TEST(message_of([&] { rt::require_same_weights(w, t, "epoch 3"); }) ==
              "data-parallel: weights differ between ranks after epoch 3 (rank 1 against rank 0): "
              "the ranks no longer train the same model");
 }
@@ -342,7 +343,7 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_rank_0_cannot_write_stops_every_rank) {
 BOOST_AUTO_TEST_CASE(full_batch_plans_train_in_one_process) {
   const rt::comm& w = world();
   constexpr auto linear = input<4> | dense{.units = 2} | softmax_cross_entropy{};
-  auto t = kiln::compile<linear, schedule{.optimizer = lbfgs{}, .epochs = 1}>();
+  auto t = kiln::compile<linear, training_plan{.optimizer = lbfgs{}, .epochs = 1}>();
   BOOST_CHECK_EXCEPTION(t.set_comm(&w), kiln::config_error, [](const kiln::config_error& e) {
     return std::string(e.what()) ==
            "data-parallel: full-batch plans (lbfgs, newton_cg) train in one process";

@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(shards_of_a_batch_make_the_whole_batch) {
           BOOST_TEST(p->total == b->n);
           BOOST_TEST(p->global() == b->n);
           BOOST_TEST(p->offset == int(joined.size() / 2));
-          BOOST_TEST(p->n == int(rt::split(std::size_t(b->n), shards, k).size()));
+          BOOST_TEST(p->n == int(rt::share_of(std::size_t(b->n), shards, k).size()));
           joined.insert(joined.end(), p->x, p->x + 2 * p->n);
           labels.insert(labels.end(), p->labels, p->labels + p->n);
         }

@@ -41,11 +41,11 @@ kiln::rt::dataset separable(int n) {
 
 constexpr auto logistic = input<2> | dense{.units = 2} | softmax_cross_entropy{};
 constexpr auto lbfgs_plan =
-    schedule{.optimizer = lbfgs{.history = 10, .line_search = line_search::strong_wolfe},
-             .epochs = 5,
-             .batch = 64};
+    training_plan{.optimizer = lbfgs{.history = 10, .line_search = line_search::strong_wolfe},
+                  .epochs = 5,
+                  .batch = 64};
 constexpr auto newton_plan =
-    schedule{.optimizer = newton_cg{.max_iter = 5}, .epochs = 5, .batch = 64};
+    training_plan{.optimizer = newton_cg{.max_iter = 5}, .epochs = 5, .batch = 64};
 
 constexpr auto mlp = input<1, 4, 4> | flatten{} | dense{.units = 8} | tanh_{} | dense{.units = 3} |
                      softmax_cross_entropy{};
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(a_second_order_plan_selects_full_batch_mode) {
   BOOST_TEST(t.current_lr() == 1.0);
   BOOST_TEST(std::isnan(kiln::compile<logistic, newton_plan>().current_lr()));
 
-  constexpr auto sgd_plan = schedule{.optimizer = sgd{.lr = 0.1}};
+  constexpr auto sgd_plan = training_plan{.optimizer = sgd{.lr = 0.1}};
   static_assert(!kiln::trainer<logistic, sgd_plan>::full_batch);
   auto s = kiln::compile<logistic, sgd_plan>();
   BOOST_TEST(!s.info().full_batch);
@@ -157,8 +157,8 @@ struct mlp_bounds {
 
 // Chunks of the compiled batch give the gradient of the whole set, as if it were one batch.
 BOOST_AUTO_TEST_CASE(the_gradient_over_chunks_is_the_gradient_of_the_whole) {
-  constexpr auto whole_plan = schedule{.optimizer = lbfgs{}, .batch = 100, .seed = 3};
-  constexpr auto chunk_plan = schedule{.optimizer = lbfgs{}, .batch = 30, .seed = 3};
+  constexpr auto whole_plan = training_plan{.optimizer = lbfgs{}, .batch = 100, .seed = 3};
+  constexpr auto chunk_plan = training_plan{.optimizer = lbfgs{}, .batch = 30, .seed = 3};
   auto whole = kiln::compile<mlp, whole_plan>();
   auto chunked = kiln::compile<mlp, chunk_plan>();
   // The same seed: the same weights, bit for bit (the batch is not part of the initialization).
@@ -199,8 +199,8 @@ BOOST_AUTO_TEST_CASE(the_gradient_over_chunks_is_the_gradient_of_the_whole) {
 
 // mean loss + l2/2·‖W‖² + l1·‖W‖₁ (weights only), and its gradient, against central differences.
 BOOST_AUTO_TEST_CASE(the_objective_adds_the_penalties_to_the_mean_loss) {
-  constexpr auto plan =
-      schedule{.optimizer = lbfgs{}, .regularizer = l2{0.1} + l1{0.01}, .batch = 25, .seed = 2};
+  constexpr auto plan = training_plan{
+      .optimizer = lbfgs{}, .regularizer = l2{0.1} + l1{0.01}, .batch = 25, .seed = 2};
   auto t = kiln::compile<mlp, plan>();
   const auto data = kiln::test::synthetic_classes(60, {1, 4, 4}, 3);
   const auto chunks = kiln::rt::chunks(data, 25);
@@ -235,10 +235,10 @@ BOOST_AUTO_TEST_CASE(the_objective_adds_the_penalties_to_the_mean_loss) {
 // Linear least squares is a convex quadratic: both methods reach its exact solution.
 BOOST_AUTO_TEST_CASE(least_squares_reaches_the_exact_fit) {
   constexpr auto linear = input<6> | dense{.units = 2} | mse{};
-  constexpr auto lbfgs_fit = schedule{
+  constexpr auto lbfgs_fit = training_plan{
       .optimizer = lbfgs{.max_iter = 50, .line_search = line_search::strong_wolfe}, .batch = 50};
   constexpr auto newton_fit =
-      schedule{.optimizer = newton_cg{.max_iter = 10, .max_cg_iters = 20}, .batch = 50};
+      training_plan{.optimizer = newton_cg{.max_iter = 10, .max_cg_iters = 20}, .batch = 50};
   const auto data = kiln::test::synthetic_regression(200, 6, 2);
   const auto chunks = kiln::rt::chunks(data, 50);
   auto a = kiln::compile<linear, lbfgs_fit>();
@@ -255,9 +255,9 @@ BOOST_AUTO_TEST_CASE(least_squares_reaches_the_exact_fit) {
 
 // Tanh network, non-convex: every iteration of either method ends no higher than it began.
 BOOST_AUTO_TEST_CASE(the_loss_never_rises_on_a_non_convex_network) {
-  constexpr auto newton =
-      schedule{.optimizer = newton_cg{.max_iter = 30, .max_cg_iters = 20}, .batch = 64, .seed = 5};
-  constexpr auto wolfe = schedule{
+  constexpr auto newton = training_plan{
+      .optimizer = newton_cg{.max_iter = 30, .max_cg_iters = 20}, .batch = 64, .seed = 5};
+  constexpr auto wolfe = training_plan{
       .optimizer = lbfgs{.max_iter = 30, .history = 5, .line_search = line_search::strong_wolfe},
       .batch = 64,
       .seed = 5};
@@ -281,7 +281,8 @@ BOOST_AUTO_TEST_CASE(the_loss_never_rises_on_a_non_convex_network) {
 
 BOOST_AUTO_TEST_CASE(full_batch_training_is_deterministic) {
   const auto data = kiln::test::synthetic_classes(200, {1, 4, 4}, 3);
-  constexpr auto plan = schedule{.optimizer = newton_cg{.max_iter = 3}, .batch = 64, .seed = 9};
+  constexpr auto plan =
+      training_plan{.optimizer = newton_cg{.max_iter = 3}, .batch = 64, .seed = 9};
   auto a = kiln::compile<mlp, plan>(), b = kiln::compile<mlp, plan>();
   a.fit(data, nullptr, quiet(3, 64));
   b.fit(data, nullptr, quiet(3, 64));
@@ -292,11 +293,11 @@ BOOST_AUTO_TEST_CASE(full_batch_training_is_deterministic) {
 BOOST_AUTO_TEST_CASE(a_full_batch_step_allocates_nothing) {
   const auto data = kiln::test::synthetic_classes(128, {1, 4, 4}, 3);
   const auto chunks = kiln::rt::chunks(data, 32);
-  constexpr auto wolfe = schedule{
+  constexpr auto wolfe = training_plan{
       .optimizer = lbfgs{.max_iter = 5, .history = 3, .line_search = line_search::strong_wolfe},
       .regularizer = l2{1e-3},
       .batch = 32};
-  constexpr auto newton = schedule{.optimizer = newton_cg{.max_iter = 2}, .batch = 32};
+  constexpr auto newton = training_plan{.optimizer = newton_cg{.max_iter = 2}, .batch = 32};
   auto a = kiln::compile<mlp, wolfe>();
   auto b = kiln::compile<mlp, newton>();
   a.full_batch_step(chunks);  // the first may initialize libraries (dispatch tables, BLAS)
@@ -309,9 +310,9 @@ BOOST_AUTO_TEST_CASE(a_full_batch_step_allocates_nothing) {
 // train_step of a full-batch plan is a full-batch step on that one batch; a schedule scales
 // lbfgs's lr.
 BOOST_AUTO_TEST_CASE(train_step_and_schedules) {
-  constexpr auto plan = schedule{.optimizer = lbfgs{.lr = 0.5},
-                                 .lr = step_decay{.every_epochs = 1, .gamma = 0.5},
-                                 .batch = 16};
+  constexpr auto plan = training_plan{.optimizer = lbfgs{.lr = 0.5},
+                                      .lr = step_decay{.every_epochs = 1, .gamma = 0.5},
+                                      .batch = 16};
   auto t = kiln::compile<mlp, plan>();
   const auto data = kiln::test::synthetic_classes(16, {1, 4, 4}, 3);
   const auto b = kiln::test::first_batch(data, 16);
@@ -347,7 +348,7 @@ BOOST_AUTO_TEST_CASE(a_subset_is_fixed_by_its_seed) {
 // Transfer learning with a full-batch plan: a frozen layer gets a zero gradient in the objective,
 // so no solver moves it; per-layer learning rates have no meaning there and are refused.
 BOOST_AUTO_TEST_CASE(frozen_layers_stay_where_they_are) {
-  constexpr auto plan = schedule{
+  constexpr auto plan = training_plan{
       .optimizer = lbfgs{.max_iter = 5, .line_search = line_search::strong_wolfe}, .batch = 64};
   const auto data = kiln::test::synthetic_classes(128, {1, 4, 4}, 3);
   const auto chunks = kiln::rt::chunks(data, 64);

@@ -99,15 +99,15 @@ void check_both() {
 template <auto O>
 void check_with_every_regularizer() {
   using namespace kiln::dsl;
-  check_both<schedule{.optimizer = O}>();
-  check_both<schedule{.optimizer = O, .regularizer = l2{1e-2}}>();
-  check_both<schedule{.optimizer = O, .regularizer = l1{1e-3}}>();
-  check_both<schedule{.optimizer = O, .regularizer = l2{1e-2} + l1{1e-3}}>();
-  check_both<schedule{.optimizer = O, .regularizer = max_norm{1.0}}>();
-  check_both<schedule{.optimizer = O, .regularizer = clip_value{0.5}}>();
-  check_both<schedule{.optimizer = O, .regularizer = clip_norm{1.0}}>();
-  check_both<schedule{.optimizer = O,
-                      .regularizer = clip_value{0.5} + l2{1e-2} + l1{1e-3} + max_norm{1.0}}>();
+  check_both<training_plan{.optimizer = O}>();
+  check_both<training_plan{.optimizer = O, .regularizer = l2{1e-2}}>();
+  check_both<training_plan{.optimizer = O, .regularizer = l1{1e-3}}>();
+  check_both<training_plan{.optimizer = O, .regularizer = l2{1e-2} + l1{1e-3}}>();
+  check_both<training_plan{.optimizer = O, .regularizer = max_norm{1.0}}>();
+  check_both<training_plan{.optimizer = O, .regularizer = clip_value{0.5}}>();
+  check_both<training_plan{.optimizer = O, .regularizer = clip_norm{1.0}}>();
+  check_both<training_plan{.optimizer = O,
+                           .regularizer = clip_value{0.5} + l2{1e-2} + l1{1e-3} + max_norm{1.0}}>();
 }
 
 }  // namespace kiln::test

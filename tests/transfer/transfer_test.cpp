@@ -18,8 +18,9 @@ namespace {
 constexpr auto mlp = input<6> | dense{.units = 8, .name = "fc1"} | relu{} |
                      dense{.units = 8, .name = "fc2"} | relu{} | dense{.units = 3, .name = "head"} |
                      softmax_cross_entropy{};
-constexpr auto plan = schedule{.optimizer = sgd{.lr = 0.1}, .regularizer = l2{1e-3}, .batch = 16};
-constexpr auto momentum = schedule{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 16};
+constexpr auto plan =
+    training_plan{.optimizer = sgd{.lr = 0.1}, .regularizer = l2{1e-3}, .batch = 16};
+constexpr auto momentum = training_plan{.optimizer = sgd{.lr = 0.1, .momentum = 0.9}, .batch = 16};
 constexpr auto head5 = input<6> | dense{.units = 8, .name = "fc1"} | relu{} |
                        dense{.units = 8, .name = "fc2"} | relu{} |
                        dense{.units = 5, .name = "head"} | softmax_cross_entropy{};
