@@ -6,8 +6,9 @@
 #                      OpenBLAS's other kernel choice (OPENBLAS_CORETYPE); then
 #                      each reader's fuzz target for 10 s, two at a time (the fuzz preset;
 #                      scripts/fuzz.sh runs them longer)
-#   asan-ubsan         every test under AddressSanitizer + UndefinedBehaviorSanitizer (the suites
-#                      and what they run: no samples, no compile-fail or packaging test)
+#   asan-ubsan         the suites under AddressSanitizer + UndefinedBehaviorSanitizer, and what
+#                      they run; not the samples alone, the compile-fail and packaging tests, nor the
+#                      EVERY_TARGET suites (they compare arithmetic, which the release run does)
 #   tsan               the threaded suites (loader, fit, ensembles, threaded steps) under TSan
 #   debug, fuzz        that preset alone
 set -euo pipefail
