@@ -17,7 +17,7 @@ install(DIRECTORY kiln/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kiln
         FILES_MATCHING PATTERN "*.hpp")
 
 install(TARGETS kiln kiln_core kiln_dsl kiln_codegen kiln_kernels kiln_second_order kiln_engine
-                kiln_runtime
+                kiln_trainer_parts kiln_runtime
         EXPORT kilnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

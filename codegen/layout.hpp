@@ -10,6 +10,7 @@
 
 #include "kiln/codegen/layers/layers.hpp"
 #include "kiln/codegen/lower.hpp"
+#include "kiln/codegen/rows.hpp"
 #include "kiln/dsl/model.hpp"
 
 namespace kiln::codegen {
@@ -33,17 +34,6 @@ struct layout {
   static constexpr auto materialized = codegen::materialized<dsl::resolve(Model)>();
 
   // Per-layer tables, filled by one fold over the layers.
-  struct layer_row {
-    std::size_t param_base = 0;   // offset of the layer's first parameter
-    std::size_t param_size = 0;   // aligned floats of all its parameters
-    std::size_t tensors = 0;      // number of parameter tensors
-    int out = 0;                  // floats per sample of its output
-    int aux = 0;                  // floats per sample of its scratch
-    bool view = false;            // output aliases input
-    std::size_t work = 0;         // fixed scratch floats (aligned)
-    std::size_t buffer_base = 0;  // offset of its first buffer in the buffer arena
-    std::size_t buffer_size = 0;  // aligned floats of all its buffers
-  };
   static constexpr std::array<layer_row, layers> rows = [] {
     std::array<layer_row, layers> r{};
     std::size_t base = 0, buffer_base = 0;
@@ -84,11 +74,6 @@ struct layout {
   }();
 
   // Every parameter tensor, in declaration order.
-  struct tensor_row {
-    std::size_t layer = 0;
-    dsl::param spec{};
-    std::size_t offset = 0;  // in the parameter arena
-  };
   static constexpr std::size_t tensor_count = dsl::param_tensor_count(Model);
   static constexpr std::array<tensor_row, tensor_count> tensors = [] {
     std::array<tensor_row, tensor_count> t{};

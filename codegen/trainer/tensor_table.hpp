@@ -2,8 +2,11 @@
 // every tensor by name (parameters, optimizer state, step counts, the moving average, buffers),
 // each layer's name and output shape, and the fingerprint that ties a checkpoint to (Model,
 // Plan). Names are the DSL's .name or the position, as PyTorch's nn.Sequential numbers layers.
+// The template only gathers what the compiler knows into constant tables; the table itself is
+// built by table_base, compiled once (tensor_table.cpp) rather than once per model.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kiln/codegen/rows.hpp"
 #include "kiln/codegen/trainer/arena.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/dsl/layers/loss.hpp"
@@ -28,8 +32,58 @@ constexpr std::string_view declaration() {
   return __PRETTY_FUNCTION__;
 }
 
+// What the table needs to know of one layer.
+struct layer_entry {
+  std::string_view kind;  // the descriptor's kind: "dense", "conv2d", ...
+  dsl::name_t name;       // the DSL's .name; empty: named by its position
+  dsl::shape in, out;     // one sample's
+};
+
+// The arenas the table's tensors are views of (arena.hpp), and the optimizer's state names.
+struct table_arenas {
+  float* params = nullptr;
+  std::span<float* const> states;                 // one per optimizer state vector
+  std::span<const std::string_view> state_names;  // "momentum_buffer", "exp_avg", ...
+  float* steps = nullptr;                         // one float per parameter tensor
+  float* average = nullptr;                       // the moving average, or nullptr
+  float* buffers = nullptr;
+};
+
+// Everything of the table that does not depend on the model's type.
+class table_base {
+ public:
+  const rt::model_info& info() const { return info_; }
+  std::span<const rt::tensor> tensors() const { return tensors_; }
+  const std::string& name(std::size_t layer) const { return names_[layer]; }
+
+  // A parameter or state tensor by name ("fc1.weight", "fc1.weight.momentum_buffer",
+  // "fc1.weight.step").
+  std::span<float> tensor(std::string_view name) const;
+
+  // The index of the layer named `name` (its .name or position), among those after the input
+  // and before the loss.
+  std::size_t layer_index(std::string_view name) const;
+
+  // The shape of one sample of layer i's output, and its floats.
+  dsl::shape out_shape(std::size_t i) const { return out_shape_[i]; }
+  std::size_t out_size(std::size_t i) const { return std::size_t(out_shape_[i].size()); }
+
+ protected:
+  // Names the layers and lists every tensor (parameters, optimizer state, step counts, the
+  // moving average, buffers) as views of the arenas; info_ gets the layers' summary.
+  void describe(std::span<const layer_entry> layers, std::span<const tensor_row> params,
+                std::span<const tensor_row> buffers, const table_arenas& a);
+
+  rt::model_info info_;
+
+ private:
+  std::vector<rt::tensor> tensors_;
+  std::vector<std::string> names_;
+  std::vector<dsl::shape> out_shape_;
+};
+
 template <class T>  // trainer_traits<Model, Plan>
-class tensor_table {
+class tensor_table : public table_base {
   using lay = typename T::lay;
   static constexpr std::size_t L = T::L;
   static constexpr auto Model = T::model;
@@ -55,76 +109,10 @@ class tensor_table {
       info_.snapshot_epochs = Plan.ensemble.snapshots ? Plan.lr.cycle_epochs : 0;
     info_.averaged = T::averaged;
     info_.full_batch = T::full_batch;
-    std::vector<std::string>& names = names_;
-    names.resize(L);
-    dsl::for_each_index<L>([&]<std::size_t I>(dsl::index_c<I>) {
-      names[I] = layer_name<I>();
-      out_shape_[I] = dsl::at<I>(Model).out(lay::in[I]);
-      out_size_[I] = out_shape_[I].size();
-      info_.summary += std::to_string(I) + " " + std::string(dsl::at<I>(Model).kind) +
-                       (names[I].empty() ? "" : " '" + names[I] + "'") + ": " +
-                       to_string(lay::in[I]) + " -> " +
-                       to_string(dsl::at<I>(Model).out(lay::in[I])) + "\n";
-    });
-    auto dims = [](const dsl::shape& s) { return std::vector<int>(s.d, s.d + s.rank); };
-    // Named by the DSL (or position), and as an nn.Sequential of the same layers would name it.
-    auto add = [&](const auto& t, std::string suffix, float* base, rt::tensor_role role) {
-      const auto n = std::size_t(t.spec.dims.size());
-      const std::string position = std::to_string(t.layer - 1) + "." + suffix;
-      tensors_.push_back(
-          {names[t.layer] + "." + suffix, dims(t.spec.dims), {base + t.offset, n}, role, position});
-    };
-    for (const auto& t : lay::tensors)
-      add(t, std::string(t.spec.name.view()), a.p, rt::tensor_role::param);
-    if constexpr (T::S > 0)
-      for (int k = 0; k < T::S; ++k)
-        for (const auto& t : lay::tensors)
-          add(t, std::string(t.spec.name.view()) + "." + std::string(T::opt.state_name(k)), a.s[k],
-              rt::tensor_role::state);
-    // Each tensor's step count, a float32 scalar like PyTorch's state["step"].
-    for (std::size_t i = 0; i < lay::tensor_count; ++i) {
-      const auto& t = lay::tensors[i];
-      const std::string suffix = std::string(t.spec.name.view()) + ".step";
-      tensors_.push_back({names[t.layer] + "." + suffix,
-                          {},
-                          {a.step + i, 1},
-                          rt::tensor_role::state,
-                          std::to_string(t.layer - 1) + "." + suffix});
-    }
-    // The moving average is state too: checkpoints keep it, weight imports leave it.
-    if constexpr (T::averaged)
-      for (const auto& t : lay::tensors)
-        add(t, std::string(t.spec.name.view()) + ".ema", a.ema, rt::tensor_role::state);
-    for (const auto& t : lay::buffers)
-      add(t, std::string(t.spec.name.view()), a.b, rt::tensor_role::buffer);
+    table_base::describe(
+        layers, lay::tensors, lay::buffers,
+        {a.p, {a.s, std::size_t(T::S)}, state_names, a.step, T::averaged ? a.ema : nullptr, a.b});
   }
-
-  const rt::model_info& info() const { return info_; }
-  std::span<const rt::tensor> tensors() const { return tensors_; }
-  const std::string& name(std::size_t layer) const { return names_[layer]; }
-
-  // A parameter or state tensor by name ("fc1.weight", "fc1.weight.momentum_buffer",
-  // "fc1.weight.step").
-  std::span<float> tensor(std::string_view name) const {
-    for (auto& t : tensors_)
-      if (t.name == name) return t.data;
-    throw config_error("tensor", "no tensor named '" + std::string(name) + "'");
-  }
-
-  // The index of the layer named `name` (its .name or position), among those after the input
-  // and before the loss.
-  std::size_t layer_index(std::string_view name) const {
-    for (std::size_t i = 1; i + 1 < L; ++i)
-      if (names_[i] == name || std::to_string(i - 1) == name) return i;
-    std::string known;
-    for (std::size_t i = 1; i + 1 < L; ++i) known += (known.empty() ? "" : ", ") + names_[i];
-    throw config_error("layer",
-                       "no layer named '" + std::string(name) + "' (the layers: " + known + ")");
-  }
-
-  // The shape of one sample of layer i's output, and its floats.
-  dsl::shape out_shape(std::size_t i) const { return out_shape_[i]; }
-  std::size_t out_size(std::size_t i) const { return out_size_[i]; }
 
   // Identifies (Model, Plan) as the compiler spells them: a checkpoint loads only into the
   // trainer generated for the same declaration.
@@ -135,38 +123,30 @@ class tensor_table {
   }
 
  private:
+  static constexpr std::array<layer_entry, L> layers = [] {
+    std::array<layer_entry, L> r{};
+    dsl::for_each_index<L>([&]<std::size_t I>(dsl::index_c<I>) {
+      const auto& layer = dsl::at<I>(Model);
+      r[I].kind = layer.kind;
+      if constexpr (requires { layer.name; }) r[I].name = layer.name;
+      r[I].in = lay::in[I];
+      r[I].out = layer.out(lay::in[I]);
+    });
+    return r;
+  }();
+  static constexpr std::array<std::string_view, T::S> state_names = [] {
+    std::array<std::string_view, T::S> r{};
+    if constexpr (T::S > 0)  // optimizers without state (sgd, the full-batch ones) name none
+      for (int k = 0; k < T::S; ++k) r[std::size_t(k)] = T::opt.state_name(k);
+    return r;
+  }();
+
   static constexpr std::uint64_t declaration_hash = [] {
     std::uint64_t h = 14695981039346656037ull;  // FNV-1a over the compiler's spelling
     for (const char c : declaration<Model, Plan>())
       h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
     return h;
   }();
-
-  // The DSL's .name when given, else the layer's position as PyTorch's nn.Sequential numbers it
-  // (the input layer is not a module: the first layer after it is "0").
-  template <std::size_t I>
-  static std::string layer_name() {
-    if constexpr (I == 0) {
-      return "input";
-    } else if constexpr (requires { dsl::at<I>(Model).name; }) {
-      if (!dsl::at<I>(Model).name.empty()) return std::string(dsl::at<I>(Model).name.view());
-      return std::to_string(I - 1);
-    } else {
-      return std::to_string(I - 1);
-    }
-  }
-
-  rt::model_info info_;
-  std::vector<rt::tensor> tensors_;
-  std::vector<std::string> names_;
-  dsl::shape out_shape_[L]{};
-  std::size_t out_size_[L]{};
 };
-
-inline std::string to_string(const dsl::shape& s) {
-  std::string r = "{";
-  for (int i = 0; i < s.rank; ++i) r += (i ? ", " : "") + std::to_string(s.d[i]);
-  return r + "}";
-}
 
 }  // namespace kiln::codegen
