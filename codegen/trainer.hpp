@@ -33,6 +33,7 @@
 #include "kiln/codegen/test_time.hpp"
 #include "kiln/codegen/trainer/arena.hpp"
 #include "kiln/codegen/trainer/data_parallel.hpp"
+#include "kiln/codegen/trainer/errors.hpp"
 #include "kiln/codegen/trainer/faults.hpp"
 #include "kiln/codegen/trainer/full_batch.hpp"
 #include "kiln/codegen/trainer/layer_settings.hpp"
@@ -76,8 +77,7 @@ class trainer : public rt::model {
  public:
   explicit trainer(const trainer_options& o = {}) {
     batch_ = o.batch > 0 ? o.batch : Plan.batch;
-    if (o.batch < 0)
-      throw config_error("batch", "must be positive, got " + std::to_string(o.batch));
+    require_positive_batch(o.batch);
     seed_ = o.seed_set ? o.seed : Plan.seed;
     dp_.set_overlap(o.overlap);
     if constexpr (half) precision_ = engine::effective(engine::precision::bf16);
@@ -111,7 +111,7 @@ class trainer : public rt::model {
     return table_.tensors();
   }
   void set_threads(int threads) override {
-    if (threads < 1) throw config_error("threads", "must be at least 1");
+    require_threads(threads);
     single_threaded_blas();
     if (!team_ || team_->size() != threads) {
       team_ = std::make_unique<rt::team>(threads);
@@ -204,10 +204,7 @@ class trainer : public rt::model {
     std::uint64_t words[4];
     std::copy(s.rng.begin(), s.rng.end(), words);
     rng_.set_state(words);
-    if (s.schedule.size() != lr_state::values)
-      throw config_error("resume state", std::string(Plan.lr.kind) + " keeps " +
-                                             std::to_string(lr_state::values) + " values, got " +
-                                             std::to_string(s.schedule.size()));
+    require_schedule_state(Plan.lr.kind, lr_state::values, s.schedule.size());
     lr_state_ = lr_state::load(s.schedule.data());
     faults_.restore(s.fault_lr, s.skipped_in_a_row);
   }
@@ -410,11 +407,7 @@ class trainer : public rt::model {
                                      });
   }
 
-  void require_fits(const rt::batch& b) const {
-    if (b.n < 1 || b.n > batch_)
-      throw config_error("batch", "a step takes 1 to " + std::to_string(batch_) + " samples, got " +
-                                      std::to_string(b.n));
-  }
+  void require_fits(const rt::batch& b) const { codegen::require_fits(b.n, batch_); }
   static void add_up(rt::step_result& sum, const rt::step_result& r) {
     sum.loss_sum += r.loss_sum;
     sum.correct += r.correct;

@@ -12,18 +12,12 @@
 
 #include "kiln/codegen/kernels/vector.hpp"
 #include "kiln/codegen/trainer/arena.hpp"
+#include "kiln/codegen/trainer/errors.hpp"
 #include "kiln/core/batch.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/runtime/model.hpp"
 
 namespace kiln::codegen {
-
-// Where a step met a NaN or an infinity.
-struct fault {
-  enum { loss, gradient, weights } what;
-  std::size_t tensor = 0;  // gradient, weights: which one (an index into the layout's tensors)
-  double value = 0;        // loss: its value
-};
 
 template <class T>  // trainer_traits<Model, Plan>
 class fault_policy {
@@ -71,31 +65,9 @@ class fault_policy {
         lr_factor_ *= Plan.nonfinite.lr_factor;
         return {0, 0, true};
       }
-      stopped =
-          " (" + std::to_string(skipped_in_a_row_) +
-          " steps in a row); training stopped (plan: .nonfinite = skip_step{.max_in_a_row = " +
-          std::to_string(Plan.nonfinite.max_in_a_row) + "})";
+      stopped = skip_step_stopped(skipped_in_a_row_, Plan.nonfinite.max_in_a_row);
     }
-    const std::string name = f.what == fault::loss ? "loss" : tensors[f.tensor].name;
-    switch (f.what) {
-      case fault::loss:
-        throw numeric_error(
-            step, name,
-            std::string("the loss is ") + (std::isnan(f.value) ? "NaN" : "infinite") + stopped);
-      case fault::gradient:
-        throw numeric_error(step, name,
-                            "the gradient of '" + name +
-                                "' is not finite (NaN or infinity; the first such tensor of the "
-                                "backward pass)" +
-                                stopped);
-      case fault::weights:
-        break;
-    }
-    throw numeric_error(step, name,
-                        "the update made '" + name +
-                            "' non-finite from a finite gradient (a learning rate too large, "
-                            "optimizer state gone bad?)" +
-                            stopped);
+    throw_nonfinite(f, step, tensors, stopped);
   }
 
   // The first tensor, in the order of the backward pass (last layer first), whose values in

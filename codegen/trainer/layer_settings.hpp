@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <string>
 
+#include "kiln/codegen/trainer/errors.hpp"
 #include "kiln/codegen/trainer/options.hpp"
-#include "kiln/core/error.hpp"
 
 namespace kiln::codegen {
 
@@ -23,11 +23,7 @@ class layer_settings {
 
   // Applies `l` to layers [first, last] (indices the trainer found by name).
   void apply(const layer_options& l, std::size_t first, std::size_t last) {
-    if (last < first) throw config_error("layers", "'" + l.to + "' comes before '" + l.from + "'");
-    if (!(l.lr_mult >= 0) || !std::isfinite(l.lr_mult))
-      throw config_error("lr_mult", "must be finite and >= 0, got " + std::to_string(l.lr_mult));
-    if (T::full_batch && l.lr_mult != 1)
-      throw config_error("lr_mult", "full-batch plans (lbfgs, newton_cg) have no per-layer rates");
+    require_layer_options(l, first, last, T::full_batch);
     for (std::size_t i = first; i <= last; ++i) frozen_[i] = l.frozen, lr_mult_[i] = l.lr_mult;
     plan_backward();
   }

@@ -56,11 +56,7 @@ rt::step_result trainer<Model, Plan>::parallel_step(const rt::batch& b) {
 
 template <auto Model, auto Plan>
 rt::step_result trainer<Model, Plan>::reduced_step(const rt::batch& b) requires(!full_batch) {
-  if (b.n < 0 || b.n > batch_ || b.offset < 0 || b.offset + b.n > b.global())
-    throw config_error("batch", "a data-parallel step takes 0 to " + std::to_string(batch_) +
-                                    " samples of its global batch, got " + std::to_string(b.n) +
-                                    " at " + std::to_string(b.offset) + " of " +
-                                    std::to_string(b.global()));
+  require_part_fits(b, batch_);
   const double lr = current_lr();
   ++steps_;
   if constexpr (skips) std::copy(mem_.b, mem_.b + lay::buffer_floats, mem_.kept_b);
