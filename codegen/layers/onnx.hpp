@@ -28,9 +28,9 @@ struct onnx_io {
   const float* buf = nullptr;  // its buffers, at buffer_offsets()
 
   std::string node(const std::string& op, const std::vector<std::string>& inputs,
-                   const std::vector<attr>& attributes = {}) const {
-    return g->node(op, inputs, attributes, name);
-  }
+                   const std::vector<attr>& attributes = {}) const;
+  // The tensor `spec` of this layer, its floats at `at`, as an initializer "<name>.<its name>".
+  std::string initializer(const dsl::param& spec, const float* at) const;
 };
 
 inline std::vector<std::int64_t> dims_of(const dsl::shape& s) { return {s.d, s.d + s.rank}; }
@@ -40,19 +40,18 @@ template <auto L, dsl::shape In>
 std::string param(const onnx_io& c, std::size_t k) {
   static constexpr auto specs = dsl::params_of(L, In);
   static constexpr auto offsets = param_offsets(L, In);
-  const auto dims = dims_of(specs[k].dims);
-  return c.g->weight(c.name + "." + std::string(specs[k].name.view()), dims,
-                     {c.w + offsets[k], std::size_t(specs[k].dims.size())});
+  return c.initializer(specs[k], c.w + offsets[k]);
 }
 // Buffer k (running statistics) likewise.
 template <auto L, dsl::shape In>
 std::string buffer(const onnx_io& c, std::size_t k) {
   static constexpr auto specs = dsl::buffers_of(L, In);
   static constexpr auto offsets = buffer_offsets(L, In);
-  const auto dims = dims_of(specs[k].dims);
-  return c.g->weight(c.name + "." + std::string(specs[k].name.view()), dims,
-                     {c.buf + offsets[k], std::size_t(specs[k].dims.size())});
+  return c.initializer(specs[k], c.buf + offsets[k]);
 }
+
+// The refusal of a layer without an ONNX form.
+[[noreturn]] void no_onnx_form(const onnx_io& c, std::string_view kind);
 
 // Op's export, or a one-line refusal naming the layer (`kind`: the DSL descriptor's).
 template <class Op>
@@ -60,8 +59,7 @@ std::string export_op(const onnx_io& c, std::string_view kind) {
   if constexpr (requires { Op::to_onnx(c); })
     return Op::to_onnx(c);
   else
-    throw config_error("export", "layer '" + c.name + "' (" + std::string(kind) +
-                                     ") has no ONNX form; nothing was written");
+    no_onnx_form(c, kind);
 }
 
 }  // namespace kiln::codegen
