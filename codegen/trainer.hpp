@@ -13,6 +13,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -41,6 +42,7 @@
 #include "kiln/codegen/trainer/options.hpp"
 #include "kiln/codegen/trainer/tensor_table.hpp"
 #include "kiln/codegen/trainer/traits.hpp"
+#include "kiln/codegen/update/width.hpp"
 #include "kiln/core/batch.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/rng.hpp"
@@ -81,6 +83,7 @@ class trainer : public rt::model {
     seed_ = o.seed_set ? o.seed : Plan.seed;
     dp_.set_overlap(o.overlap);
     if constexpr (half) precision_ = engine::effective(engine::precision::bf16);
+    choose_update_loops(o.update_target);
     set_threads(o.threads);
     mem_.allocate(batch_);
     table_.describe(mem_, batch_, seed_);
@@ -197,6 +200,7 @@ class trainer : public rt::model {
     s.schedule.assign(kept.begin(), kept.end());
     s.fault_lr = faults_.lr_factor();
     s.skipped_in_a_row = faults_.skipped_in_a_row();
+    s.update_loops = update_loops();
     return s;
   }
   void load_resume_state(const rt::resume_state& s) override {
@@ -207,7 +211,13 @@ class trainer : public rt::model {
     require_schedule_state(Plan.lr.kind, lr_state::values, s.schedule.size());
     lr_state_ = lr_state::load(s.schedule.data());
     faults_.restore(s.fault_lr, s.skipped_in_a_row);
+    // Older checkpoints name no loops: this run's own choice stays.
+    if (!s.update_loops.empty())
+      apply_recorded_targets(s.update_loops, available_targets(), update_targets_);
   }
+  // The Highway target of each parameter tensor's fused update, comma-separated in tensors()
+  // order (update/width.hpp).
+  std::string update_loops() const { return target_names(update_targets_); }
 
   // --- transfer learning ----------------------------------------------------------------------
   // Applies one layer_options entry (see trainer_options::layers); may change between epochs.
@@ -386,6 +396,20 @@ class trainer : public rt::model {
   void update_tensor(double lr, double clip, int member);
   double trainable_sum_squares() const;
   static double clip_scale(double norm);
+  // The compiled targets this CPU supports now (tests may restrict them), in this trainer's TU.
+  static std::int64_t available_targets() { return hwy::SupportedTargets() & HWY_TARGETS; }
+  // Each tensor's update target: from this CPU and the tensor's traffic, or the one named.
+  void choose_update_loops(const std::string& named) {
+    const std::int64_t available = available_targets();
+    const std::int64_t forced = named.empty() ? 0 : required_target(named, available);
+    for (std::size_t t = 0; t < lay::tensor_count; ++t)
+      update_targets_[t] =
+          forced != 0 ? forced
+                      : update_target(available,
+                                      update_traffic(std::size_t(lay::tensors[t].spec.dims.size()),
+                                                     S, averaged, half),
+                                      this_cpu_streams());
+  }
   op_args step_args(const rt::batch& b) const;
   op_args loss_args(const rt::batch& b);
 
@@ -441,6 +465,7 @@ class trainer : public rt::model {
   lr_state lr_state_{};  // the learning-rate schedule's own (reduce_on_plateau's)
   typename solver_for<opt_type>::type solver_ = make_solver();  // full-batch plans only
   second_order::step_report last_step_{};
+  std::array<std::int64_t, lay::tensor_count> update_targets_{};  // see choose_update_loops
 };
 
 }  // namespace kiln::codegen

@@ -31,7 +31,8 @@ struct model_info {
   // The plan's ensemble entry (dsl/ensemble.hpp), for the runtime that trains and combines.
   int members = 1;          // models from the seeds seed, seed+1, ...
   bool vote = false;        // majority vote instead of averaged probabilities
-  int snapshot_epochs = 0;  // > 0: a snapshot of the weights every this many epochs
+  int snapshot_epochs = 0;  // > 0: a snapshot of the weights every this many epochs ...
+  int snapshot_first = 0;   // ... after the first one at this epoch (0: snapshot_epochs)
   bool averaged = false;    // keeps a moving average of its weights (swap_averaged_weights)
 
   // The plan's optimizer takes whole-dataset steps (lbfgs, newton_cg): fit() calls
@@ -39,6 +40,14 @@ struct model_info {
   // chunk the data is evaluated in.
   bool full_batch = false;
 };
+
+// Whether a snapshot ensemble keeps the weights after `epoch` (1-based: epochs done), the end of
+// one of its learning-rate cycles.
+inline bool ends_snapshot_cycle(const model_info& i, int epoch) {
+  if (i.snapshot_epochs <= 0) return false;
+  const int first = i.snapshot_first > 0 ? i.snapshot_first : i.snapshot_epochs;
+  return epoch >= first && (epoch - first) % i.snapshot_epochs == 0;
+}
 
 // What a checkpoint needs beyond the tensors to continue a run bit-identically.
 struct resume_state {
@@ -48,6 +57,9 @@ struct resume_state {
   // skip_step: the factor skipped steps left on the learning rate, and how many in a row.
   double fault_lr = 1;
   long skipped_in_a_row = 0;
+  // The Highway target of each parameter tensor's update loop, comma-separated: a resumed run
+  // uses the same loops (their rounding can differ between vector widths). Empty: not recorded.
+  std::string update_loops;
 };
 
 // What an epoch measured, reported to the model after it (NaN: not measured). Schedules that

@@ -12,6 +12,7 @@
 #include <kiln/core/team.hpp>
 
 #include <hwy/aligned_allocator.h>
+#include <hwy/targets.h>
 #include <time.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "common/json.hpp"
+#include "kiln/codegen/update/width.hpp"
 #include "common/plot.hpp"
 #include "common/timing.hpp"
 #include "simd_bench.hpp"
@@ -116,6 +118,7 @@ struct result {
   std::size_t n = 0;
   int threads = 0, round = 0;
   double seconds = 0, gbps = 0, of_copy = 0, vs_scalar = 0;
+  bool picked = false;  // the target a trainer's update of a tensor of n weights runs on
 };
 
 std::string size_text(std::size_t n) {
@@ -251,6 +254,11 @@ int run(int argc, char** argv) {
     throw usage_error{"nothing to run"};
   if (reps < 0 || rounds < 1) throw usage_error{"--reps and --rounds must be positive"};
 
+  // What a trainer would run each tensor's update on (codegen/update/width.hpp): among every
+  // compiled target this CPU supports, as a trainer's TU sees them.
+  std::int64_t available = 0;
+  for (const auto& t : all_targets) available |= t.second;
+  const auto& cpu = kiln::codegen::this_cpu_streams();
   std::vector<result> rows;
   for (int round = 0; round < rounds; ++round)
     for (const int threads : thread_counts) {
@@ -263,7 +271,10 @@ int run(int argc, char** argv) {
           // plain scalar loop. The limit is the best target's no-math loop.
           const auto& info = infos[i];
           const int states = info.states;
-          const double bytes = 4.0 * (3 + 2 * states) * double(n);
+          const std::size_t traffic = kiln::codegen::update_traffic(n, states, false, false);
+          const double bytes = double(traffic);
+          const std::string picked =
+              hwy::TargetName(kiln::codegen::update_target(available, traffic, cpu));
           long step = 0;
           std::vector<timed> fs;
           for (const auto& t : targets) {
@@ -287,8 +298,9 @@ int run(int argc, char** argv) {
             const double vs = no_scalar || !scalar_ratio
                                   ? 0
                                   : over_cycles(c, [&](const auto& t) { return t.back() / t[f]; });
+            const bool pick = target == picked && !plan.starts_with("copy:");
             rows.push_back({std::move(plan), std::move(target), n, threads, round, sec,
-                            bytes / sec / 1e9, of, vs});
+                            bytes / sec / 1e9, of, vs, pick});
           };
           for (std::size_t j = 0; j < targets.size(); ++j) {
             add("copy:" + info.name, targets[j].first, 2 * j, false);
@@ -333,18 +345,23 @@ int run(int argc, char** argv) {
                             .add("ms", r.seconds * 1e3)
                             .add("GBps", r.gbps)
                             .add("of_copy", r.of_copy)
-                            .add("vs_scalar", r.vs_scalar));
-    std::printf("{\"loadavg\": [%.2f, %.2f, %.2f], \"rounds\": %d, \"results\": %s}\n", load[0],
-                load[1], load[2], rounds, common::json_array(results, true).c_str());
+                            .add("vs_scalar", r.vs_scalar)
+                            .add("picked", r.picked));
+    std::printf(
+        "{\"loadavg\": [%.2f, %.2f, %.2f], \"cpu\": \"%s\", \"rounds\": %d, \"results\": %s}\n",
+        load[0], load[1], load[2], cpu.cpu.c_str(), rounds,
+        common::json_array(results, true).c_str());
   } else {
-    std::printf("%-22s %-8s %6s %3s %10s %8s %8s %9s\n", "plan", "target", "N", "thr", "ms/step",
-                "GB/s", "of copy", "vs scalar");
+    // '*': the target a trainer picks for a tensor of N weights on this CPU (width.hpp).
+    std::printf("CPU: %s\n%-22s %-9s %6s %3s %10s %8s %8s %9s\n", cpu.cpu.c_str(), "plan", "target",
+                "N", "thr", "ms/step", "GB/s", "of copy", "vs scalar");
     for (const auto& r : table) {
       if (r.plan.starts_with("copy:")) continue;
-      std::printf("%-22s %-8s %6s %3d %10.4f %8.2f %7.1f%% %8.2fx\n", r.plan.c_str(),
-                  r.target.c_str(), size_text(r.n).c_str(), r.threads, r.seconds * 1e3, r.gbps,
-                  100 * r.of_copy, r.vs_scalar);
+      std::printf("%-22s %-8s%c %6s %3d %10.4f %8.2f %7.1f%% %8.2fx\n", r.plan.c_str(),
+                  r.target.c_str(), r.picked ? '*' : ' ', size_text(r.n).c_str(), r.threads,
+                  r.seconds * 1e3, r.gbps, 100 * r.of_copy, r.vs_scalar);
     }
+    std::printf("(* the target a trainer runs the update of a tensor of N weights on)\n");
     std::printf("\nno-math loops with each plan's streams (the limit is the best target's):\n");
     for (const auto& r : table)
       if (r.plan.starts_with("copy:"))

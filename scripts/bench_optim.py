@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """One optimizer step at N = 1e7 on 1 thread: kiln's generated loop against PyTorch's step().
 
-Alternates rounds of kiln's simd_bench (the best target, i.e. the one dispatch picks) and
+Alternates rounds of kiln's simd_bench (the target a trainer picks for a tensor of N weights on
+this CPU: codegen/update/width.hpp) and
 PyTorch's peer (../shared/peers/torch_optim_bench.py, foreach=False and True) so that both see
 the same machine conditions, then prints medians over rounds and the speedup over PyTorch's
 faster variant, per optimizer of the peer's set:
@@ -28,11 +29,7 @@ def kiln_round(bench, size, threads):
                           "--optimizers", ",".join(PLANS)],
                          check=True, capture_output=True, text=True).stdout
     rows = json.loads(out)["results"]
-    best = {}
-    for r in rows:
-        if r["plan"] in PLANS:  # the best target is what dispatch picks on this CPU
-            best[r["plan"]] = min(best.get(r["plan"], float("inf")), r["ms"])
-    return best
+    return {r["plan"]: r["ms"] for r in rows if r["plan"] in PLANS and r["picked"]}
 
 
 def torch_round(peer, size, threads):

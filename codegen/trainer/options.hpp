@@ -29,6 +29,9 @@ struct trainer_options {
   // backward pass is done (MPI_Iallreduce), overlapping the backward pass of the layers before
   // it, instead of one sum of the whole arena after it (README, "Data-parallel training").
   bool overlap = false;
+  // The Highway target of every tensor's fused update, by name ("AVX2", "AVX3_DL", ...); empty:
+  // chosen per tensor from the CPU and the tensor's size (docs/trainer.md, "Update loops").
+  std::string update_target;
 };
 
 }  // namespace kiln

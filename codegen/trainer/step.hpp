@@ -233,7 +233,7 @@ void trainer<Model, Plan>::update_tensor(double lr, double clip, int member) {
   a.check = check;
   if constexpr (half) a.half = mem_.wh + t.offset + part.lo;
   prepare(a, {long(mem_.step[T]), lr});
-  update(a);
+  update_table<cfg>::table[table_index(update_targets_[T])](a);  // chosen at construction
 }
 
 // Σ g² over the tensors that train (frozen ones keep no fresh gradient).

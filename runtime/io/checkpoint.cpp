@@ -1,5 +1,6 @@
 #include "kiln/runtime/io/checkpoint.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cinttypes>
@@ -103,6 +104,7 @@ void save_checkpoint(const std::filesystem::path& path, const model& m, const ch
       {"kiln.fault_lr", exact(rs.fault_lr)},
       {"kiln.skipped_in_a_row", std::to_string(rs.skipped_in_a_row)},
   };
+  if (!rs.update_loops.empty()) meta["kiln.update_loops"] = rs.update_loops;
   if (!rs.schedule.empty()) {
     meta["kiln.schedule.count"] = std::to_string(rs.schedule.size());
     for (std::size_t i = 0; i < rs.schedule.size(); ++i)
@@ -159,6 +161,14 @@ checkpoint_metadata read_checkpoint_metadata(const tensor_file& file) {
     rs.fault_lr = meta.real("kiln.fault_lr");
     if (!(rs.fault_lr > 0 && rs.fault_lr <= 1)) meta.fail("kiln.fault_lr", "must be in (0, 1]");
   }
+  if (meta.has("kiln.update_loops")) {
+    rs.update_loops = meta.text("kiln.update_loops");
+    if (rs.update_loops.empty() ||
+        rs.update_loops.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,") !=
+            std::string::npos)
+      meta.fail("kiln.update_loops",
+                "expected target names separated by commas, got " + io::printable(rs.update_loops));
+  }
   return out;
 }
 
@@ -179,6 +189,17 @@ checkpoint_info load_checkpoint(const tensor_file& file, model& m) {
         .fail("kiln.schedule.count", "holds " + std::to_string(c.state.schedule.size()) +
                                          " learning-rate schedule values, this plan keeps " +
                                          std::to_string(wanted));
+  // One update loop per parameter tensor, as many as this model names (a model that names none,
+  // or an older checkpoint without them: not compared).
+  const auto named = [](const std::string& list) {
+    return list.empty() ? 0 : std::count(list.begin(), list.end(), ',') + 1;
+  };
+  if (const auto mine = named(m.save_resume_state().update_loops),
+      held = named(c.state.update_loops);
+      mine != 0 && held != 0 && mine != held)
+    metadata_reader(file.metadata, file.path)
+        .fail("kiln.update_loops", "names the loops of " + std::to_string(held) +
+                                       " tensors, this model has " + std::to_string(mine));
   // Everything checked: now the model changes (load_weights validates before writing too).
   import_options everything;
   everything.names = naming::dsl;

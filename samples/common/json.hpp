@@ -18,6 +18,7 @@ class json_object {
   }
   json_object& add(const char* key, long value) { return raw(key, std::to_string(value)); }
   json_object& add(const char* key, int value) { return raw(key, std::to_string(value)); }
+  json_object& add(const char* key, bool value) { return raw(key, value ? "true" : "false"); }
   // A string (the samples' are plain names: no escaping needed beyond quotes and backslashes).
   json_object& add(const char* key, const std::string& value) {
     std::string quoted = "\"";
