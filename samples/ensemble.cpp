@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
       std::vector<rt::tensor_file> snapshots;
       rt::fit_options o = quiet(epochs);
       o.on_epoch_end = [&](const rt::epoch_record& r, rt::model& m) {
-        if (r.epoch % m.info().snapshot_epochs == 0) snapshots.push_back(rt::snapshot(m));
+        if (rt::ends_snapshot_cycle(m.info(), r.epoch)) snapshots.push_back(rt::snapshot(m));
       };
       snap.fit(fm.train, nullptr, o);
       const rt::ensemble_result s = rt::evaluate_snapshots(snap, snapshots, fm.test, 500);

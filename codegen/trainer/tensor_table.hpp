@@ -105,8 +105,10 @@ class tensor_table : public table_base {
     info_.seed = seed;
     info_.members = Plan.ensemble.members;
     info_.vote = Plan.ensemble.vote;
-    if constexpr (requires { Plan.lr.cycle_epochs; })
+    if constexpr (requires { Plan.lr.cycle_epochs; }) {
       info_.snapshot_epochs = Plan.ensemble.snapshots ? Plan.lr.cycle_epochs : 0;
+      info_.snapshot_first = Plan.ensemble.snapshots ? Plan.lr.first_cycle() : 0;
+    }
     info_.averaged = T::averaged;
     info_.full_batch = T::full_batch;
     table_base::describe(

@@ -224,9 +224,9 @@ int train(const run_options& opts, const model_factory& make) {
   if (world.distributed()) f.ranks = &world;
   // A snapshot ensemble keeps the weights at the end of every cycle of its schedule.
   std::vector<tensor_file> snapshots;
-  if (const int every = m->info().snapshot_epochs; every > 0)
-    f.on_epoch_end = [&snapshots, every](const epoch_record& r, model& trained) {
-      if (r.epoch % every == 0) snapshots.push_back(snapshot(trained));
+  if (m->info().snapshot_epochs > 0)
+    f.on_epoch_end = [&snapshots](const epoch_record& r, model& trained) {
+      if (ends_snapshot_cycle(trained.info(), r.epoch)) snapshots.push_back(snapshot(trained));
     };
   fit_result result;
   {  // (stop_signal() stays set after: result.stopped with it means a signal stopped the run)

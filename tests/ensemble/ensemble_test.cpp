@@ -29,6 +29,13 @@ constexpr auto snapshots = training_plan{.optimizer = sgd{.lr = 0.1},
                                          .epochs = 6,
                                          .batch = 16,
                                          .ensemble = ensemble{.snapshots = true}};
+// Fast geometric ensembling: a first cycle of 3 epochs, then 2-epoch cycles restarting at 0.25.
+constexpr auto geometric =
+    training_plan{.optimizer = sgd{.lr = 0.1},
+                  .lr = cyclic_cosine{.cycle_epochs = 2, .first_cycle_epochs = 3, .restart = 0.25},
+                  .epochs = 7,
+                  .batch = 16,
+                  .ensemble = ensemble{.snapshots = true}};
 
 const rt::dataset& data() {
   static const rt::dataset d = kiln::test::synthetic_classes(96, {6}, 3);
@@ -121,6 +128,38 @@ BOOST_AUTO_TEST_CASE(cyclic_cosine_restarts_every_cycle) {
   BOOST_TEST(std::abs(at(3, 35) - at(1, 15)) <= in_double);
 }
 
+BOOST_AUTO_TEST_CASE(a_long_first_cycle_then_short_ones_restarting_lower) {
+  const cyclic_cosine s{.cycle_epochs = 2, .floor = 0.1, .first_cycle_epochs = 3, .restart = 0.5};
+  const auto at = [&](int epoch, long step) { return s.factor({epoch, step, 10}); };
+  constexpr double in_double = 16 * 0x1p-53;  // as above
+  BOOST_TEST(at(0, 0) == 1.0);
+  BOOST_TEST(std::abs(at(1, 15) - 0.55) <= in_double);  // half of the first, 3-epoch cycle
+  BOOST_TEST(at(2, 29) < 0.11);                         // its end
+  BOOST_TEST(std::abs(at(3, 30) - 0.5) <= in_double);   // the restart, lower
+  BOOST_TEST(std::abs(at(4, 40) - 0.3) <= in_double);   // half way: floor + (0.5 - floor)/2
+  BOOST_TEST(std::abs(at(5, 50) - 0.5) <= in_double);   // every later cycle restarts there
+  BOOST_TEST(std::abs(at(6, 65) - at(4, 45)) <= in_double);
+  // The defaults are the plain schedule: every cycle as long, each from 1.
+  const cyclic_cosine plain_cycles{.cycle_epochs = 2, .floor = 0.1};
+  const cyclic_cosine spelled{
+      .cycle_epochs = 2, .floor = 0.1, .first_cycle_epochs = 2, .restart = 1};
+  for (int e = 0; e < 6; ++e)
+    BOOST_TEST(plain_cycles.factor({e, 10L * e + 3, 10}) == spelled.factor({e, 10L * e + 3, 10}));
+}
+
+BOOST_AUTO_TEST_CASE(snapshots_end_the_first_cycle_and_every_later_one) {
+  auto g = kiln::compile<mlp, geometric>();
+  BOOST_TEST(g.info().snapshot_first == 3);
+  BOOST_TEST(g.info().snapshot_epochs == 2);
+  std::vector<int> at;
+  for (int e = 1; e <= 9; ++e)
+    if (rt::ends_snapshot_cycle(g.info(), e)) at.push_back(e);
+  BOOST_TEST(at == (std::vector<int>{3, 5, 7, 9}), boost::test_tools::per_element());
+  // A plan without snapshots keeps none.
+  auto p = kiln::compile<mlp, plain>();
+  for (int e = 1; e <= 4; ++e) BOOST_TEST(!rt::ends_snapshot_cycle(p.info(), e));
+}
+
 BOOST_AUTO_TEST_CASE(snapshots_are_taken_at_the_end_of_each_cycle) {
   auto t = kiln::compile<mlp, snapshots>();
   BOOST_TEST(t.info().snapshot_epochs == 2);
@@ -130,7 +169,7 @@ BOOST_AUTO_TEST_CASE(snapshots_are_taken_at_the_end_of_each_cycle) {
   o.batch = 16;
   o.progress = false;
   o.on_epoch_end = [&](const rt::epoch_record& r, rt::model& m) {
-    if (r.epoch % m.info().snapshot_epochs == 0) kept.push_back(rt::snapshot(m));
+    if (rt::ends_snapshot_cycle(m.info(), r.epoch)) kept.push_back(rt::snapshot(m));
   };
   t.fit(data(), nullptr, o);
   BOOST_REQUIRE(kept.size() == 3u);
