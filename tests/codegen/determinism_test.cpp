@@ -4,11 +4,12 @@
 
 #include <kiln/kiln.hpp>
 
-#include <cstring>
 
 #include "../support/data.hpp"
+#include "../support/runtime.hpp"
 
 using namespace kiln::dsl;
+using kiln::test::bitwise_equal;
 
 namespace {
 constexpr auto model = input<2, 5, 5> | flatten{} | dense{.units = 32} | relu{} |
@@ -24,9 +25,6 @@ std::vector<float> train(std::uint64_t seed, int threads) {
   return {t.parameters().begin(), t.parameters().end()};
 }
 
-bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(same_seed_same_weights_bitwise) {

@@ -18,6 +18,8 @@
 using namespace kiln::dsl;
 using kiln::config_error;
 using kiln::file_error;
+using kiln::test::all_tensors;
+using kiln::test::bitwise_equal;
 using kiln::test::expect_error;
 namespace rt = kiln::rt;
 
@@ -45,16 +47,6 @@ rt::fit_options options(const kiln::test::temp_dir& dir) {
   o.progress = false;
   o.checkpoint = dir / "checkpoint.safetensors";
   return o;
-}
-
-std::vector<float> all_tensors(const rt::model& m) {
-  std::vector<float> out;
-  for (const auto& t : m.tensors()) out.insert(out.end(), t.data.begin(), t.data.end());
-  return out;
-}
-
-bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 
 #include <kiln/kiln.hpp>
 
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,8 @@
 using namespace kiln::dsl;
 namespace cg = kiln::codegen;
 namespace rt = kiln::rt;
+using kiln::test::all_tensors;
+using kiln::test::bitwise_equal;
 
 namespace {
 
@@ -27,15 +28,6 @@ constexpr auto mlp = input<6> | dense{.units = 5, .name = "fc1"} | relu{} |
 constexpr auto adam_plan = training_plan{.optimizer = adam{.lr = 0.01}, .batch = 16, .seed = 4};
 
 const auto data = kiln::test::synthetic_classes(48, {6}, 3);
-
-std::vector<float> all_tensors(const rt::model& m) {
-  std::vector<float> out;
-  for (const auto& t : m.tensors()) out.insert(out.end(), t.data.begin(), t.data.end());
-  return out;
-}
-bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
-}
 
 // Trains 6 steps with every tensor's update on `target` (empty: the trainer's own choice).
 template <auto Plan>

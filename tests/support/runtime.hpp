@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -38,6 +39,18 @@ void expect_error(const std::function<void()>& f, const std::string& subject,
       BOOST_TEST(what.find('\n') == std::string::npos);
     }
   }
+}
+
+// Every tensor of a model (parameters, optimizer state, buffers), one after the other.
+inline std::vector<float> all_tensors(const rt::model& m) {
+  std::vector<float> out;
+  for (const auto& t : m.tensors()) out.insert(out.end(), t.data.begin(), t.data.end());
+  return out;
+}
+
+// The same floats bit for bit (a NaN equals the same NaN; -0 differs from +0).
+inline bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // A classification dataset whose class is readable from the input: class c raises value c.
