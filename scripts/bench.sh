@@ -7,20 +7,27 @@
 # output (ratios measured in one run, medians). With python3-torch, scripts/bench_mlp.py,
 # bench_cnn.py and bench_optim.py add PyTorch's side.
 #
-#   scripts/bench.sh [build dir, default build/release] [--quick]
+#   scripts/bench.sh [build dir, default build/release] [--quick] [--out DIR]
 #
-# --quick: fewer repeats (a check that everything runs, not figures to quote).
+# --quick: fewer repeats (a check that everything runs, not figures to quote). --out: where the
+# epochs' JSON and their chart (epochs.png: epoch time against the FLOP-bound lines of the f32 and
+# bf16 peaks, scripts/epoch_plot.py) go; default <build dir>/bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/release
 repeats=5
-for a in "$@"; do
-  case $a in
+out=
+while [ $# -gt 0 ]; do
+  case $1 in
     --quick) repeats=1 ;;
-    -*) echo "usage: scripts/bench.sh [build dir] [--quick]" >&2; exit 2 ;;
-    *) build=$a ;;
+    --out) [ $# -ge 2 ] || { echo "bench.sh: --out needs a folder" >&2; exit 2; }; out=$2; shift ;;
+    -*) echo "usage: scripts/bench.sh [build dir] [--quick] [--out DIR]" >&2; exit 2 ;;
+    *) build=$1 ;;
   esac
+  shift
 done
+out=${out:-$build/bench}
+mkdir -p "$out"
 s=$build/samples
 # The figures are a user's build: every Highway target (scripts/test.sh compiles the samples for
 # the suites' targets only, KILN_SAMPLE_TARGETS).
@@ -42,14 +49,15 @@ echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 echo; echo "== matmul peak: oneDNN against OpenBLAS, 1 thread (gemm_probe)"
 "$s/gemm_probe" --repeats $((repeats * 2 - 1))
 
-for p in f32 bf16; do
-  echo; echo "== MLP epoch, $p, 1 and 2 threads (mlp_bench; kiln/FLOP: against the f32 peak)"
-  "$s/mlp_bench" --threads 1,2 --repeats "$repeats" --precision "$p"
+for m in mlp cnn; do
+  for p in f32 bf16; do
+    echo "${m}_bench, $p, 1 and 2 threads ..." >&2
+    "$s/${m}_bench" --threads 1,2 --repeats "$repeats" --precision "$p" --json >"$out/${m}_$p.json"
+  done
 done
-for p in f32 bf16; do
-  echo; echo "== CNN epoch, $p, 1 and 2 threads (cnn_bench)"
-  "$s/cnn_bench" --threads 1,2 --repeats "$repeats" --precision "$p"
-done
+echo; echo "== MLP and CNN epochs against their FLOP-bound time (mlp_bench, cnn_bench; chart $out/epochs.png)"
+python3 scripts/epoch_plot.py --out "$out/epochs.png" "$out"/mlp_f32.json "$out"/mlp_bf16.json \
+  "$out"/cnn_f32.json "$out"/cnn_bf16.json
 
 echo; echo "== oneDNN's OpenMP threads instead of kiln's team: MLP, team of 1, 2 OpenMP threads"
 KILN_ONEDNN_THREADS=2 OMP_WAIT_POLICY=passive "$s/mlp_bench" --threads 1 --repeats "$repeats" --only kiln
@@ -63,7 +71,7 @@ trap 'kill $busy 2>/dev/null || true' EXIT
 "$s/cnn_bench" --threads 1,2 --repeats "$repeats"
 kill $busy; trap - EXIT
 
-echo; echo "== optimizer steps at 1e7 parameters (simd_bench, dispatch's target)"
+echo; echo "== optimizer steps at 1e7 parameters (simd_bench; *: the target a trainer picks)"
 "$s/simd_bench" --sizes 1e7 --threads 1,2 --rounds "$repeats" --no-scalar
 
 echo; echo "== ensembles: 2 members on 2 cores against 1 (ensemble --timing-epochs 3: one 0.4 s epoch is mostly start-up)"

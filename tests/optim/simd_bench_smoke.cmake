@@ -11,6 +11,12 @@ list(LENGTH scalar scalar_rows)
 if(NOT scalar_rows EQUAL 28)  # 14 plans x 2 thread counts
   message(FATAL_ERROR "expected 28 scalar rows, got ${scalar_rows}:\n${out}")
 endif()
+# One target per plan, size and thread count is the one a trainer would pick (width.hpp).
+string(REGEX MATCHALL "\"picked\": true" picked "${out}")
+list(LENGTH picked picked_rows)
+if(NOT picked_rows EQUAL 28)
+  message(FATAL_ERROR "expected 28 picked rows (14 plans x 2 thread counts), got ${picked_rows}")
+endif()
 if(NOT EXISTS ${WORK}/chart.png)
   message(FATAL_ERROR "no chart written")
 endif()
