@@ -175,11 +175,12 @@ if wants peer && ! done_already peer time_to_93 0; then
   torch_wall="$wall" torch_load="$load"
   # Seconds of training (the epochs' training loops, evaluation left out) until the first epoch
   # whose test accuracy reaches 93 %, from each side's metrics.csv (same columns).
-  to93() { awk -F, 'NR > 1 { t += $7; if ($6 >= 0.93) { printf "%.1f %d %.4f", t, $1, $6; exit } }
-                    END { if (!t) print "nan" }' "$1"; }
+  # A run that never reaches it gives nan (and so does the ratio).
+  to93() { awk -F, 'NR > 1 { t += $7; if ($6 >= 0.93) { printf "%.1f %d %.4f", t, $1, $6; hit = 1; exit } }
+                    END { if (!hit) print "nan - -" }' "$1"; }
   read -r k_s k_epoch k_acc <<<"$(to93 "$dir/kiln/metrics.csv")"
   read -r t_s t_epoch t_acc <<<"$(to93 "$dir/torch/metrics.csv")"
-  ratio=$(awk -v k="$k_s" -v t="$t_s" 'BEGIN { printf "%.3f", k / t }')
+  ratio=$(awk -v k="$k_s" -v t="$t_s" 'BEGIN { if (k == "nan" || t == "nan") print "nan"; else printf "%.3f", k / t }')
   record peer time_to_93 0 "$ratio" "$kiln_wall" "-" "$kiln_load" \
     "kiln_s=$k_s;kiln_epoch=$k_epoch;torch_s=$t_s;torch_epoch=$t_epoch;torch_wall=$torch_wall;torch_load=$torch_load;kiln_final=$(value test_accuracy "$dir/kiln/stdout");torch_final=$(value test_accuracy "$dir/torch/stdout")"
 fi
