@@ -4,7 +4,6 @@
 
 #include <kiln/kiln.hpp>
 
-
 #include "../support/data.hpp"
 #include "../support/runtime.hpp"
 
