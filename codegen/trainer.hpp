@@ -213,7 +213,7 @@ class trainer : public rt::model {
     faults_.restore(s.fault_lr, s.skipped_in_a_row);
     // Older checkpoints name no loops: this run's own choice stays.
     if (!s.update_loops.empty())
-      apply_recorded_targets(s.update_loops, available_targets(), update_targets_);
+      apply_recorded_targets(s.update_loops, compiled_targets(), update_targets_);
   }
   // The Highway target of each parameter tensor's fused update, comma-separated in tensors()
   // order (update/width.hpp).
@@ -397,18 +397,16 @@ class trainer : public rt::model {
   double trainable_sum_squares() const;
   static double clip_scale(double norm);
   // The compiled targets this CPU supports now (tests may restrict them), in this trainer's TU.
-  static std::int64_t available_targets() { return hwy::SupportedTargets() & HWY_TARGETS; }
+  static std::int64_t compiled_targets() { return hwy::SupportedTargets() & HWY_TARGETS; }
   // Each tensor's update target: from this CPU and the tensor's traffic, or the one named.
   void choose_update_loops(const std::string& named) {
-    const std::int64_t available = available_targets();
-    const std::int64_t forced = named.empty() ? 0 : required_target(named, available);
-    for (std::size_t t = 0; t < lay::tensor_count; ++t)
-      update_targets_[t] =
-          forced != 0 ? forced
-                      : update_target(available,
-                                      update_traffic(std::size_t(lay::tensors[t].spec.dims.size()),
-                                                     S, averaged, half),
-                                      this_cpu_streams());
+    static constexpr auto sizes = [] {
+      std::array<std::size_t, lay::tensor_count> n{};
+      for (std::size_t t = 0; t < n.size(); ++t)
+        n[t] = std::size_t(lay::tensors[t].spec.dims.size());
+      return n;
+    }();
+    choose_update_targets(sizes, S, averaged, half, named, compiled_targets(), update_targets_);
   }
   op_args step_args(const rt::batch& b) const;
   op_args loss_args(const rt::batch& b);

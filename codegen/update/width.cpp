@@ -78,6 +78,17 @@ std::size_t update_traffic(std::size_t n, int states, bool averaged, bool half) 
   return n * (streams * sizeof(float) + (half ? 2 : 0));
 }
 
+void choose_update_targets(std::span<const std::size_t> sizes, int states, bool averaged, bool half,
+                           std::string_view named, std::int64_t available,
+                           std::span<std::int64_t> out) {
+  const std::int64_t forced = named.empty() ? 0 : required_target(named, available);
+  for (std::size_t t = 0; t < sizes.size(); ++t)
+    out[t] = forced != 0
+                 ? forced
+                 : update_target(available, update_traffic(sizes[t], states, averaged, half),
+                                 this_cpu_streams());
+}
+
 std::string target_names(std::span<const std::int64_t> targets) {
   std::string out;
   for (const std::int64_t t : targets) {

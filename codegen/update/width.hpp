@@ -33,6 +33,12 @@ std::int64_t update_target(std::int64_t available, std::size_t traffic, const st
 // an averaged copy (read and written), a bf16 copy (written).
 std::size_t update_traffic(std::size_t n, int states, bool averaged, bool half);
 
+// A trainer's choice for its tensors of `sizes` weights: `named`'s target for every one when
+// given (required_target), else update_target for each from its traffic.
+void choose_update_targets(std::span<const std::size_t> sizes, int states, bool averaged, bool half,
+                           std::string_view named, std::int64_t available,
+                           std::span<std::int64_t> out);
+
 // Checkpoint metadata: one target name per tensor, comma-separated ("AVX2,AVX3_DL,...").
 std::string target_names(std::span<const std::int64_t> targets);
 
