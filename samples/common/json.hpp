@@ -39,8 +39,11 @@ class json_object {
 // [o1,o2,...], one object a line when `lines`.
 inline std::string json_array(const std::vector<json_object>& items, bool lines = false) {
   std::string s = "[";
-  for (std::size_t i = 0; i < items.size(); ++i)
-    s += (i ? "," : "") + std::string(lines ? "\n " : "") + items[i].text();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) s += ',';
+    if (lines) s += "\n ";
+    s += items[i].text();
+  }
   return s + (lines && !items.empty() ? "\n]" : "]");
 }
 
