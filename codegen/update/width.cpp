@@ -2,6 +2,7 @@
 
 #include <hwy/targets.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -128,13 +129,16 @@ void apply_recorded_targets(std::string_view recorded, std::int64_t available,
     throw config_error("update loops", "the checkpoint names " + std::to_string(names.size()) +
                                            " tensors' targets, this model has " +
                                            std::to_string(chosen.size()));
-  std::string missing;
+  // Each name this CPU lacks once (a substring search would take AVX3 for part of AVX3_DL).
+  std::vector<std::string_view> lacking;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (const std::int64_t t = target_named(names[i], available))
       chosen[i] = t;
-    else if (missing.find(names[i]) == missing.npos)
-      missing.append(missing.empty() ? "" : ", ").append(names[i]);
+    else if (std::find(lacking.begin(), lacking.end(), names[i]) == lacking.end())
+      lacking.push_back(names[i]);
   }
+  std::string missing;
+  for (const std::string_view n : lacking) missing.append(missing.empty() ? "" : ", ").append(n);
   if (!missing.empty())
     std::fprintf(stderr,
                  "kiln: the checkpoint's update loops ran on %s, which this CPU cannot run; "
