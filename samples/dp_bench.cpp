@@ -11,21 +11,21 @@
 // the parts by themselves: a step on the rank's shard with no exchange, and the gradients'
 // allreduce with every rank ready. On a machine shared with other work the CPU times say what
 // the compute costs whatever the wall clock says.
-#include <CLI/CLI.hpp>
 #include <kiln/runtime/data/fashion_mnist.hpp>
 
+#include "common/command_line.hpp"
 #include "dp_bench.hpp"
 
 int main(int argc, char** argv) {
   sample::options o;
   o.data = kiln::rt::fashion_mnist_dir().string();
-  CLI::App app("Data-parallel step time: compute against the gradient allreduce");
-  app.add_option("--model", o.models, "mlp, cnn or both")->capture_default_str();
-  app.add_option("--steps", o.steps, "Steps measured (after a warm-up)")->capture_default_str();
-  app.add_option("--batch", o.batch, "Global batch")->capture_default_str();
-  app.add_option("--repeats", o.repeats, "Runs of each model")->capture_default_str();
-  app.add_flag("--overlap", o.overlap, "Each layer's gradient sum overlaps the backward pass");
-  app.add_option("--data", o.data, "Fashion-MNIST folder")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  common::command_line app("Data-parallel step time: compute against the gradient allreduce");
+  app.add("--model", o.models, "mlp, cnn or both").show_default();
+  app.add("--steps", o.steps, "Steps measured (after a warm-up)").show_default();
+  app.add("--batch", o.batch, "Global batch").show_default();
+  app.add("--repeats", o.repeats, "Runs of each model").show_default();
+  app.flag("--overlap", o.overlap, "Each layer's gradient sum overlaps the backward pass");
+  app.add("--data", o.data, "Fashion-MNIST folder").show_default();
+  if (const auto status = app.parse(argc, argv)) return *status;
   return sample::run(o);
 }

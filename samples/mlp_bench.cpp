@@ -9,26 +9,24 @@
 //
 //   mlp_bench [--threads 1,2] [--repeats 5] [--json] [--only kiln|gemm] [--cpu-clock]
 //             [--precision f32|bf16]
-#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
 
+#include "common/command_line.hpp"
 #include "mlp_bench.hpp"
 
 int main(int argc, char** argv) {
   sample::options o;
-  CLI::App app{"kiln MLP epoch vs its GEMM-bound time"};
-  app.add_option("--threads", o.threads, "thread counts")->delimiter(',');
-  app.add_flag("--cpu-clock", o.cpu_clock, "time the main thread's CPU time (1 thread only)");
-  app.add_option("--only", o.only, "run one side only (for profilers)")
-      ->check(CLI::IsMember({"kiln", "gemm"}));
-  app.add_option("--repeats", o.repeats, "epochs per measurement (median)")
-      ->check(CLI::PositiveNumber);
-  app.add_flag("--json", o.json, "one JSON object on stdout instead of the table");
-  app.add_option("--precision", o.precision, "the plan's products: f32, or bf16 (f32 accumulation)")
-      ->check(CLI::IsMember({"f32", "bf16"}));
-  CLI11_PARSE(app, argc, argv);
+  common::command_line app("kiln MLP epoch vs its GEMM-bound time");
+  app.add("--threads", o.threads, "thread counts").delimiter(',');
+  app.flag("--cpu-clock", o.cpu_clock, "time the main thread's CPU time (1 thread only)");
+  app.add("--only", o.only, "run one side only (for profilers)").one_of({"kiln", "gemm"});
+  app.add("--repeats", o.repeats, "epochs per measurement (median)").positive();
+  app.flag("--json", o.json, "one JSON object on stdout instead of the table");
+  app.add("--precision", o.precision, "the plan's products: f32, or bf16 (f32 accumulation)")
+      .one_of({"f32", "bf16"});
+  if (const auto status = app.parse(argc, argv)) return *status;
   try {
     return sample::run(o);
   } catch (const std::exception& e) {  // a missing or damaged data set

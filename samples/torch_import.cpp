@@ -16,26 +16,24 @@
 // Prints the logits of the first N test images (one JSON array per line), then
 // `test_accuracy=<value>` over the whole Fashion-MNIST test set. Inputs are pixel / 255, NCHW,
 // as in PyTorch.
-#include <CLI/CLI.hpp>
 #include <kiln/runtime/data/fashion_mnist.hpp>
 
+#include "common/command_line.hpp"
 #include "torch_import.hpp"
 
 int main(int argc, char** argv) {
   sample::options a;
   a.data = kiln::rt::fashion_mnist_dir().string();
-  CLI::App app(
+  common::command_line app(
       "Loads a PyTorch state dict into the same model declared in kiln and prints its "
       "logits on Fashion-MNIST test images.",
       "torch_import");
-  app.add_option("--arch", a.arch, "The architecture (see the top of torch_import.cpp)")
-      ->required()
-      ->check(CLI::IsMember({"mlp", "cnn", "cnn_bn"}));
-  app.add_option("--weights", a.weights, "State dict: .safetensors, .npz or .onnx")->required();
-  app.add_option("--count", a.count, "Test images whose logits are printed")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--data", a.data, "Fashion-MNIST folder")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add("--arch", a.arch, "The architecture (see the top of torch_import.cpp)")
+      .required()
+      .one_of({"mlp", "cnn", "cnn_bn"});
+  app.add("--weights", a.weights, "State dict: .safetensors, .npz or .onnx").required();
+  app.add("--count", a.count, "Test images whose logits are printed").non_negative().show_default();
+  app.add("--data", a.data, "Fashion-MNIST folder").show_default();
+  if (const auto status = app.parse(argc, argv)) return *status;
   return sample::run(a);
 }

@@ -7,25 +7,22 @@
 // Prints a table of test accuracies on classes 5-9 (mean over --repeats draws of the images).
 //
 //   transfer [--data DIR] [--repeats N] [--pretrain-epochs N] [--threads N]
-#include <CLI/CLI.hpp>
 #include <kiln/runtime/data/fashion_mnist.hpp>
 
+#include "common/command_line.hpp"
 #include "transfer.hpp"
 
 int main(int argc, char** argv) {
   sample::options o;
   o.data = kiln::rt::fashion_mnist_dir().string();
-  CLI::App app("Transfer learning on Fashion-MNIST: classes 0-4 -> classes 5-9.", "transfer");
-  app.add_option("--data", o.data, "Fashion-MNIST folder")->capture_default_str();
-  app.add_option("--repeats", o.repeats, "Draws of the labelled images per size")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--pretrain-epochs", o.pretrain_epochs)
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--threads", o.threads, "GEMM threads")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  common::command_line app("Transfer learning on Fashion-MNIST: classes 0-4 -> classes 5-9.",
+                           "transfer");
+  app.add("--data", o.data, "Fashion-MNIST folder").show_default();
+  app.add("--repeats", o.repeats, "Draws of the labelled images per size")
+      .positive()
+      .show_default();
+  app.add("--pretrain-epochs", o.pretrain_epochs).positive().show_default();
+  app.add("--threads", o.threads, "GEMM threads").positive().show_default();
+  if (const auto status = app.parse(argc, argv)) return *status;
   return sample::run(o);
 }

@@ -4,7 +4,6 @@
 //   kiln-zoo pack IN OUT          stores trained weights (model.safetensors of a run) as the zoo
 //                                 keeps them (F16, parameters and buffers) and prints the SHA-256
 //   kiln-zoo export NAME OUT.onnx the whole model as an ONNX graph (input: pixel / 255, 1x28x28)
-#include <CLI/CLI.hpp>
 #include <kiln/core/error.hpp>
 #include <kiln/runtime/data/fashion_mnist.hpp>
 #include <kiln/runtime/io/bytes.hpp>
@@ -12,6 +11,7 @@
 #include <kiln/runtime/io/sha256.hpp>
 #include <kiln/runtime/zoo/zoo.hpp>
 
+#include "common/command_line.hpp"
 #include "zoo_models.hpp"
 
 #include <cstdio>
@@ -54,26 +54,27 @@ void pack(const std::string& in, const std::string& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("kiln's model zoo: named pretrained models, SHA-256 verified.", "kiln-zoo");
-  app.require_subcommand(1);
-  auto* list_cmd = app.add_subcommand("list", "The models of the zoo");
+  common::command_line app("kiln's model zoo: named pretrained models, SHA-256 verified.",
+                           "kiln-zoo");
+  app.require_subcommand();
+  auto list_cmd = app.subcommand("list", "The models of the zoo");
   std::string name, data = rt::fashion_mnist_dir().string(), in, out;
-  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a zoo model on its test set");
-  eval_cmd->add_option("name", name, "The model's name")->required();
-  eval_cmd->add_option("--data", data, "Fashion-MNIST folder")->capture_default_str();
-  auto* pack_cmd = app.add_subcommand("pack", "Store trained weights as the zoo keeps them");
-  pack_cmd->add_option("in", in, "Weights (.safetensors, .npz, ...)")->required();
-  pack_cmd->add_option("out", out, "The zoo file to write")->required();
-  auto* export_cmd = app.add_subcommand("export", "Write a zoo model as an ONNX graph");
-  export_cmd->add_option("name", name, "The model's name")->required();
-  export_cmd->add_option("out", out, "The .onnx file to write")->required();
-  CLI11_PARSE(app, argc, argv);
+  auto eval_cmd = app.subcommand("eval", "Evaluate a zoo model on its test set");
+  eval_cmd.add("name", name, "The model's name").required();
+  eval_cmd.add("--data", data, "Fashion-MNIST folder").show_default();
+  auto pack_cmd = app.subcommand("pack", "Store trained weights as the zoo keeps them");
+  pack_cmd.add("in", in, "Weights (.safetensors, .npz, ...)").required();
+  pack_cmd.add("out", out, "The zoo file to write").required();
+  auto export_cmd = app.subcommand("export", "Write a zoo model as an ONNX graph");
+  export_cmd.add("name", name, "The model's name").required();
+  export_cmd.add("out", out, "The .onnx file to write").required();
+  if (const auto status = app.parse(argc, argv)) return *status;
   try {
-    if (list_cmd->parsed()) list();
-    if (eval_cmd->parsed())
+    if (list_cmd.parsed()) list();
+    if (eval_cmd.parsed())
       std::printf("test_accuracy=%.4f\n", architecture(name).evaluate(name, data));
-    if (pack_cmd->parsed()) pack(in, out);
-    if (export_cmd->parsed()) {
+    if (pack_cmd.parsed()) pack(in, out);
+    if (export_cmd.parsed()) {
       architecture(name).export_onnx(name, out);
       std::printf("onnx=%s\n", out.c_str());
     }
