@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "kiln/codegen/engine/matmul.hpp"
@@ -53,25 +54,30 @@ inline chunks chunking(long total, int threads, long align = 16, long least = 32
   return {total, size, (total + size - 1) / size};
 }
 
+// f(member, chunk), by reference and type-erased: claim() is compiled once (ops.cpp) instead of
+// once per lambda in every trainer's TU (with team::run_some under it, 300 copies in a suite).
+class chunk_fn {
+ public:
+  template <class F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, chunk_fn>)
+      chunk_fn(F&& f)  // NOLINT: converts, as std::function_ref will
+      : ctx_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* c, int member, long chunk) {
+          (*static_cast<std::remove_reference_t<F>*>(c))(member, chunk);
+        }) {}
+  void operator()(int member, long chunk) const { call_(ctx_, member, chunk); }
+
+ private:
+  void* ctx_;
+  void (*call_)(void*, int, long);
+};
+
 // Runs f(member, chunk) for chunk = 0 .. count-1, each exactly once, the members (those below
 // `most`) claiming chunks in turn; a member that joins late finds fewer (or none) left. Which
 // member runs a chunk changes nothing in its result: products are cut where no sum is split.
-template <class F>
-void claim(rt::team* team, long count, int most, F&& f) {
-  if (!team || team->size() == 1 || count == 1 || most == 1) {
-    for (long i = 0; i < count; ++i) f(0, i);
-    return;
-  }
-  std::atomic<long> next{0};
-  team->run_some([&](int member) {
-    if (member >= most) return;
-    for (long i; (i = next.fetch_add(1, std::memory_order_relaxed)) < count;) f(member, i);
-  });
-}
-template <class F>
-void claim(rt::team* team, long count, F&& f) {
-  claim(team, count, 1 << 30, std::forward<F>(f));
-}
+// f lives until claim returns (a lambda argument does: it is a temporary of the call).
+void claim(rt::team* team, long count, int most, chunk_fn f);
+inline void claim(rt::team* team, long count, chunk_fn f) { claim(team, count, 1 << 30, f); }
 
 // Which dimension of a product is cut into chunks: C's rows (m) or its columns (n).
 enum class along { m, n };
