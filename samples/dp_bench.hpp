@@ -1,5 +1,6 @@
-// dp_bench's two halves: the command line (dp_bench.cpp, CLI11, no trainer) and the
-// measurements (dp_bench_run.cpp), so that an edit of a trainer header recompiles only those.
+// dp_bench's two halves: the command line (dp_bench.cpp, through common/command_line.hpp, no
+// trainer) and the measurements (dp_bench_run.cpp), so that an edit of a trainer header recompiles
+// only those.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
-// ensemble's two halves: the command line (ensemble.cpp, CLI11, no trainer) and the runs
-// (ensemble_run.cpp), so that an edit of a trainer header recompiles only the runs.
+// ensemble's two halves: the command line (ensemble.cpp, through common/command_line.hpp, no
+// trainer) and the runs (ensemble_run.cpp), so that an edit of a trainer header recompiles only the
+// runs.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
-// mlp_bench's two halves: the command line (mlp_bench.cpp, CLI11, no trainer) and the
-// measurements (mlp_bench_run.cpp), so that an edit of a trainer header recompiles only those.
+// mlp_bench's two halves: the command line (mlp_bench.cpp, through common/command_line.hpp, no
+// trainer) and the measurements (mlp_bench_run.cpp), so that an edit of a trainer header recompiles
+// only those.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
-// torch_import's two halves: the command line (torch_import.cpp, CLI11, no trainer) and the
-// models (torch_import_run.cpp), so that an edit of a trainer header recompiles only the models.
+// torch_import's two halves: the command line (torch_import.cpp, through common/command_line.hpp,
+// no trainer) and the models (torch_import_run.cpp), so that an edit of a trainer header recompiles
+// only the models.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
-// transfer's two halves: the command line (transfer.cpp, CLI11, no trainer) and the runs
-// (transfer_run.cpp), so that an edit of a trainer header recompiles only the runs.
+// transfer's two halves: the command line (transfer.cpp, through common/command_line.hpp, no
+// trainer) and the runs (transfer_run.cpp), so that an edit of a trainer header recompiles only the
+// runs.
 #pragma once
 
 #include <string>
