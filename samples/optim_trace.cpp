@@ -11,7 +11,6 @@
 // (the field table of its DSL descriptor) and starts from PyTorch's defaults. stdout: one line
 // per step, the parameters after it as a JSON array with 17 significant digits. A bad flag or
 // value: exit code 2 and one line on stderr. The loops are optim_trace_loops.hpp.
-#include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -20,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/command_line.hpp"
 #include "optim_trace.hpp"
 
 namespace {
@@ -117,7 +117,7 @@ O configure(const std::map<std::string, std::string>& given) {
 int run(int argc, char** argv) {
   std::string optimizer, problem = "rosenbrock", dtype = "float32", target;
   long steps = 100;
-  CLI::App app(
+  common::command_line app(
       "Runs one optimizer on a test function and prints the parameters after each step "
       "(one JSON array per line).",
       "optim_trace");
@@ -125,20 +125,19 @@ int run(int argc, char** argv) {
   [&]<class... O>(dsl::type_list<O...>) {
     (names.emplace_back(O::kind), ...);
   }(optim_trace::all_optimizers{});
-  app.add_option("--optimizer", optimizer, "Optimizer")->required()->check(CLI::IsMember(names));
-  app.add_option("--problem", problem,
-                 "rosenbrock: (1-x)^2 + 100(y-x^2)^2 from (-1.2, 1); "
-                 "quadratic: x'Ax/2 - b'x from (1, 1, -1, 2)")
-      ->check(CLI::IsMember({"rosenbrock", "quadratic"}))
-      ->capture_default_str();
-  app.add_option("--steps", steps, "Steps to take")->capture_default_str();
-  app.add_option("--dtype", dtype, "float32 or float64 (both run the generated SIMD loop)")
-      ->check(CLI::IsMember({"float32", "float64"}))
-      ->capture_default_str();
+  app.add("--optimizer", optimizer, "Optimizer").required().one_of(names);
+  app.add("--problem", problem,
+          "rosenbrock: (1-x)^2 + 100(y-x^2)^2 from (-1.2, 1); "
+          "quadratic: x'Ax/2 - b'x from (1, 1, -1, 2)")
+      .one_of({"rosenbrock", "quadratic"})
+      .show_default();
+  app.add("--steps", steps, "Steps to take").show_default();
+  app.add("--dtype", dtype, "float32 or float64 (both run the generated SIMD loop)")
+      .one_of({"float32", "float64"})
+      .show_default();
   std::vector<std::string> targets;
   for (const auto& t : optim_trace::targets()) targets.push_back(t.first);
-  app.add_option("--target", target, "Highway target (default: the best this CPU has)")
-      ->check(CLI::IsMember(targets));
+  app.add("--target", target, "Highway target (default: the best this CPU has)").one_of(targets);
 
   // Every hyperparameter name once, saying which optimizers take it.
   std::map<std::string, std::string> users, values;
@@ -151,22 +150,19 @@ int run(int argc, char** argv) {
     };
     (add(O::fields(), O::kind), ...);
   }(optim_trace::all_optimizers{});
-  std::map<std::string, CLI::Option*> flags;
+  std::map<std::string, common::option> flags;
   for (const auto& [name, who] : users)
-    flags[name] = app.add_option("--" + name, values[name], "Hyperparameter of " + who);
+    flags.emplace(name, app.add("--" + name, values[name], "Hyperparameter of " + who));
 
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success&) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  } catch (const CLI::ParseError& e) {
+    if (!app.parse_or_throw(argc, argv)) return 0;  // --help
+  } catch (const std::invalid_argument& e) {
     throw usage_error{std::string(e.what()) + " (see --help)"};
   }
   if (steps < 0) throw usage_error{"--steps: must be >= 0, got " + std::to_string(steps)};
   std::map<std::string, std::string> given;
   for (const auto& [name, flag] : flags)
-    if (flag->count() > 0) given[name] = values[name];
+    if (flag.given()) given[name] = values[name];
 
   optim_trace::any_optimizer h;
   [&]<class... O>(dsl::type_list<O...>) {

@@ -8,7 +8,6 @@
 //
 //   simd_bench [--optimizers Adam,SGD] [--targets AVX2,SCALAR] [--sizes 1e5,3e7] [--threads 1,2]
 //              [--reps N] [--rounds R] [--json] [--png chart.png]
-#include <CLI/CLI.hpp>
 #include <kiln/core/team.hpp>
 
 #include <hwy/aligned_allocator.h>
@@ -26,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/command_line.hpp"
 #include "common/json.hpp"
 #include "kiln/codegen/update/width.hpp"
 #include "common/plot.hpp"
@@ -193,27 +193,23 @@ int run(int argc, char** argv) {
   std::string plans_opt, targets_opt, sizes_opt = "1e5,3e7", threads_opt = "1,2", png;
   int reps = 0, rounds = 1;
   bool json = false, no_scalar = false;
-  CLI::App app("Benchmarks kiln's generated update loops per optimizer and Highway target.",
-               "simd_bench");
+  common::command_line app(
+      "Benchmarks kiln's generated update loops per optimizer and Highway target.", "simd_bench");
   std::string plan_names, target_names;
   for (const auto& p : infos) plan_names += (plan_names.empty() ? "" : ",") + p.name;
   for (const auto& t : all_targets) target_names += (target_names.empty() ? "" : ",") + t.first;
-  app.add_option("--optimizers", plans_opt, "Plans to run (default all): " + plan_names);
-  app.add_option("--targets", targets_opt, "Targets to run (default all): " + target_names);
-  app.add_option("--sizes", sizes_opt, "Parameter counts")->capture_default_str();
-  app.add_option("--threads", threads_opt, "Thread counts")->capture_default_str();
-  app.add_option("--reps", reps, "Timed steps per measurement (default: 3e8/N, 7 to 300)");
-  app.add_option("--rounds", rounds, "Repeat the sweep; figures are medians over rounds")
-      ->capture_default_str();
-  app.add_flag("--no-scalar", no_scalar, "Skip the plain scalar loops");
-  app.add_flag("--json", json, "Machine-readable output (one JSON document on stdout)");
-  app.add_option("--png", png, "Also draw GB/s per plan and target (gnuplot)");
+  app.add("--optimizers", plans_opt, "Plans to run (default all): " + plan_names);
+  app.add("--targets", targets_opt, "Targets to run (default all): " + target_names);
+  app.add("--sizes", sizes_opt, "Parameter counts").show_default();
+  app.add("--threads", threads_opt, "Thread counts").show_default();
+  app.add("--reps", reps, "Timed steps per measurement (default: 3e8/N, 7 to 300)");
+  app.add("--rounds", rounds, "Repeat the sweep; figures are medians over rounds").show_default();
+  app.flag("--no-scalar", no_scalar, "Skip the plain scalar loops");
+  app.flag("--json", json, "Machine-readable output (one JSON document on stdout)");
+  app.add("--png", png, "Also draw GB/s per plan and target (gnuplot)");
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success&) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  } catch (const CLI::ParseError& e) {
+    if (!app.parse_or_throw(argc, argv)) return 0;  // --help
+  } catch (const std::invalid_argument& e) {
     throw usage_error{std::string(e.what()) + " (see --help)"};
   }
 

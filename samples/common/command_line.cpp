@@ -3,6 +3,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <stdexcept>
+
 namespace common {
 
 option option::required() { return option(o_->required()); }
@@ -14,6 +17,7 @@ option option::one_of(const std::vector<std::string>& names) {
   return option(o_->check(CLI::IsMember(names)));
 }
 option option::delimiter(char c) { return option(o_->delimiter(c)); }
+bool option::given() const { return o_->count() > 0; }
 
 command_line::command_line(const std::string& description, const std::string& name)
     : owned_(std::make_unique<CLI::App>(description, name)), app_(owned_.get()) {}
@@ -22,6 +26,9 @@ command_line::command_line(command_line&&) noexcept = default;
 command_line::~command_line() = default;
 
 option command_line::add(const std::string& name, int& value, const std::string& help) {
+  return option(app_->add_option(name, value, help));
+}
+option command_line::add(const std::string& name, long& value, const std::string& help) {
   return option(app_->add_option(name, value, help));
 }
 option command_line::add(const std::string& name, std::string& value, const std::string& help) {
@@ -48,6 +55,18 @@ std::optional<int> command_line::parse(int argc, char** argv) {
     return app_->exit(e);
   }
   return std::nullopt;
+}
+
+bool command_line::parse_or_throw(int argc, char** argv) {
+  try {
+    app_->parse(argc, argv);
+  } catch (const CLI::Success&) {
+    std::fputs(app_->help().c_str(), stdout);
+    return false;
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument(e.what());
+  }
+  return true;
 }
 
 }  // namespace common

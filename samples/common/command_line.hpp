@@ -30,6 +30,7 @@ class option {
   option range(int lo, int hi);
   option one_of(const std::vector<std::string>& names);
   option delimiter(char c);  // a list in one argument: --threads 1,2
+  bool given() const;        // on the command line (after parse)
 
  private:
   CLI::Option* o_;
@@ -43,6 +44,7 @@ class command_line {
 
   // "--name" is a flag with a value, "name" a positional argument.
   option add(const std::string& name, int& value, const std::string& help = "");
+  option add(const std::string& name, long& value, const std::string& help = "");
   option add(const std::string& name, std::string& value, const std::string& help = "");
   option add(const std::string& name, std::vector<int>& value, const std::string& help = "");
   option flag(const std::string& name, bool& value, const std::string& help = "");
@@ -55,6 +57,9 @@ class command_line {
   // Parses; nothing when the program goes on, else the exit status after --help was printed
   // (0) or a bad argument was reported on stderr.
   std::optional<int> parse(int argc, char** argv);
+  // The same for programs with their own usage errors: false after printing --help, a
+  // std::invalid_argument with CLI11's message on a bad argument.
+  bool parse_or_throw(int argc, char** argv);
 
  private:
   explicit command_line(CLI::App* borrowed);
