@@ -42,12 +42,12 @@ mse=$(sed -n 's/^test_mse=//p' "$work/r.out")
 
 # Both graphs through onnx.checker and ONNX Runtime, fed the raw features (the graphs
 # standardize); predictions against the files' truth and against kiln's predict.
-"$python" - "$work" "$d" "$accuracy" "$mse" "$run_onnx" <<'EOF'
+"$python" - "$work" "$d" "$accuracy" "$mse" "$run_onnx" "$source" <<'EOF'
 import csv, gzip, subprocess, sys
 import numpy as np
 import onnx
 
-work, d, accuracy, mse, run_onnx = sys.argv[1:6]
+work, d, accuracy, mse, run_onnx, source = sys.argv[1:7]
 rows = list(csv.reader(gzip.open(f"{d}/sensors_test.csv.gz", "rt")))[1:]
 truth = np.array([int(r[2]) for r in rows])
 features = np.array([[float(v) for i, v in enumerate(r) if i != 2] for r in rows], np.float32)
@@ -72,70 +72,17 @@ def onnx_runtime(model, x, name):
                    check=True)
     return np.load(f"{work}/{name}_ort.npy")
 
-def tanh_error_of_onnx_runtime(a):
-    # ONNX Runtime states no error for its tanh (MLAS's rational approximation): measured here on
-    # 2^20 evenly spaced float32 points over [-a, a] and their next floats, against tanh in
-    # double of the same float input. Returns the largest absolute error.
-    grid = np.linspace(-a, a, 1 << 20, dtype=np.float32)
-    grid = np.concatenate([grid, np.nextafter(grid, np.float32(np.inf))])
-    x = onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, [grid.size])
-    y = onnx.helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, [grid.size])
-    g = onnx.helper.make_graph([onnx.helper.make_node("Tanh", ["input"], ["logits"])], "tanh",
-                               [x], [y])
-    onnx.save(onnx.helper.make_model(g, opset_imports=[onnx.helper.make_opsetid("", 13)]),
-              f"{work}/tanh.onnx")
-    t = onnx_runtime(f"{work}/tanh.onnx", grid, "tanh")
-    return float(np.abs(t.astype(np.float64) - np.tanh(grid.astype(np.float64))).max())
-
-def bound(model, x):
-    # How far ONNX Runtime's outputs may lie from kiln's: 6σ of the random walk of the roundings
-    # (as in tests/support/rounding_walk.hpp, a sum of K terms and a bias 2u²M²(K + 2)/3, two
-    # orders) through the graph's standardization (Sub, Div: kiln may multiply by 1/std instead,
-    # two roundings each), dense layers, ReLU and tanh, plus, worst case and carried apart, the
-    # two tanh approximations' own errors: kiln's (Highway's Tanh, 4 ulp stated) and ONNX
-    # Runtime's (measured above), each passed on through |tanh'| and |W|. The features start
-    # with a float's last bit: kiln parses the CSV text to float, this script to double and
-    # then to float.
-    from onnx import numpy_helper
-    g = onnx.load(model).graph
-    w = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in g.initializer}
-    u = 2.0 ** -24
-    rounding = lambda m, k: 2 * u * u * m * m * (k + 2) / 3
-    v = x.astype(np.float64)
-    var = (u * v) ** 2
-    worst = np.zeros_like(v)  # the approximations' share, added up in magnitude
-    for n in g.node:
-        if n.op_type == "Sub":
-            v = v - w[n.input[1]]
-            var = var + rounding(v, 0)
-        elif n.op_type == "Div":
-            v, var = v / w[n.input[1]], var / w[n.input[1]] ** 2
-            worst = worst / np.abs(w[n.input[1]])
-            var = var + rounding(v, 0)
-        elif n.op_type == "Gemm":
-            assert any(a.name == "transB" and a.i == 1 for a in n.attribute), "Gemm without transB"
-            W, b = w[n.input[1]], w[n.input[2]]
-            m = np.abs(v) @ np.abs(W).T + np.abs(b)
-            v, var = v @ W.T + b, var @ (W * W).T + rounding(m, W.shape[1])
-            worst = worst @ np.abs(W).T
-        elif n.op_type == "Relu":
-            v = np.maximum(v, 0)  # passes a change on, or less
-        elif n.op_type == "Tanh":
-            slope = 1 - np.tanh(v) ** 2  # a change of the input passes on times tanh'
-            ort = tanh_error_of_onnx_runtime(float(np.abs(v).max()) * 1.01 + 1e-3)
-            v = np.tanh(v)
-            var = var * slope ** 2 + rounding(v, 0)
-            kiln = 4 * np.spacing(np.abs(v).astype(np.float32)).astype(np.float64)
-            worst = worst * slope + kiln + ort
-        else:
-            raise SystemExit(f"own_data: no rounding walk for {n.op_type}")
-    return 6 * np.sqrt(var) + worst
+# Each output within the rounding walk of its graph (tests/support/onnx_walk.py: standardization,
+# dense layers, ReLU, tanh with both sides' approximations).
+sys.path.insert(0, f"{source}/../support")
+import onnx_walk
+bound = lambda model, x: onnx_walk.bound(model, x, work, run_onnx)
 
 c = onnx_runtime(f"{work}/c.onnx", features, "c")
 c_bound = bound(f"{work}/c.onnx", features)
 assert c_bound.shape == c.shape
 assert (np.abs(c - np.load(f"{work}/c_logits.npy")) <= c_bound).all()
-# The regression's predictions: the same walk, tanh's approximations included.
+# The regression's predictions: the same walk, through tanh.
 r_x = test["x"].astype(np.float32)
 r = onnx_runtime(f"{work}/r.onnx", r_x, "r")
 r_bound = bound(f"{work}/r.onnx", r_x)
