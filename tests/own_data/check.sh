@@ -43,7 +43,7 @@ mse=$(sed -n 's/^test_mse=//p' "$work/r.out")
 # Both graphs through onnx.checker and ONNX Runtime, fed the raw features (the graphs
 # standardize); predictions against the files' truth and against kiln's predict.
 "$python" - "$work" "$d" "$accuracy" "$mse" "$run_onnx" "$source" <<'EOF'
-import csv, gzip, subprocess, sys
+import csv, gzip, sys
 import numpy as np
 import onnx
 
@@ -65,18 +65,15 @@ assert pred.shape == (500, 2) and pred.dtype == np.float32
 assert abs(((pred.astype(np.float64) - test["y"]) ** 2).mean() - float(mse)) <= (5e-6 + 1e-12) * float(mse)
 assert float(mse) < 0.1 * test["y"].var(), f"regression mse {mse}, variance {test['y'].var()}"
 
-def onnx_runtime(model, x, name):
-    onnx.checker.check_model(onnx.load(model), full_check=True)
-    np.save(f"{work}/{name}_in.npy", x)
-    subprocess.run(["node", run_onnx, model, f"{work}/{name}_in.npy", f"{work}/{name}_ort.npy"],
-                   check=True)
-    return np.load(f"{work}/{name}_ort.npy")
-
 # Each output within the rounding walk of its graph (tests/support/onnx_walk.py: standardization,
 # dense layers, ReLU, tanh with both sides' approximations).
 sys.path.insert(0, f"{source}/../support")
 import onnx_walk
 bound = lambda model, x: onnx_walk.bound(model, x, work, run_onnx)
+
+def onnx_runtime(model, x, name):
+    onnx.checker.check_model(onnx.load(model), full_check=True)
+    return onnx_walk.onnx_runtime(model, x, f"{work}/{name}", run_onnx)
 
 c = onnx_runtime(f"{work}/c.onnx", features, "c")
 c_bound = bound(f"{work}/c.onnx", features)
