@@ -1,5 +1,6 @@
 #include "kiln/core/team.hpp"
 
+#include <chrono>
 #include <exception>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -32,7 +33,16 @@ team::~team() {
   for (auto& w : workers_) w.join();
 }
 
+namespace {
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 void team::run_erased(void* ctx, void (*fn)(void*, int), bool all) {
+  if (!all && guard_.solo()) return fn(ctx, 0);  // the others are not woken
   ctx_ = ctx;
   fn_ = fn;
   done_.store(0, std::memory_order_relaxed);
@@ -40,10 +50,12 @@ void team::run_erased(void* ctx, void (*fn)(void*, int), bool all) {
   entry_.store(std::uint64_t(g) << 32, std::memory_order_relaxed);
   generation_.store(g, std::memory_order_release);
   generation_.notify_all();
+  const std::int64_t start = all ? 0 : now_ns();
   fn(ctx, 0);
   // run(): every worker joins; run_some(): close the run, wait for those who joined.
   const int expect = all ? int(workers_.size())
                          : int(entry_.fetch_or(closed, std::memory_order_acq_rel) & joined_mask);
+  const std::int64_t own_end = all || expect == 0 ? 0 : now_ns();
   for (int spins = 0;;) {
     const int d = done_.load(std::memory_order_acquire);
     if (d == expect) break;
@@ -52,6 +64,7 @@ void team::run_erased(void* ctx, void (*fn)(void*, int), bool all) {
     else
       done_.wait(d, std::memory_order_acquire);
   }
+  if (own_end) guard_.observe(own_end - start, now_ns() - own_end);
 }
 
 void team::work(int member) {

@@ -3,9 +3,12 @@
 // run(): every member runs f (a static partition by member, so results do not depend on timing).
 // run_some(): the members that arrive in time run f and the caller waits only for those that
 // joined: for work that members claim chunk by chunk (engine::claim), where a member the OS has
-// descheduled (another process on its core) must not hold up the step.
+// descheduled (another process on its core) must not hold up the step. A member descheduled
+// after it joined still does; when that happens (straggler_guard), the next run_some calls run
+// on the caller alone for a while.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +16,45 @@
 #include <vector>
 
 namespace kiln::rt {
+
+// When run_some should leave the other members out. The caller of a run that finished its own
+// part and then waited for a joined member longer than that part took (and longer than
+// `floor_ns`, well above a wake-up on an idle machine) was held up by a member the OS
+// descheduled mid-chunk: another process wants its core. Waiting again would cost each run a
+// scheduler time slice (milliseconds, against microseconds of work), so the next `backoff()`
+// runs go on the caller alone, as fast as one thread. Each stall doubles the backoff (up to
+// `most`); `calm` runs in a row without one halve it. Which member runs a chunk never changes
+// its result, so this decides speed only, never the numbers.
+class straggler_guard {
+ public:
+  static constexpr std::int64_t floor_ns = 1'000'000;
+  static constexpr long first = 16, most = 1L << 16, calm = 1024;
+
+  // Whether the next run goes on the caller alone (counts it down).
+  bool solo() noexcept {
+    if (solo_left_ == 0) return false;
+    --solo_left_;
+    ++solo_runs_;
+    return true;
+  }
+  // A run that others joined: how long the caller's own part took, how long it then waited.
+  void observe(std::int64_t own_ns, std::int64_t wait_ns) noexcept {
+    if (wait_ns > own_ns && wait_ns > floor_ns) {
+      solo_left_ = backoff_;
+      backoff_ = std::min(2 * backoff_, most);
+      calm_runs_ = 0;
+    } else if (++calm_runs_ >= calm) {
+      backoff_ = std::max(backoff_ / 2, first);
+      calm_runs_ = 0;
+    }
+  }
+  long backoff() const noexcept { return backoff_; }
+  // Runs that went on the caller alone so far.
+  long solo_runs() const noexcept { return solo_runs_; }
+
+ private:
+  long backoff_ = first, solo_left_ = 0, calm_runs_ = 0, solo_runs_ = 0;
+};
 
 class team {
  public:
@@ -22,6 +64,8 @@ class team {
   team& operator=(const team&) = delete;
 
   int size() const noexcept { return int(workers_.size()) + 1; }
+  // run_some's record of members that held it up (not thread-safe: read between runs).
+  const straggler_guard& stragglers() const noexcept { return guard_; }
 
   // Runs f(member) for member = 0 .. size()-1, member 0 on the calling thread, and returns when
   // all have finished. f must not throw. Allocates nothing.
@@ -32,7 +76,8 @@ class team {
         &f, [](void* p, int m) { (*static_cast<std::remove_reference_t<F>*>(p))(m); }, true);
   }
   // Runs f(member) on the caller (member 0) and on each other member that starts before the
-  // caller's f returns; returns when those have finished. Allocates nothing.
+  // caller's f returns; returns when those have finished. After a member held up the caller
+  // (straggler_guard), the next runs call f(0) alone. Allocates nothing.
   template <class F>
   void run_some(F&& f) {
     if (workers_.empty()) return f(0);
@@ -53,6 +98,7 @@ class team {
   std::atomic<std::uint64_t> entry_{0};
   std::atomic<int> done_{0};  // members of this run that finished
   std::atomic<bool> stop_{false};
+  straggler_guard guard_;  // run_some's; only the caller touches it
 };
 
 // The part of [0, total) that `member` of `members` takes: contiguous, in order, starts aligned to

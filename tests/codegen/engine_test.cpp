@@ -11,10 +11,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../support/data.hpp"
@@ -241,4 +243,72 @@ BOOST_AUTO_TEST_CASE(chunks_are_claimed_exactly_once) {
     team.run([&](int) { ran.fetch_add(1); });
     BOOST_TEST(ran.load() == threads);
   }
+}
+
+// straggler_guard's rule on given times: a wait longer than the caller's own part and than the
+// floor is a stall; each stall doubles the runs that go on the caller alone, calm runs halve it.
+BOOST_AUTO_TEST_CASE(a_stall_sends_the_next_runs_to_the_caller_alone) {
+  using guard = kiln::rt::straggler_guard;
+  guard g;
+  const std::int64_t ms = 1'000'000;
+  g.observe(50'000, 20'000);   // waited less than its own part
+  g.observe(50'000, 900'000);  // longer, but under the floor: a wake-up, not a stall
+  g.observe(5 * ms, 3 * ms);   // a slow run is not a stall
+  BOOST_TEST(!g.solo());
+  g.observe(50'000, 3 * ms);  // a member descheduled mid-chunk
+  for (long r = 0; r < guard::first; ++r) BOOST_TEST(g.solo());
+  BOOST_TEST(!g.solo());
+  BOOST_TEST(g.solo_runs() == guard::first);
+  BOOST_TEST(g.backoff() == 2 * guard::first);
+  g.observe(50'000, 3 * ms);
+  for (long r = 0; r < 2 * guard::first; ++r) BOOST_TEST(g.solo());
+  BOOST_TEST(!g.solo());
+  for (int k = 0; k < 20; ++k) g.observe(50'000, 3 * ms);  // capped
+  BOOST_TEST(g.backoff() == guard::most);
+  while (g.solo()) {
+  }
+  for (long r = 0; r < guard::calm; ++r) g.observe(50'000, 1'000);
+  BOOST_TEST(g.backoff() == guard::most / 2);
+}
+
+// The team follows it: a run_some whose member sleeps in its part well past the caller's own
+// part (twice as long as the caller took, so the wait exceeds it on any machine) makes the next
+// guard::first runs call f(0) alone; claim still runs every chunk exactly once in them.
+BOOST_AUTO_TEST_CASE(a_member_held_up_mid_chunk_leaves_the_next_runs_to_the_caller) {
+  using guard = kiln::rt::straggler_guard;
+  kiln::rt::team team(2);
+  std::atomic<bool> joined{false};
+  std::atomic<long> own_ns{-1};
+  const auto clock = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  // Member 1 must join: the caller's part waits for it (run_some closes the run only after the
+  // caller's part returns), then returns and says how long it took.
+  const long before = team.stragglers().solo_runs();
+  const std::int64_t t0 = clock();
+  team.run_some([&](int m) {
+    if (m == 0) {
+      while (!joined.load()) std::this_thread::yield();
+      own_ns.store(long(clock() - t0));
+    } else {
+      joined.store(true);
+      while (own_ns.load() < 0) std::this_thread::yield();
+      const long sleep_ns = std::max(2 * own_ns.load(), 2 * guard::floor_ns);
+      std::this_thread::sleep_for(std::chrono::nanoseconds(sleep_ns));
+    }
+  });
+  BOOST_TEST(team.stragglers().solo_runs() == before);
+  for (long r = 0; r < guard::first; ++r) {
+    std::atomic<int> others{0};
+    std::vector<std::atomic<int>> hits(5);
+    en::claim(&team, 5, [&](int m, long j) {
+      if (m != 0) others.fetch_add(1);
+      hits[std::size_t(j)].fetch_add(1);
+    });
+    BOOST_TEST(others.load() == 0);
+    for (auto& h : hits) BOOST_TEST(h.load() == 1);
+  }
+  BOOST_TEST(team.stragglers().solo_runs() == before + guard::first);
 }
