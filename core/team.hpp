@@ -19,11 +19,12 @@ namespace kiln::rt {
 
 // When run_some should leave the other members out. The caller of a run that finished its own
 // part and then waited for a joined member longer than that part took (and longer than
-// `floor_ns`, well above a wake-up on an idle machine) was held up by a member the OS
-// descheduled mid-chunk: another process wants its core. Waiting again would cost each run a
-// scheduler time slice (milliseconds, against microseconds of work), so the next `backoff()`
-// runs go on the caller alone, as fast as one thread. Each stall doubles the backoff (up to
-// `most`); `calm` runs in a row without one halve it. Which member runs a chunk never changes
+// `floor_ns`: shorter delays are a wake-up or a brief preemption by the batch loader's thread,
+// which 0.2 ms mistook for stalls on an idle machine) was held up by a member the OS descheduled
+// mid-chunk: another process wants its core. Waiting again would cost each run a scheduler time
+// slice (milliseconds, against microseconds of work), so the next `backoff()` runs go on the
+// caller alone, which runs the same chunks one after another. Each stall doubles the backoff (up
+// to `most`); `calm` runs in a row without one halve it. Which member runs a chunk never changes
 // its result, so this decides speed only, never the numbers.
 class straggler_guard {
  public:

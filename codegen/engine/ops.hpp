@@ -41,9 +41,9 @@ holder hold(A&&... a) {
 // [0, total) in `count` chunks of `size` (the last one possibly shorter). One thread: one chunk
 // (the product whole, at its best speed); more: one per thread, a multiple of `align`, at least
 // `least` wide. Two per thread, so that a descheduled member would leave more to the others,
-// made the MLP's 2-thread epoch slower than one thread's even on an idle machine (0.43 against
-// 0.40 s; one per thread: 0.28 s): the halved products lose more than balance wins. A member
-// descheduled mid-chunk is the team's straggler_guard's to handle.
+// made the MLP's 2-thread epoch slower than one thread's even on an idle machine (0.490 s against
+// 0.430; one per thread: 0.404 s, the same run): the smaller products lose more than balance
+// wins. A member descheduled mid-chunk is the team's straggler_guard's to handle.
 struct chunks {
   long total = 0, size = 0, count = 0;
   long lo(long i) const { return i * size; }
