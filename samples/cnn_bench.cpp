@@ -24,7 +24,7 @@ namespace {
 // one thread (it leaves out the time the thread waits for a core), wrong for several.
 bool cpu_clock = false;
 
-double now() { return common::now(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC); }
+clockid_t clock_id() { return cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC; }
 using common::median;
 
 constexpr auto plan_bf16 = kiln::with_precision<plan, kiln::bf16>;
@@ -37,11 +37,7 @@ double epoch_flops(long samples) {
 
 template <class Trainer>
 double epoch_seconds(Trainer& t, kiln::rt::batch_loader& loader, int epoch) {
-  const double t0 = now();
-  loader.start_epoch(epoch);
-  t.begin_epoch(epoch, loader.batches_per_epoch());
-  while (auto b = loader.next()) t.train_step(*b);
-  return now() - t0;
+  return common::timed_epoch(t, loader, epoch, clock_id());
 }
 
 }  // namespace

@@ -34,18 +34,15 @@ double epoch_flops(long samples) {
 // for one thread (it leaves out the time the thread waits for a core), wrong for several.
 bool cpu_clock = false;
 
-double now() { return common::now(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC); }
+clockid_t clock_id() { return cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC; }
+double now() { return common::now(clock_id()); }
 double seconds_since(double t0) { return now() - t0; }
 using common::median;
 
 // The training loop of one epoch through kiln's loader and trainer.
 template <class Trainer>
 double kiln_epoch(Trainer& t, kiln::rt::batch_loader& loader, int epoch) {
-  const double t0 = now();
-  loader.start_epoch(epoch);
-  t.begin_epoch(epoch, loader.batches_per_epoch());
-  while (auto b = loader.next()) t.train_step(*b);
-  return seconds_since(t0);
+  return common::timed_epoch(t, loader, epoch, clock_id());
 }
 
 // The products of the same epoch, nothing else, through the trainer's own engine objects

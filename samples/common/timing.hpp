@@ -22,6 +22,17 @@ inline double seconds_since(double start, clockid_t clock = CLOCK_MONOTONIC) {
   return now(clock) - start;
 }
 
+// One training epoch of `t` through a batch loader, timed on `clock`: the benchmarks' unit of
+// measure (mlp_bench, cnn_bench), the loop their PyTorch peers time.
+template <class Trainer, class Loader>
+double timed_epoch(Trainer& t, Loader& loader, int epoch, clockid_t clock = CLOCK_MONOTONIC) {
+  const double start = now(clock);
+  loader.start_epoch(epoch);
+  t.begin_epoch(epoch, loader.batches_per_epoch());
+  while (auto b = loader.next()) t.train_step(*b);
+  return seconds_since(start, clock);
+}
+
 // The middle value (the upper one of an even count); 0 for none.
 inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
