@@ -1,6 +1,7 @@
 // The compute engine (codegen/engine): oneDNN products against a double reference, bf16
 // rounding, the bf16 plan (its one-line fallback on a CPU without bf16, its products reading the
-// bf16 copy that the fused update writes, bit identity), and chunks claimed by the team.
+// bf16 copy that the fused update writes, bit identity), chunks claimed by the team, and the
+// team's straggler guard (a member held up mid-chunk: the next runs on the caller alone).
 // CTest runs this twice: as is, and with DNNL_MAX_CPU_ISA=AVX2, where oneDNN sees no bf16
 // instructions, so the fallback is tested on every CPU (tests/codegen/CMakeLists.txt).
 #define BOOST_TEST_MODULE engine
