@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/command_line.hpp"
 #include "common/json.hpp"
 #include "common/timing.hpp"
 #include "fmnist_cnn_peer.hpp"
@@ -43,36 +44,20 @@ double epoch_seconds(Trainer& t, kiln::rt::batch_loader& loader, int epoch) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A few flags, parsed by hand: CLI11 alone doubles this file's compile time.
   std::vector<int> threads{1};
   int repeats = 3;
   bool json = false;
   std::string precision = "f32";
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--precision" && i + 1 < argc &&
-        (std::string(argv[i + 1]) == "f32" || std::string(argv[i + 1]) == "bf16")) {
-      precision = argv[++i];
-    } else if (flag == "--json") {
-      json = true;
-    } else if (flag == "--cpu-clock") {
-      cpu_clock = true;
-    } else if (flag == "--repeats" && i + 1 < argc && std::atoi(argv[i + 1]) > 0) {
-      repeats = std::atoi(argv[++i]);
-    } else if (flag == "--threads" && i + 1 < argc) {
-      threads.clear();
-      for (const char* p = argv[++i]; *p;) {
-        threads.push_back(std::max(1, std::atoi(p)));
-        while (*p && *p != ',') ++p;
-        if (*p == ',') ++p;
-      }
-    } else {
-      std::fprintf(stderr,
-                   "usage: cnn_bench [--threads 1,2] [--repeats 3] [--json] [--cpu-clock] "
-                   "[--precision f32|bf16]\n");
-      return 2;
-    }
-  }
+  common::command_line cl("One training epoch of the PyTorch peer's CNN against its FLOP bound.",
+                          "cnn_bench");
+  cl.add("--threads", threads, "thread counts").delimiter(',').positive().show_default();
+  cl.add("--repeats", repeats, "epochs per measurement (median)").positive().show_default();
+  cl.flag("--json", json, "one JSON object on stdout instead of the table");
+  cl.flag("--cpu-clock", cpu_clock, "time the main thread's CPU time (1 thread only)");
+  cl.add("--precision", precision, "the plan's products: f32, or bf16 (f32 accumulation)")
+      .one_of({"f32", "bf16"})
+      .show_default();
+  if (const auto status = cl.parse(argc, argv)) return *status;
 
   const auto data = kiln::rt::fashion_mnist();
   const bool half = precision == "bf16";

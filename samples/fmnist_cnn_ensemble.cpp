@@ -16,35 +16,21 @@
 
 #include <kiln/runtime/ensemble/ensemble.hpp>
 
+#include "common/command_line.hpp"
+
 #include "fmnist_cnn.hpp"
 
 int main(int argc, char** argv) {
   namespace rt = kiln::rt;
-  std::filesystem::path data_dir = rt::fashion_mnist_dir();
+  std::string data_dir = rt::fashion_mnist_dir().string();
   int threads = 1;
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if ((a == "--data" || a == "--threads") && i + 1 == argc) {
-      std::fprintf(stderr, "error: %s needs a value\n", a.c_str());
-      return 2;
-    }
-    if (a == "--data") {
-      data_dir = argv[++i];
-    } else if (a == "--threads") {
-      threads = std::atoi(argv[++i]);
-      if (threads < 1) {
-        std::fprintf(stderr, "error: --threads: must be at least 1, got %s\n", argv[i]);
-        return 2;
-      }
-    } else if (a.starts_with("--")) {
-      std::fprintf(stderr, "error: unknown option %s (usage: see the top of %s)\n", a.c_str(),
-                   __FILE__);
-      return 2;
-    } else {
-      files.push_back(a);
-    }
-  }
+  common::command_line cl("Evaluates separately trained fmnist_cnn runs as one ensemble.",
+                          "fmnist_cnn_ensemble");
+  cl.add("--data", data_dir, "the Fashion-MNIST folder").show_default();
+  cl.add("--threads", threads, "threads of each member's evaluation").positive().show_default();
+  cl.add("weights", files, "each member's model.safetensors (fmnist_cnn --out DIR)").required();
+  if (const auto status = cl.parse(argc, argv)) return *status;
   if (files.size() < 2) {
     std::fprintf(stderr, "error: an ensemble needs at least 2 weight files, got %zu\n",
                  files.size());

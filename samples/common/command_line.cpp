@@ -4,14 +4,31 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace common {
 
 option option::required() { return option(o_->required()); }
 option option::show_default() { return option(o_->capture_default_str()); }
-option option::positive() { return option(o_->check(CLI::PositiveNumber)); }
-option option::non_negative() { return option(o_->check(CLI::NonNegativeNumber)); }
+namespace {
+// A number above (or at least) zero, refused in words: CLI11's own PositiveNumber reports
+// "Value 0 not in range 0.000000 to 1797693134862315708145...".
+CLI::Validator at_least_zero(bool strictly) {
+  return CLI::Validator(
+      [strictly](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (end == s.c_str() || *end != '\0') return "must be a number, got '" + s + "'";
+        if (strictly ? v > 0 : v >= 0) return "";
+        return std::string(strictly ? "must be positive" : "must not be negative") + ", got " + s;
+      },
+      strictly ? "POSITIVE" : "NONNEGATIVE");
+}
+}  // namespace
+
+option option::positive() { return option(o_->check(at_least_zero(true))); }
+option option::non_negative() { return option(o_->check(at_least_zero(false))); }
 option option::range(int lo, int hi) { return option(o_->check(CLI::Range(lo, hi))); }
 option option::one_of(const std::vector<std::string>& names) {
   return option(o_->check(CLI::IsMember(names)));
@@ -35,6 +52,10 @@ option command_line::add(const std::string& name, std::string& value, const std:
   return option(app_->add_option(name, value, help));
 }
 option command_line::add(const std::string& name, std::vector<int>& value,
+                         const std::string& help) {
+  return option(app_->add_option(name, value, help));
+}
+option command_line::add(const std::string& name, std::vector<std::string>& value,
                          const std::string& help) {
   return option(app_->add_option(name, value, help));
 }

@@ -47,6 +47,8 @@ class command_line {
   option add(const std::string& name, long& value, const std::string& help = "");
   option add(const std::string& name, std::string& value, const std::string& help = "");
   option add(const std::string& name, std::vector<int>& value, const std::string& help = "");
+  option add(const std::string& name, std::vector<std::string>& value,
+             const std::string& help = "");
   option flag(const std::string& name, bool& value, const std::string& help = "");
 
   // A subcommand (kiln-zoo list | eval ...), owned by this command line.
