@@ -397,7 +397,10 @@ class trainer : public rt::model {
   double trainable_sum_squares() const;
   static double clip_scale(double norm);
   // The compiled targets this CPU supports now (tests may restrict them), in this trainer's TU.
-  static std::int64_t compiled_targets() { return hwy::SupportedTargets() & HWY_TARGETS; }
+  // The static target always: dispatch falls back to it when none of the others is allowed.
+  static std::int64_t compiled_targets() {
+    return (hwy::SupportedTargets() & HWY_TARGETS) | HWY_STATIC_TARGET;
+  }
   // Each tensor's update target: from this CPU and the tensor's traffic, or the one named.
   void choose_update_loops(const std::string& named) {
     static constexpr auto sizes = [] {

@@ -151,13 +151,13 @@ BOOST_AUTO_TEST_CASE(a_batch_outside_the_compiled_size_is_an_error) {
 
 // KILN_TARGETS (tests/support/targets.hpp) decides where a step dispatches, from the first step
 // on: the suites' second run on another target (scripts/test.sh) relies on it. Run once as the
-// CPU decides and once with KILN_TARGETS=AVX2 (codegen_kiln_targets).
+// CPU decides and once with KILN_TARGETS=SCALAR (codegen_kiln_targets).
 BOOST_AUTO_TEST_CASE(kiln_targets_decides_the_dispatch) {
   namespace cg = kiln::codegen;
   const std::int64_t forced = kiln::test::forced_targets();
   if (forced != 0) BOOST_TEST(hwy::SupportedTargets() == forced);
   // The best target compiled here and allowed; none (KILN_TARGETS=SSE4 in a suite built for
-  // AVX3_DL, AVX2 and scalar): the scalar fallback.
+  // AVX3_DL and scalar): the scalar fallback.
   const std::int64_t usable = (forced != 0 ? forced : hwy::SupportedTargets()) & HWY_TARGETS;
   const std::int64_t expect = usable != 0 ? usable & -usable : HWY_SCALAR;
   BOOST_TEST(cg::chosen_target() == (usable & -usable));

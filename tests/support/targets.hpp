@@ -1,8 +1,8 @@
 // KILN_TARGETS: the Highway targets a test program may dispatch to, for running the suites as on
-// another CPU. `KILN_TARGETS=AVX2 ctest ...` makes every kernel and generated loop take its AVX2
-// path (hwy::SetSupportedTargetsForTest), so that a tolerance tuned to one target's arithmetic
-// (FMA or not, 4, 8 or 16 lanes summed in another order) fails here first. Names are Highway's
-// (hwy::TargetName: AVX3_DL, AVX3, AVX2, SSE4, SSSE3, SCALAR), separated by ',' or '|'.
+// another CPU. `KILN_TARGETS=SCALAR ctest ...` makes every kernel and generated loop take its
+// scalar path (hwy::SetSupportedTargetsForTest), so that a tolerance tuned to one target's
+// arithmetic (FMA or not, 4, 8 or 16 lanes summed in another order) fails here first. Names are
+// Highway's (hwy::TargetName: AVX3_DL, AVX3, AVX2, SSE4, SSSE3, SCALAR), separated by ',' or '|'.
 // Every test program applies it before main() (targets.cpp); a test that resets the targets
 // itself restores them with forced_targets() instead of 0.
 #pragma once
@@ -18,8 +18,10 @@
 namespace kiln::test {
 
 // The mask KILN_TARGETS names, or 0 when it is unset or empty (then the CPU decides). A name
-// Highway does not know, or a target this CPU lacks, ends the program with one line.
-inline std::int64_t forced_targets() {
+// Highway does not know, or a target this CPU lacks, ends the program with one line. Read once,
+// before main() (targets.cpp), while Highway still reports the CPU's own targets: a test that
+// restricted them restores KILN_TARGETS' with it.
+inline std::int64_t parse_forced_targets() {
   const char* env = std::getenv("KILN_TARGETS");
   if (env == nullptr || *env == '\0') return 0;
   std::int64_t mask = 0;
@@ -45,6 +47,10 @@ inline std::int64_t forced_targets() {
     }
     mask |= bit;
   }
+  return mask;
+}
+inline std::int64_t forced_targets() {
+  static const std::int64_t mask = parse_forced_targets();
   return mask;
 }
 
