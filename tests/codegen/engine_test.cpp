@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/bits.hpp"
 #include "../support/data.hpp"
 #include "../support/rounding.hpp"
 
@@ -83,10 +84,6 @@ std::vector<float> trained(int threads, const kiln::rt::dataset& data, double* l
       t.fit(data, nullptr, {.epochs = epochs, .batch = 16, .seed = 3, .progress = false});
   if (loss) *loss = h.epochs.back().train_loss;
   return {t.parameters().begin(), t.parameters().end()};
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
 }
 
 }  // namespace
@@ -214,14 +211,15 @@ BOOST_AUTO_TEST_CASE(bf16_training_is_bit_identical_and_learns) {
   double lf = 0, lh = 0;
   const auto f = trained<linear, plan_f32>(1, data, &lf);
   const auto h = trained<linear, plan_bf16>(1, data, &lh);
-  BOOST_TEST(same_bits(h, trained<linear, plan_bf16>(1, data)));
-  BOOST_TEST(same_bits(trained<linear, plan_bf16>(2, data), trained<linear, plan_bf16>(2, data)));
+  BOOST_TEST(kiln::test::bitwise_equal(h, trained<linear, plan_bf16>(1, data)));
+  BOOST_TEST(kiln::test::bitwise_equal(trained<linear, plan_bf16>(2, data),
+                                       trained<linear, plan_bf16>(2, data)));
   BOOST_TEST(lf < 1.0);
   BOOST_TEST(lh < 1.0);
   const auto images = kiln::test::synthetic_classes(128, {1, 8, 8}, 4);
   double lc = 0;
   const auto c1 = trained<cnn, cnn_bf16>(2, images, &lc, 12);
-  BOOST_TEST(same_bits(c1, trained<cnn, cnn_bf16>(2, images, nullptr, 12)));
+  BOOST_TEST(kiln::test::bitwise_equal(c1, trained<cnn, cnn_bf16>(2, images, nullptr, 12)));
   BOOST_TEST(lc < 0.9 * std::log(4.0));  // it learns: a model that learns nothing stays at ln 4
 }
 

@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(element_wise_updates_are_the_same_bits_on_every_fma_target)
   // compile their trainers for one FMA target (KILN_TEST_TARGETS); the loops of every plan on
   // every FMA target are compared bit for bit in the EVERY_TARGET suites (update_loops.hpp).
   const std::int64_t available = hwy::SupportedTargets() & HWY_TARGETS;
-  const std::int64_t fma = available & (HWY_AVX3_DL | HWY_AVX3 | HWY_AVX2);
+  const std::int64_t fma = available & kiln::test::fma_targets;
   if (fma == 0) {  // scripts/test.sh's second profile: KILN_TARGETS=SCALAR, no FMA target left
     BOOST_TEST(kiln::test::forced_targets() != 0, "machines of this kind have AVX2 at least");
     return;

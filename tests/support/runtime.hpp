@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -20,6 +19,7 @@
 #include "kiln/runtime/data/dataset.hpp"
 #include "kiln/runtime/model.hpp"
 #include "kiln/core/rng.hpp"
+#include "bits.hpp"
 #include "files.hpp"
 
 namespace kiln::test {
@@ -46,11 +46,6 @@ inline std::vector<float> all_tensors(const rt::model& m) {
   std::vector<float> out;
   for (const auto& t : m.tensors()) out.insert(out.end(), t.data.begin(), t.data.end());
   return out;
-}
-
-// The same floats bit for bit (a NaN equals the same NaN; -0 differs from +0).
-inline bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // A classification dataset whose class is readable from the input: class c raises value c.

@@ -49,6 +49,11 @@ inline std::int64_t parse_forced_targets() {
   }
   return mask;
 }
+// Targets whose MulAdd is one fused rounding. An element-wise loop (no row constraint) is the
+// same IEEE operations in every lane of every width, so these give the same bits: the trainer's
+// choice of width per tensor (codegen/update/width.hpp) changes speed only.
+inline constexpr std::int64_t fma_targets = HWY_AVX3_DL | HWY_AVX3 | HWY_AVX2;
+
 inline std::int64_t forced_targets() {
   static const std::int64_t mask = parse_forced_targets();
   return mask;

@@ -14,10 +14,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
+#include "bits.hpp"
 #include "rounding.hpp"
+#include "targets.hpp"
 
 namespace kiln::test {
 
@@ -40,11 +41,6 @@ inline constexpr double loop_tolerance = 96 * u;
 
 // Row length for row constraints: several rows (the last one shorter where n is not a multiple).
 inline std::size_t row_for(std::size_t n) { return n >= 1000 ? 79 : n > 5 ? 5 : n; }
-
-// Targets whose MulAdd is one fused rounding. An element-wise loop (no row constraint) is the
-// same IEEE operations in every lane of every width, so these give the same bits: the trainer's
-// choice of width per tensor (codegen/update/width.hpp) changes speed only.
-inline constexpr std::int64_t fma_targets = HWY_AVX3_DL | HWY_AVX3 | HWY_AVX2;
 
 template <auto Plan, bool Decay>
 void check_loop() {
@@ -116,8 +112,7 @@ void check_loop() {
             if (first_fma.size() == case_index)
               first_fma.push_back(std::move(floats));
             else
-              BOOST_TEST(std::memcmp(floats.data(), first_fma[case_index].data(),
-                                     floats.size() * sizeof(float)) == 0,
+              BOOST_TEST(bitwise_equal(floats, first_fma[case_index]),
                          cg::target_name(target)
                              << " against the first FMA target, bit for bit"
                              << " decay=" << Decay << " n=" << n << " misalign=" << misalign);
