@@ -383,17 +383,21 @@ class trainer : public rt::model {
   void backward(const rt::batch& b, double lr);
   template <std::size_t I, bool Update>
   float* backward_layer(const rt::batch& b, float* dy, double lr);
-  // The fused update of every tensor of layer I (or of every tensor, after the whole backward
-  // pass, when the plan clips by global norm or skips non-finite steps).
-  static constexpr std::size_t every_layer = L;
-  template <std::size_t I>
-  static constexpr bool picks(std::size_t tensor) {
-    return I == every_layer || lay::tensors[tensor].layer == I;
+  // The fused update of every tensor of layers [first, last]: one layer's during the backward
+  // pass, or every layer's after it when the plan clips by global norm or skips non-finite
+  // steps. Indices at run time, not template arguments: one instance per trainer, not one per
+  // layer and tensor (what a trainer costs to compile; the loops themselves are the tables').
+  void update_layers(std::size_t first, std::size_t last, double lr, double clip);
+  template <bool Decay>  // the tensor's weight decay (the plan's .decay and its spec)
+  void update_tensor(std::size_t tensor, double lr, double clip, int member);
+  static constexpr bool decays(std::size_t tensor) {
+    return Plan.decay == dsl::decay_on::all || lay::tensors[tensor].spec.decay;
   }
-  template <std::size_t I>
-  void update_layer(double lr, double clip);
-  template <std::size_t T>
-  void update_tensor(double lr, double clip, int member);
+  static constexpr bool has_tensors(std::size_t layer) {
+    for (const auto& t : lay::tensors)
+      if (t.layer == layer) return true;
+    return false;
+  }
   double trainable_sum_squares() const;
   static double clip_scale(double norm);
   // The compiled targets this CPU supports now (tests may restrict them), in this trainer's TU.

@@ -84,9 +84,10 @@ class fault_policy {
 
   // After the update of layers [first, last] (stop_run): each of `members` members' checks of
   // its part of each tensor, the last layer first; the first bad one throws.
-  template <std::size_t First, std::size_t Last, class OnFault>
-  void check_update(const bool* frozen, int members, OnFault&& on_fault) {
-    for (std::size_t layer = Last + 1; layer-- > First;)
+  template <class OnFault>
+  void check_update(std::size_t first, std::size_t last, const bool* frozen, int members,
+                    OnFault&& on_fault) {
+    for (std::size_t layer = last + 1; layer-- > first;)
       for (std::size_t t = 0; t < lay::tensor_count; ++t) {
         if (lay::tensors[t].layer != layer || frozen[layer]) continue;
         for (int m = 0; m < members; ++m) {

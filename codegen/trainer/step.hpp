@@ -32,7 +32,7 @@ rt::step_result trainer<Model, Plan>::train_step(const rt::batch& b) {
     // the check that they are all finite before any of them is applied.
     const double sum = trainable_sum_squares();
     if (!std::isfinite(sum)) return nonfinite({fault::gradient, first_nonfinite(mem_.g)});
-    update_layer<every_layer>(lr, clip_scale(std::sqrt(sum)));
+    update_layers(0, L - 1, lr, clip_scale(std::sqrt(sum)));  // every layer
   }
   faults_.passed();
   return r;
@@ -78,7 +78,8 @@ rt::step_result trainer<Model, Plan>::reduced_step(const rt::batch& b) requires(
                                                  : fault{fault::loss, 0, r.loss_sum});
     clip = clip_scale(std::sqrt(sum));
   }
-  update_layer<every_layer>(lr, clip);  // stop_run: its fused check stops every rank alike
+  // Every layer; stop_run: its fused check stops every rank alike.
+  update_layers(0, L - 1, lr, clip);
   faults_.passed();
   return r;
 }
@@ -159,8 +160,8 @@ float* trainer<Model, Plan>::backward_layer(const rt::batch& b, float* dy, doubl
     op_t::backward(c);
     // While its gradients are still in cache. (Full-batch plans never get here: their solver
     // moves the parameters.)
-    if constexpr (Update && !full_batch) {
-      if (!layers_.frozen(I)) update_layer<I>(lr, 1.0);
+    if constexpr (Update && !full_batch && has_tensors(I)) {
+      if (!layers_.frozen(I)) update_layers(I, I, lr, 1.0);
     } else if constexpr (lay::rows[I].param_size > 0) {
       // Data-parallel, overlapped: this layer's gradients travel while the layers before it
       // run their backward pass.
@@ -172,56 +173,61 @@ float* trainer<Model, Plan>::backward_layer(const rt::batch& b, float* dy, doubl
 }
 
 template <auto Model, auto Plan>
-template <std::size_t I>
-void trainer<Model, Plan>::update_layer(double lr, double clip) {
-  constexpr bool any = [] {
-    for (std::size_t t = 0; t < lay::tensor_count; ++t)
-      if (picks<I>(t)) return true;
-    return false;
-  }();
-  if constexpr (!any) return;  // no team run for a layer without parameters
+void trainer<Model, Plan>::update_layers(std::size_t first, std::size_t last, double lr,
+                                         double clip) {
   // Step counts first (one writer), then the team: each member takes whole rows of every
-  // tensor of the layer (all tensors: I == every_layer) that is not frozen, at the layer's
-  // learning rate.
+  // tensor of the layers that is not frozen, at its layer's learning rate.
   auto trains = [&](std::size_t t) {
-    return picks<I>(t) && !layers_.frozen(lay::tensors[t].layer);
+    const std::size_t layer = lay::tensors[t].layer;
+    return layer >= first && layer <= last && !layers_.frozen(layer);
   };
-  [&]<std::size_t... T>(std::index_sequence<T...>) {
-    ((trains(T) ? void(mem_.step[T] += 1) : void()), ...);
-  }
-  (dsl::index_for<lay::tensor_count>{});
+  for (std::size_t t = 0; t < lay::tensor_count; ++t)
+    if (trains(t)) mem_.step[t] += 1;
   // One part per member, claimed (engine::claim): a descheduled member's part is run by
   // whoever is free; part j is what member j would update, so the result is the same.
+  static constexpr bool some_decay = [] {
+    for (std::size_t t = 0; t < lay::tensor_count; ++t)
+      if (decays(t)) return true;
+    return false;
+  }();
+  static constexpr bool some_plain = [] {
+    for (std::size_t t = 0; t < lay::tensor_count; ++t)
+      if (!decays(t)) return true;
+    return false;
+  }();
   engine::claim(team_.get(), team_->size(), [&](int, long part) {
-    [&]<std::size_t... T>(std::index_sequence<T...>) {
-      ((trains(T) ? update_tensor<T>(lr * layers_.lr_mult(lay::tensors[T].layer), clip, int(part))
-                  : void()),
-       ...);
+    for (std::size_t t = 0; t < lay::tensor_count; ++t) {
+      if (!trains(t)) continue;
+      const double tensor_lr = lr * layers_.lr_mult(lay::tensors[t].layer);
+      if (decays(t)) {
+        if constexpr (some_decay) update_tensor<true>(t, tensor_lr, clip, int(part));
+      } else {
+        if constexpr (some_plain) update_tensor<false>(t, tensor_lr, clip, int(part));
+      }
     }
-    (dsl::index_for<lay::tensor_count>{});
   });
-  // After layer I's update (stop_run): each member's checks of its part of each tensor.
+  // After the update (stop_run): each member's checks of its part of each tensor.
   if constexpr (!skips)
-    faults_.template check_update<I == every_layer ? 1 : I, I == every_layer ? L - 1 : I>(
-        layers_.frozen(), team_->size(), [&](const fault& f) { nonfinite(f); });
+    faults_.check_update(first, last, layers_.frozen(), team_->size(),
+                         [&](const fault& f) { nonfinite(f); });
 }
 
 // One member's rows of a tensor; the tensor's step count is optimizer state (a checkpoint
 // saves it).
 template <auto Model, auto Plan>
-template <std::size_t T>
-void trainer<Model, Plan>::update_tensor(double lr, double clip, int member) {
-  constexpr auto t = lay::tensors[T];
-  constexpr std::size_t size = std::size_t(t.spec.dims.size());
+template <bool Decay>
+void trainer<Model, Plan>::update_tensor(std::size_t tensor, double lr, double clip, int member) {
+  const auto& t = lay::tensors[tensor];
+  const std::size_t size = std::size_t(t.spec.dims.size());
   // A row (max_norm's unit) is never split between members.
-  constexpr std::size_t row = t.spec.dims.rank > 1 ? size / std::size_t(t.spec.dims.d[0]) : 1;
-  float* check = faults_.checks(member, T);
+  const std::size_t row = t.spec.dims.rank > 1 ? size / std::size_t(t.spec.dims.d[0]) : 1;
+  float* check = faults_.checks(member, tensor);
   const auto part = rt::share_of(size, team_->size(), member, row);
   if (part.size() == 0) {
     check[0] = check[1] = 0;
     return;
   }
-  using cfg = update_cfg<Plan, Plan.decay == dsl::decay_on::all || t.spec.decay>;
+  using cfg = update_cfg<Plan, Decay>;
   update_args<cfg> a;
   a.p = mem_.p + t.offset + part.lo;
   a.g = mem_.g + t.offset + part.lo;
@@ -232,8 +238,8 @@ void trainer<Model, Plan>::update_tensor(double lr, double clip, int member) {
   a.clip = clip;
   a.check = check;
   if constexpr (half) a.half = mem_.wh + t.offset + part.lo;
-  prepare(a, {long(mem_.step[T]), lr});
-  update_table<cfg>::table[table_index(update_targets_[T])](a);  // chosen at construction
+  prepare(a, {long(mem_.step[tensor]), lr});
+  update_table<cfg>::table[table_index(update_targets_[tensor])](a);  // chosen at construction
 }
 
 // Σ g² over the tensors that train (frozen ones keep no fresh gradient).
