@@ -29,6 +29,21 @@ namespace kiln::codegen {
 // Then: what follows the convolution inside the op.
 enum class then { nothing, relu, relu_pool };
 
+// Conv, and the ReLU and 2×2 max pool a fused op does. Not a member of conv_op: compiled once
+// per TU, not once per layer and input shape (the graph's strings are most of its code).
+inline std::string conv_onnx(const onnx_io& c, const std::string& weight, const std::string& bias,
+                             const dsl::conv2d& l, then t) {
+  std::string y = c.node("Conv", {c.x, weight, bias},
+                         {attr::integers("kernel_shape", {l.kernel, l.kernel}),
+                          attr::integers("strides", {l.stride, l.stride}),
+                          attr::integers("pads", {l.pad, l.pad, l.pad, l.pad})});
+  if (t != then::nothing) y = c.node("Relu", {y});
+  if (t == then::relu_pool)
+    y = c.node("MaxPool", {y},
+               {attr::integers("kernel_shape", {2, 2}), attr::integers("strides", {2, 2})});
+  return y;
+}
+
 // The products of one conv layer, per sample: y = W·col, dW += dy·colᵀ, dcol = Wᵀ·dy; and, for
 // bf16 plans, each member's bf16 copies of a sample's columns and dy.
 struct conv_prims {
@@ -160,17 +175,8 @@ struct conv_op {
     });
   }
 
-  // Conv, and the ReLU and 2×2 max pool a fused op does.
   static std::string to_onnx(const onnx_io& c) {
-    std::string y = c.node("Conv", {c.x, param<L, In>(c, 0), param<L, In>(c, 1)},
-                           {attr::integers("kernel_shape", {L.kernel, L.kernel}),
-                            attr::integers("strides", {L.stride, L.stride}),
-                            attr::integers("pads", {L.pad, L.pad, L.pad, L.pad})});
-    if constexpr (relu) y = c.node("Relu", {y});
-    if constexpr (pool)
-      y = c.node("MaxPool", {y},
-                 {attr::integers("kernel_shape", {2, 2}), attr::integers("strides", {2, 2})});
-    return y;
+    return conv_onnx(c, param<L, In>(c, 0), param<L, In>(c, 1), L, Then);
   }
 
   static void backward(const op_args& c) {

@@ -46,6 +46,23 @@ struct fractional_axis {
   }
 };
 
+// One axis of the evaluation regions in ONNX (see op::to_onnx). Compiled once per TU, not once
+// per layer and input shape.
+inline std::string fractional_pool_along(const onnx_io& c, const std::string& x, const int* lo,
+                                         const int* hi, int n, int axis) {
+  int longest = 0;
+  for (int i = 0; i < n; ++i) longest = std::max(longest, hi[i] - lo[i]);
+  std::vector<std::string> picks;
+  for (int k = 0; k < longest; ++k) {
+    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) idx[std::size_t(i)] = std::min(lo[i] + k, hi[i] - 1);
+    const std::int64_t len = n;
+    picks.push_back(
+        c.node("Gather", {x, c.g->constant({&len, 1}, idx)}, {attr::integer("axis", axis)}));
+  }
+  return picks.size() == 1 ? picks[0] : c.node("Max", picks);
+}
+
 template <dsl::fractional_max_pool L, dsl::shape In>
 struct op<L, In> {
   static constexpr dsl::shape out = L.out(In);
@@ -68,24 +85,9 @@ struct op<L, In> {
   static std::string to_onnx(const onnx_io& c) {
     const fractional_axis<Ho> rows(H, -1, L.overlapping);
     const fractional_axis<Wo> cols(W, -1, L.overlapping);
-    std::string y = along(c, c.x, rows.lo.data(), rows.hi.data(), Ho, 2);
-    return along(c, y, cols.lo.data(), cols.hi.data(), Wo, 3);
+    std::string y = fractional_pool_along(c, c.x, rows.lo.data(), rows.hi.data(), Ho, 2);
+    return fractional_pool_along(c, y, cols.lo.data(), cols.hi.data(), Wo, 3);
   }
-  static std::string along(const onnx_io& c, const std::string& x, const int* lo, const int* hi,
-                           int n, int axis) {
-    int longest = 0;
-    for (int i = 0; i < n; ++i) longest = std::max(longest, hi[i] - lo[i]);
-    std::vector<std::string> picks;
-    for (int k = 0; k < longest; ++k) {
-      std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
-      for (int i = 0; i < n; ++i) idx[std::size_t(i)] = std::min(lo[i] + k, hi[i] - 1);
-      const std::int64_t len = n;
-      picks.push_back(
-          c.node("Gather", {x, c.g->constant({&len, 1}, idx)}, {attr::integer("axis", axis)}));
-    }
-    return picks.size() == 1 ? picks[0] : c.node("Max", picks);
-  }
-
   static void backward(const op_args& c) {
     if (!c.dx) return;
     const kernels::regions r{nullptr, nullptr, Ho, nullptr, nullptr, Wo};

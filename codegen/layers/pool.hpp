@@ -13,6 +13,13 @@
 
 namespace kiln::codegen {
 
+// ONNX's attributes of a pooling window: floor mode, symmetric zero padding (ONNX's defaults for
+// the rest). Compiled once per TU, not once per layer and input shape.
+inline std::vector<attr> pool_window(int size, int step, int pad) {
+  return {attr::integers("kernel_shape", {size, size}), attr::integers("strides", {step, step}),
+          attr::integers("pads", {pad, pad, pad, pad})};
+}
+
 // Window bounds along one axis, clipped to [0, length).
 template <int Out>
 struct axis_bounds {
@@ -38,12 +45,7 @@ struct window_pool {
   static constexpr kernels::regions r{rows.lo.data(), rows.hi.data(), Ho,
                                       cols.lo.data(), cols.hi.data(), Wo};
   static std::size_t planes(const op_args& c) { return std::size_t(c.n) * In.channels(); }
-  // Floor mode, symmetric zero padding (ONNX's defaults for the rest).
-  static std::vector<attr> window() {
-    return {attr::integers("kernel_shape", {L.size, L.size}),
-            attr::integers("strides", {L.step(), L.step()}),
-            attr::integers("pads", {L.pad, L.pad, L.pad, L.pad})};
-  }
+  static std::vector<attr> window() { return pool_window(L.size, L.step(), L.pad); }
 };
 
 template <dsl::max_pool L, dsl::shape In>
