@@ -27,58 +27,147 @@ json fixture() {
   return json::parse(in);
 }
 
-std::unique_ptr<kiln::test::recorded<double>> problem_of(const json& all, const json& c) {
-  if (c["problem"] == "rosenbrock") return std::make_unique<kiln::test::rosenbrock<double>>();
+std::unique_ptr<kiln::test::recorded<double>> problem_of(const json& all, const json& c,
+                                                         std::vector<double> start = {}) {
+  if (c["problem"] == "rosenbrock")
+    return start.empty() ? std::make_unique<kiln::test::rosenbrock<double>>()
+                         : std::make_unique<kiln::test::rosenbrock<double>>(start);
   std::vector<double> a;
   for (const auto& row : all["quadratic"]["A"])
     for (double v : row) a.push_back(v);
   const auto b = all["quadratic"]["b"].get<std::vector<double>>();
-  return std::make_unique<kiln::test::quadratic<double>>(a, b, std::vector<double>(b.size(), 0));
+  if (start.empty()) start.assign(b.size(), 0);
+  return std::make_unique<kiln::test::quadratic<double>>(a, b, start);
 }
 
-double distance(const std::vector<double>& x, std::vector<double> target) {
+lbfgs options_of(const json& c) {
+  const json& o = c["options"];
+  return {.lr = o["lr"],
+          .max_iter = o["max_iter"],
+          .history = o["history_size"],
+          .line_search =
+              o["line_search"] == "strong_wolfe" ? line_search::strong_wolfe : line_search::none};
+}
+
+double norm_inf(const std::vector<double>& x) {
+  double d = 0;
+  for (double v : x) d = std::max(d, std::abs(v));
+  return d;
+}
+
+double distance(const std::vector<double>& x, const std::vector<double>& target) {
   double d = 0;
   for (std::size_t i = 0; i < x.size(); ++i) d = std::max(d, std::abs(x[i] - target[i]));
   return d;
 }
 
+// Case c replayed by kiln's L-BFGS (from `start`, or the case's own), its steps' start losses.
+std::unique_ptr<kiln::test::recorded<double>> replay(const json& all, const json& c,
+                                                     std::vector<double>* step_losses = nullptr,
+                                                     std::vector<double> start = {}) {
+  auto f = problem_of(all, c, std::move(start));
+  so::lbfgs_solver<double> solver(options_of(c), f->point().size());
+  for (int s = 0; s < c["steps"].get<int>(); ++s) {
+    const double loss = solver.step(*f).start_loss;
+    if (step_losses) step_losses->push_back(loss);
+  }
+  return f;
+}
+
+// How much the run amplifies a difference: kiln's run again from a start moved by δ(1 + ‖x₀‖∞)
+// in every coordinate; the largest distance between the two runs' evaluations, each relative to
+// (1 + ‖x‖∞) there, over δ. δ = 1e-10: far above float64's rounding, small enough that the
+// runs stay within each other's linear neighbourhood (the same decisions, the same count).
+double amplification(const json& all, const json& c) {
+  constexpr double delta = 1e-10;
+  const auto a = replay(all, c);
+  std::vector<double> start = a->points[0];
+  const double move = delta * (1 + norm_inf(start));
+  for (double& v : start) v += move;
+  const auto b = replay(all, c, nullptr, start);
+  BOOST_TEST_REQUIRE(b->points.size() == a->points.size(), "the perturbed run took other steps");
+  double most = 1;
+  for (std::size_t e = 0; e < a->points.size(); ++e)
+    most = std::max(most, distance(a->points[e], b->points[e]) /
+                              (delta * (1 + norm_inf(a->points[e]))));
+  return most;
+}
+
 }  // namespace
 
 // Every point PyTorch evaluated, in order, with its loss; the values each step returned; the
-// final point and PyTorch's counters. Both run in float64; the only differences are the order
-// of a few floating-point sums, so they agree to ~1e-12 along a whole run.
+// final point and PyTorch's counters. Both run in float64 and take the same steps; the only
+// differences are the order of the terms of some sums (PyTorch's BLAS dot products and
+// reductions against kiln's loops).
+//
+// The tolerances, derived. A sum of k float64 terms in two orders differs by at most
+// 2(k − 1)u·Σ|terms|, u = 2⁻⁵³. An evaluation's new point comes from the gradient (n terms per
+// component), the two-loop recursion (2m dot products of n terms and 2m axpys over the m pairs
+// kept) and the step: at most ε = (2n + 4m + 8)u of the point's scale (1 + ‖x‖∞) between the two
+// programs, per evaluation. Such a difference made at evaluation e moves the later ones by at
+// most A times as much, A being the run's amplification measured from its start
+// (amplification(): a difference at the start passes through every later step, so A bounds the
+// effect of one made later too, to first order). Over E evaluations: E·ε·A of the scale. A loss
+// is then within ‖∇f‖₂·√n·D + ½λ·n·D² of PyTorch's, D that bound times the scale and λ the
+// largest curvature along the run (40 for the quadratic; below 2·10³ for Rosenbrock on these
+// runs' region, |x| ≤ 1.5), plus its own evaluation's rounding, 4(n + 2)u·(|f| + ‖∇f‖₁(1 + ‖x‖∞)).
+// Measured on a Zen 5: worst points 2.7e-11 of their scale (Rosenbrock without line search),
+// 1e-14 on the quadratic.
 BOOST_AUTO_TEST_CASE(evaluates_where_pytorch_evaluates) {
+  constexpr double u = 0x1p-53;
   const json all = fixture();
   BOOST_TEST(all["cases"].size() == 5u);
   for (const json& c : all["cases"]) {
     BOOST_TEST_CONTEXT(c["name"].get<std::string>()) {
-      const json& o = c["options"];
-      const lbfgs options{.lr = o["lr"],
-                          .max_iter = o["max_iter"],
-                          .history = o["history_size"],
-                          .line_search = o["line_search"] == "strong_wolfe"
-                                             ? line_search::strong_wolfe
-                                             : line_search::none};
-      auto f = problem_of(all, c);
-      so::lbfgs_solver<double> solver(options, f->point().size());
-      for (int s = 0; s < c["steps"].get<int>(); ++s)
-        BOOST_TEST(solver.step(*f).start_loss == c["step_returns"][s].get<double>(),
-                   tt::tolerance(1e-9));
+      std::vector<double> step_losses;
+      const auto f = replay(all, c, &step_losses);
       const json& expected = c["evaluations"];
       BOOST_REQUIRE_EQUAL(f->points.size(), expected.size());
-      double worst = 0;
+      const double n = double(f->point().size()), m = c["options"]["history_size"].get<double>();
+      const double evaluations = double(expected.size());
+      const double bound = evaluations * (2 * n + 4 * m + 8) * u * amplification(all, c);
+      const double curvature = c["problem"] == "rosenbrock" ? 2e3 : 40;
+      // The loss at PyTorch's point e may differ from kiln's by this much.
+      auto loss_bound = [&](const std::vector<double>& x) {
+        auto probe = problem_of(all, c, x);
+        std::vector<double> g(x.size());
+        const double value = probe->evaluate(g.data());
+        double g2 = 0, g1 = 0;
+        for (double v : g) g2 += v * v, g1 += std::abs(v);
+        const double d = bound * (1 + norm_inf(x));
+        return std::sqrt(g2) * std::sqrt(n) * d + 0.5 * curvature * n * d * d +
+               4 * (n + 2) * u * (std::abs(value) + g1 * (1 + norm_inf(x)));
+      };
+      double worst = 0, worst_loss = 0;
       for (std::size_t e = 0; e < expected.size(); ++e) {
         const auto x = expected[e]["x"].get<std::vector<double>>();
-        worst = std::max(worst, distance(f->points[e], x) / (1 + distance(x, {0, 0, 0, 0, 0, 0})));
-        BOOST_TEST(f->losses[e] == expected[e]["loss"].get<double>(), tt::tolerance(1e-7));
+        worst = std::max(worst, distance(f->points[e], x) / (1 + norm_inf(x)));
+        const double loss_difference = std::abs(f->losses[e] - expected[e]["loss"].get<double>());
+        worst_loss = std::max(worst_loss, loss_difference / loss_bound(x));
+        BOOST_TEST(loss_difference <= loss_bound(x), "evaluation " << e);
       }
-      BOOST_TEST(worst < 1e-9);
+      BOOST_TEST(worst <= bound);
       BOOST_TEST_MESSAGE(c["name"].get<std::string>()
-                         << ": " << expected.size() << " evaluations, largest deviation " << worst);
+                         << ": " << expected.size() << " evaluations, largest deviation " << worst
+                         << " (bound " << bound << "), losses at most " << worst_loss
+                         << " of theirs");
+      // The steps' start losses are evaluations' losses: the evaluation that began each step.
+      std::size_t at = 0;
+      for (std::size_t s = 0; s < step_losses.size(); ++s) {
+        while (at < f->losses.size() && f->losses[at] != step_losses[s]) ++at;
+        BOOST_TEST_REQUIRE(at < f->losses.size(), "step " << s << " began at no evaluation");
+        const auto x = expected[at]["x"].get<std::vector<double>>();
+        BOOST_TEST(std::abs(step_losses[s] - c["step_returns"][s].get<double>()) <= loss_bound(x),
+                   "step " << s);
+      }
       BOOST_TEST(distance(std::vector<double>(f->point().begin(), f->point().end()),
-                          c["final_x"].get<std::vector<double>>()) < 1e-9);
-      BOOST_TEST(solver.iterations() == c["n_iter"].get<long>());
-      BOOST_TEST(solver.evaluations() == c["func_evals"].get<long>());
+                          c["final_x"].get<std::vector<double>>()) <=
+                 bound * (1 + norm_inf(c["final_x"].get<std::vector<double>>())));
+      so::lbfgs_solver<double> counter(options_of(c), f->point().size());
+      auto again = problem_of(all, c);
+      for (int s = 0; s < c["steps"].get<int>(); ++s) counter.step(*again);
+      BOOST_TEST(counter.iterations() == c["n_iter"].get<long>());
+      BOOST_TEST(counter.evaluations() == c["func_evals"].get<long>());
     }
   }
 }
