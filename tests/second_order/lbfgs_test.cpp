@@ -88,8 +88,8 @@ double amplification(const json& all, const json& c) {
   BOOST_TEST_REQUIRE(b->points.size() == a->points.size(), "the perturbed run took other steps");
   double most = 1;
   for (std::size_t e = 0; e < a->points.size(); ++e)
-    most = std::max(most, distance(a->points[e], b->points[e]) /
-                              (delta * (1 + norm_inf(a->points[e]))));
+    most = std::max(most,
+                    distance(a->points[e], b->points[e]) / (delta * (1 + norm_inf(a->points[e]))));
   return most;
 }
 
