@@ -377,12 +377,38 @@ class trainer : public rt::model {
   rt::step_result reduced_step(const rt::batch& b) requires(!full_batch);
   // Runs layers 1..last (the loss is not one of them). `commit`: running statistics move.
   void forward(const rt::batch& b, bool train, std::size_t last, bool commit);
-  template <std::size_t I>
-  void forward_layer(const rt::batch& b, bool train, bool commit);
   template <bool Update>
   void backward(const rt::batch& b, double lr);
-  template <std::size_t I, bool Update>
-  float* backward_layer(const rt::batch& b, float* dy, double lr);
+  template <bool Update>
+  float* backward_layer(std::size_t layer, const rt::batch& b, float* dy, double lr);
+  // Each layer's forward and backward as a pointer (indexed by layer; null for the input, the
+  // loss and views), so that the passes are loops at run time: one per trainer, not one block of
+  // argument set-up per layer (what a trainer costs to compile).
+  using pass = void (*)(const op_args&);
+  template <class Op>
+  static constexpr pass forward_of() {
+    if constexpr (Op::view)
+      return nullptr;
+    else
+      return &Op::forward;
+  }
+  template <class Op>
+  static constexpr pass backward_of() {
+    if constexpr (Op::view)
+      return nullptr;
+    else
+      return &Op::backward;
+  }
+  static constexpr auto forwards = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<pass, L>{nullptr, forward_of<typename lay::template op_at<I + 1>>()...};
+  }
+  (dsl::index_for<L - 2>{});
+  static constexpr auto backwards = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<pass, L>{nullptr, backward_of<typename lay::template op_at<I + 1>>()...};
+  }
+  (dsl::index_for<L - 2>{});
+  // What every pass gives layer i: its input, parameters, buffers, scratch and engine objects.
+  op_args layer_args(std::size_t i, const rt::batch& b);
   // The fused update of every tensor of layers [first, last]: one layer's during the backward
   // pass, or every layer's after it when the plan clips by global norm or skips non-finite
   // steps. Indices at run time, not template arguments: one instance per trainer, not one per

@@ -95,32 +95,31 @@ void trainer<Model, Plan>::forward(const rt::batch& b, bool train, std::size_t l
   // Draws depend on (seed, step) only: forward and backward of a step, and repeated
   // loss()/gradient() calls at one step, see the same masks.
   rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
-  dsl::for_each_index<L - 2>([&]<std::size_t I>(dsl::index_c<I>) {
-    if (I + 1 <= last) forward_layer<I + 1>(b, train, commit);
-  });
+  for (std::size_t i = 1; i <= last && i <= L - 2; ++i) {
+    if (!forwards[i]) {  // a view: the layer before's output
+      mem_.out[i] = mem_.out[i - 1];
+      continue;
+    }
+    op_args c = layer_args(i, b);
+    c.train = train;
+    c.y = mem_.out[i] = mem_.act[i];
+    c.commit = commit;
+    forwards[i](c);
+  }
 }
 
 template <auto Model, auto Plan>
-template <std::size_t I>
-void trainer<Model, Plan>::forward_layer(const rt::batch& b, bool train, bool commit) {
-  using op_t = typename lay::template op_at<I>;
-  if constexpr (op_t::view) {
-    mem_.out[I] = mem_.out[I - 1];
-  } else {
-    op_args c = step_args(b);
-    c.train = train;
-    c.x = mem_.out[I - 1];
-    c.y = mem_.out[I] = mem_.act[I];
-    c.w = mem_.p + lay::rows[I].param_base;
-    c.aux = mem_.aux[I];
-    c.rng = &rng_;
-    c.work = mem_.work[I];
-    c.buf = mem_.b + lay::rows[I].buffer_base;
-    c.commit = commit;
-    c.prims = prims_[I].get();
-    if constexpr (half) c.wh = mem_.wh + lay::rows[I].param_base;
-    op_t::forward(c);
-  }
+op_args trainer<Model, Plan>::layer_args(std::size_t i, const rt::batch& b) {
+  op_args c = step_args(b);
+  c.x = mem_.out[i - 1];
+  c.w = mem_.p + lay::rows[i].param_base;
+  c.aux = mem_.aux[i];
+  c.rng = &rng_;
+  c.work = mem_.work[i];
+  c.buf = mem_.b + lay::rows[i].buffer_base;
+  c.prims = prims_[i].get();
+  if constexpr (half) c.wh = mem_.wh + lay::rows[i].param_base;
+  return c;
 }
 
 template <auto Model, auto Plan>
@@ -129,47 +128,34 @@ void trainer<Model, Plan>::backward(const rt::batch& b, double lr) {
   loss_op::loss_backward(loss_args(b), b);
   float* dy = mem_.grad[0];
   // Layers before the first trainable one need no backward pass at all (a frozen body).
-  const std::size_t from = layers_.backward_from();
-  dsl::for_each_index<L - 2>([&]<std::size_t I>(dsl::index_c<I>) {
-    if (L - 2 - I >= from) dy = backward_layer<L - 2 - I, Update>(b, dy, lr);
-  });
+  const std::size_t from = std::max<std::size_t>(layers_.backward_from(), 1);
+  for (std::size_t i = L - 2; i >= from; --i) dy = backward_layer<Update>(i, b, dy, lr);
 }
 
 // Returns the gradient of the layer's input (for the layer before it).
 template <auto Model, auto Plan>
-template <std::size_t I, bool Update>
-float* trainer<Model, Plan>::backward_layer(const rt::batch& b, float* dy, double lr) {
-  using op_t = typename lay::template op_at<I>;
-  if constexpr (op_t::view) {
-    return dy;
+template <bool Update>
+float* trainer<Model, Plan>::backward_layer(std::size_t i, const rt::batch& b, float* dy,
+                                            double lr) {
+  if (!backwards[i]) return dy;  // a view
+  op_args c = layer_args(i, b);
+  c.y = mem_.out[i];
+  c.dy = dy;
+  c.dx = i > layers_.backward_from() ? (dy == mem_.grad[0] ? mem_.grad[1] : mem_.grad[0]) : nullptr;
+  c.gw = mem_.g + lay::rows[i].param_base;
+  backwards[i](c);
+  // While its gradients are still in cache. (Full-batch plans never get here: their solver
+  // moves the parameters.)
+  if constexpr (Update && !full_batch) {
+    if (has_tensors(i) && !layers_.frozen(i)) update_layers(i, i, lr, 1.0);
   } else {
-    op_args c = step_args(b);
-    c.x = mem_.out[I - 1];
-    c.y = mem_.out[I];
-    c.dy = dy;
-    c.dx =
-        I > layers_.backward_from() ? (dy == mem_.grad[0] ? mem_.grad[1] : mem_.grad[0]) : nullptr;
-    c.w = mem_.p + lay::rows[I].param_base;
-    c.gw = mem_.g + lay::rows[I].param_base;
-    c.aux = mem_.aux[I];
-    c.rng = &rng_;
-    c.work = mem_.work[I];
-    c.buf = mem_.b + lay::rows[I].buffer_base;
-    c.prims = prims_[I].get();
-    if constexpr (half) c.wh = mem_.wh + lay::rows[I].param_base;
-    op_t::backward(c);
-    // While its gradients are still in cache. (Full-batch plans never get here: their solver
-    // moves the parameters.)
-    if constexpr (Update && !full_batch && has_tensors(I)) {
-      if (!layers_.frozen(I)) update_layers(I, I, lr, 1.0);
-    } else if constexpr (lay::rows[I].param_size > 0) {
-      // Data-parallel, overlapped: this layer's gradients travel while the layers before it
-      // run their backward pass.
-      if (!layers_.frozen(I)) dp_.layer_done({c.gw, lay::rows[I].param_size});
-    }
-    dp_.progress();
-    return c.dx;
+    // Data-parallel, overlapped: this layer's gradients travel while the layers before it
+    // run their backward pass.
+    if (lay::rows[i].param_size > 0 && !layers_.frozen(i))
+      dp_.layer_done({c.gw, lay::rows[i].param_size});
   }
+  dp_.progress();
+  return c.dx;
 }
 
 template <auto Model, auto Plan>
