@@ -385,26 +385,18 @@ class trainer : public rt::model {
   // loss and views), so that the passes are loops at run time: one per trainer, not one block of
   // argument set-up per layer (what a trainer costs to compile).
   using pass = void (*)(const op_args&);
-  template <class Op>
-  static constexpr pass forward_of() {
+  template <class Op, bool Forward>
+  static constexpr pass pass_of() {
     if constexpr (Op::view)
       return nullptr;
-    else
+    else if constexpr (Forward)
       return &Op::forward;
-  }
-  template <class Op>
-  static constexpr pass backward_of() {
-    if constexpr (Op::view)
-      return nullptr;
     else
       return &Op::backward;
   }
-  static constexpr auto forwards = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<pass, L>{nullptr, forward_of<typename lay::template op_at<I + 1>>()...};
-  }
-  (dsl::index_for<L - 2>{});
-  static constexpr auto backwards = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<pass, L>{nullptr, backward_of<typename lay::template op_at<I + 1>>()...};
+  template <bool Forward>
+  static constexpr auto passes = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<pass, L>{nullptr, pass_of<typename lay::template op_at<I + 1>, Forward>()...};
   }
   (dsl::index_for<L - 2>{});
   // What every pass gives layer i: its input, parameters, buffers, scratch and engine objects.

@@ -96,7 +96,7 @@ void trainer<Model, Plan>::forward(const rt::batch& b, bool train, std::size_t l
   // loss()/gradient() calls at one step, see the same masks.
   rng_ = rt::epoch_rng(seed_, rt::streams::dropout, std::uint64_t(steps_));
   for (std::size_t i = 1; i <= last && i <= L - 2; ++i) {
-    if (!forwards[i]) {  // a view: the layer before's output
+    if (!passes<true>[i]) {  // a view: the layer before's output
       mem_.out[i] = mem_.out[i - 1];
       continue;
     }
@@ -104,7 +104,7 @@ void trainer<Model, Plan>::forward(const rt::batch& b, bool train, std::size_t l
     c.train = train;
     c.y = mem_.out[i] = mem_.act[i];
     c.commit = commit;
-    forwards[i](c);
+    passes<true>[i](c);
   }
 }
 
@@ -137,13 +137,13 @@ template <auto Model, auto Plan>
 template <bool Update>
 float* trainer<Model, Plan>::backward_layer(std::size_t i, const rt::batch& b, float* dy,
                                             double lr) {
-  if (!backwards[i]) return dy;  // a view
+  if (!passes<false>[i]) return dy;  // a view
   op_args c = layer_args(i, b);
   c.y = mem_.out[i];
   c.dy = dy;
   c.dx = i > layers_.backward_from() ? (dy == mem_.grad[0] ? mem_.grad[1] : mem_.grad[0]) : nullptr;
   c.gw = mem_.g + lay::rows[i].param_base;
-  backwards[i](c);
+  passes<false>[i](c);
   // While its gradients are still in cache. (Full-batch plans never get here: their solver
   // moves the parameters.)
   if constexpr (Update && !full_batch) {
