@@ -411,11 +411,6 @@ class trainer : public rt::model {
   static constexpr bool decays(std::size_t tensor) {
     return Plan.decay == dsl::decay_on::all || lay::tensors[tensor].spec.decay;
   }
-  static constexpr bool has_tensors(std::size_t layer) {
-    for (const auto& t : lay::tensors)
-      if (t.layer == layer) return true;
-    return false;
-  }
   double trainable_sum_squares() const;
   static double clip_scale(double norm);
   // The compiled targets this CPU supports now (tests may restrict them), in this trainer's TU.

@@ -147,7 +147,7 @@ float* trainer<Model, Plan>::backward_layer(std::size_t i, const rt::batch& b, f
   // While its gradients are still in cache. (Full-batch plans never get here: their solver
   // moves the parameters.)
   if constexpr (Update && !full_batch) {
-    if (has_tensors(i) && !layers_.frozen(i)) update_layers(i, i, lr, 1.0);
+    if (lay::rows[i].tensors > 0 && !layers_.frozen(i)) update_layers(i, i, lr, 1.0);
   } else {
     // Data-parallel, overlapped: this layer's gradients travel while the layers before it
     // run their backward pass.
