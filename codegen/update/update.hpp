@@ -45,36 +45,55 @@ constexpr O without_decay(O o) {
   return o;
 }
 
-// One instantiation of the fused loop: the plan; whether this tensor takes decay (the
-// optimizer's weight_decay, the penalties, the constraints); the element type; where the
-// optimizer's values come from.
-template <auto Plan, bool Decay, class T = float, values V = values::fixed>
-struct update_cfg {
+// What of a plan the fused loop depends on. The loop is keyed by this, not by the whole plan,
+// so that trainers whose plans differ only elsewhere (schedule, loss, augmentation, batch size)
+// share one loop: a suite's or a sample's trainers then compile it once.
+template <class O, class R>
+struct update_plan {
+  O optimizer;
+  R regularizer;
+  double ema;  // Polyak averaging: the decay of the moving average of the weights; 0 keeps none
+  // The plan stops on a non-finite gradient or weight (stop_run): the loop checks what it reads
+  // and writes. (skip_step checks the gradients before any update instead.)
+  bool check;
+  // A bf16 plan (.precision = kiln::bf16): the loop also stores the new weights rounded to bf16,
+  // the copy the products read, in the same pass.
+  bool half;
+};
+
+template <auto Plan>
+constexpr auto update_plan_of() {
+  bool half = false;
+  if constexpr (requires { Plan.precision; }) half = Plan.precision == dsl::numeric_type::bf16;
+  return update_plan<std::remove_cvref_t<decltype(Plan.optimizer)>,
+                     std::remove_cvref_t<decltype(Plan.regularizer)>>{
+      Plan.optimizer, Plan.regularizer, Plan.ensemble.ema,
+      !std::remove_cvref_t<decltype(Plan.nonfinite)>::skips, half};
+}
+
+// One instantiation of the fused loop: what of the plan it depends on (update_plan); whether
+// this tensor takes decay (the optimizer's weight_decay, the penalties, the constraints); the
+// element type; where the optimizer's values come from.
+template <auto U, bool Decay, class T, values V>
+struct loop_cfg {
   using type = T;
-  static constexpr auto plan = Plan;
-  static constexpr auto opt = Decay ? Plan.optimizer : without_decay(Plan.optimizer);
+  static constexpr auto opt = Decay ? U.optimizer : without_decay(U.optimizer);
   using opt_type = std::remove_cvref_t<decltype(opt)>;
-  static constexpr auto regs = dsl::as_regs(Plan.regularizer);
+  static constexpr auto regs = dsl::as_regs(U.regularizer);
   static constexpr bool decay = Decay;
   static constexpr bool runtime = V == values::runtime;
   static constexpr int states = opt.states();
   // A row constraint (max_norm) applies: the loop walks the tensor row by row.
   static constexpr bool rows = Decay && regs.count(dsl::phase::constraint) > 0;
-  // Polyak averaging: the decay of the moving average of the weights; 0 keeps none.
-  static constexpr double ema = Plan.ensemble.ema;
-  // The plan stops on a non-finite gradient or weight (stop_run): the loop checks what it reads
-  // and writes. (skip_step checks the gradients before any update instead.)
-  static constexpr bool check = !std::remove_cvref_t<decltype(Plan.nonfinite)>::skips;
-  // A bf16 plan (.precision = kiln::bf16): the loop also stores the new weights rounded to bf16,
-  // the copy the products read, in the same pass.
-  static constexpr bool half = [] {
-    if constexpr (requires { Plan.precision; })
-      return Plan.precision == dsl::numeric_type::bf16 && std::is_same_v<T, float>;
-    else
-      return false;
-  }();
+  static constexpr double ema = U.ema;
+  static constexpr bool check = U.check;
+  static constexpr bool half = U.half && std::is_same_v<T, float>;  // the bf16 copy is of floats
   using scalars = typename optim<opt>::scalars;
 };
+
+// The loop of a plan's tensors that take decay (Decay) or opt out of it.
+template <auto Plan, bool Decay, class T = float, values V = values::fixed>
+using update_cfg = loop_cfg<update_plan_of<Plan>(), Decay, T, V>;
 
 struct no_values {};
 
