@@ -30,19 +30,10 @@ namespace kiln::codegen {
 enum class then { nothing, relu, relu_pool };
 
 // Conv, and the ReLU and 2×2 max pool a fused op does. Not a member of conv_op: compiled once
-// per TU, not once per layer and input shape (the graph's strings are most of its code).
-inline std::string conv_onnx(const onnx_io& c, const std::string& weight, const std::string& bias,
-                             const dsl::conv2d& l, then t) {
-  std::string y = c.node("Conv", {c.x, weight, bias},
-                         {attr::integers("kernel_shape", {l.kernel, l.kernel}),
-                          attr::integers("strides", {l.stride, l.stride}),
-                          attr::integers("pads", {l.pad, l.pad, l.pad, l.pad})});
-  if (t != then::nothing) y = c.node("Relu", {y});
-  if (t == then::relu_pool)
-    y = c.node("MaxPool", {y},
-               {attr::integers("kernel_shape", {2, 2}), attr::integers("strides", {2, 2})});
-  return y;
-}
+// (layers/parts.cpp), not once per layer and input shape (the graph's strings are most of its
+// code).
+std::string conv_onnx(const onnx_io& c, const std::string& weight, const std::string& bias,
+                      const dsl::conv2d& l, then t);
 
 // The products of one conv layer, per sample: y = W·col, dW += dy·colᵀ, dcol = Wᵀ·dy; and, for
 // bf16 plans, each member's bf16 copies of a sample's columns and dy.
@@ -52,21 +43,8 @@ struct conv_prims {
   std::vector<std::uint16_t> colh, dyh;  // per member
   long col_size = 0, dy_size = 0;
   // F filters, K = C·k·k, P output pixels; dcol rows `row` floats apart.
-  conv_prims(const engine::setup& s, long F, long K, long P, long row, int members)
-      : half(s.in == engine::precision::bf16), col_size(K * P), dy_size(F * P) {
-    engine::product f;  // y[F×P] = W[F×K]·col[K×P]
-    f.m = F, f.n = P, f.k = K, f.a_row = K, f.b_row = P, f.c_row = P, f.in = s.in;
-    forward = engine::matmul(f, members);
-    engine::product g;  // dW[F×K] += dy[F×P]·colᵀ[P×K]
-    g.m = F, g.n = K, g.k = P, g.a_row = P, g.b_row = 1, g.b_col = P, g.c_row = K, g.in = s.in;
-    g.accumulate = true;
-    dw = engine::matmul(g, members);
-    engine::product d;  // dcol[K×P] = Wᵀ[K×F]·dy[F×P]
-    d.m = K, d.n = P, d.k = F, d.a_row = 1, d.a_col = K, d.b_row = P, d.c_row = row, d.in = s.in;
-    dx = engine::matmul(d, members);
-    if (half)
-      colh.resize(std::size_t(members * col_size)), dyh.resize(std::size_t(members * dy_size));
-  }
+  conv_prims(const engine::setup& s, long F, long K, long P, long row,
+             int members);  // layers/parts.cpp
   // A product's operand for member m: f32 as it is, or rounded into the member's bf16 copy.
   const void* operand(int m, const float* x, long size, std::vector<std::uint16_t>& h) {
     if (!half) return x;

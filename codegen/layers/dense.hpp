@@ -22,21 +22,7 @@ struct dense_prims {
   engine::split_product forward, dw, dx;
   bool half = false;
   std::vector<std::uint16_t> xh, dyh;
-  dense_prims(const engine::setup& s, long inputs, long units)
-      : half(s.in == engine::precision::bf16) {
-    using engine::along;
-    engine::product f;  // y[n×units] = x[n×inputs]·Wᵀ + b
-    f.n = units, f.k = inputs, f.a_row = inputs, f.b_row = 1, f.b_col = inputs, f.c_row = units;
-    f.bias = true;
-    forward = engine::split_product(f, along::n, 16, s);
-    engine::product g;  // dW[units×inputs] = dyᵀ·x
-    g.m = units, g.n = inputs, g.a_row = 1, g.a_col = units, g.b_row = inputs, g.c_row = inputs;
-    dw = engine::split_product(g, along::m, 1, s);
-    engine::product d;  // dx[n×inputs] = dy·W
-    d.n = inputs, d.k = units, d.a_row = units, d.b_row = inputs, d.c_row = inputs;
-    dx = engine::split_product(d, along::n, 16, s);
-    if (half) xh.resize(std::size_t(s.batch) * inputs), dyh.resize(std::size_t(s.batch) * units);
-  }
+  dense_prims(const engine::setup& s, long inputs, long units);  // layers/parts.cpp
 };
 
 template <dsl::dense L, dsl::shape In>

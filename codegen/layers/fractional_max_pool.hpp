@@ -46,22 +46,10 @@ struct fractional_axis {
   }
 };
 
-// One axis of the evaluation regions in ONNX (see op::to_onnx). Compiled once per TU, not once
-// per layer and input shape.
-inline std::string fractional_pool_along(const onnx_io& c, const std::string& x, const int* lo,
-                                         const int* hi, int n, int axis) {
-  int longest = 0;
-  for (int i = 0; i < n; ++i) longest = std::max(longest, hi[i] - lo[i]);
-  std::vector<std::string> picks;
-  for (int k = 0; k < longest; ++k) {
-    std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) idx[std::size_t(i)] = std::min(lo[i] + k, hi[i] - 1);
-    const std::int64_t len = n;
-    picks.push_back(
-        c.node("Gather", {x, c.g->constant({&len, 1}, idx)}, {attr::integer("axis", axis)}));
-  }
-  return picks.size() == 1 ? picks[0] : c.node("Max", picks);
-}
+// One axis of the evaluation regions in ONNX (see op::to_onnx). Compiled once
+// (layers/parts.cpp), not once per layer and input shape.
+std::string fractional_pool_along(const onnx_io& c, const std::string& x, const int* lo,
+                                  const int* hi, int n, int axis);
 
 template <dsl::fractional_max_pool L, dsl::shape In>
 struct op<L, In> {

@@ -14,11 +14,8 @@
 namespace kiln::codegen {
 
 // ONNX's attributes of a pooling window: floor mode, symmetric zero padding (ONNX's defaults for
-// the rest). Compiled once per TU, not once per layer and input shape.
-inline std::vector<attr> pool_window(int size, int step, int pad) {
-  return {attr::integers("kernel_shape", {size, size}), attr::integers("strides", {step, step}),
-          attr::integers("pads", {pad, pad, pad, pad})};
-}
+// the rest). Compiled once (layers/parts.cpp), not once per layer and input shape.
+std::vector<attr> pool_window(int size, int step, int pad);
 
 // Window bounds along one axis, clipped to [0, length).
 template <int Out>
