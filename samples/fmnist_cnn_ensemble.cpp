@@ -1,6 +1,7 @@
 // An ensemble of fmnist_cnn models trained separately: `fmnist_cnn --seed k --out run_k` saves
 // run_k/model.safetensors; this loads K such files and reports each member's test accuracy, the
-// mean member's, the majority vote's and, last, the averaged-probability ensemble's as
+// mean member's, the majority vote's, how much the members disagree (the share of images on which
+// all agree, the share at least one gets right) and, last, the averaged-probability ensemble's as
 // `test_accuracy=`. Members from seeds 0..K-1 are the members `fmnist_cnn --members K` would
 // train side by side (member k: initialization and sample order from seed k), here trained
 // with any thread count, one after the other or on other machines. Evaluation follows the
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
                   files[k].c_str());
     std::printf("mean_member_test_accuracy=%.4f\n", r.mean_member_accuracy);
     std::printf("vote_test_accuracy=%.4f\n", r.vote_accuracy);
+    std::printf("unanimous=%.4f\n", r.unanimous);  // share of images every member classes alike
+    std::printf("any_member_test_accuracy=%.4f\n", r.any_member_accuracy);  // no vote beats it
     std::printf("test_accuracy=%.4f\n", r.accuracy);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -47,14 +47,27 @@ std::vector<int> arg_max_rows(const float* p, int n, int classes) {
 ensemble_result evaluate(std::vector<float> all, int members, const dataset& test, int classes) {
   const int n = static_cast<int>(test.size());
   ensemble_result r;
+  const combined c = combine(all, members, n, classes);
   for (int k = 0; k < members; ++k) {
-    const float* p = all.data() + std::size_t(k) * n * classes;
-    r.member_accuracy.push_back(accuracy_of(arg_max_rows(p, n, classes), test));
+    const auto first = c.member_prediction.begin() + std::ptrdiff_t(k) * n;
+    r.member_accuracy.push_back(accuracy_of({first, first + n}, test));
     r.mean_member_accuracy += r.member_accuracy.back() / members;
   }
-  const combined c = combine(all, members, n, classes);
   r.accuracy = accuracy_of(c.average_prediction, test);
   r.vote_accuracy = accuracy_of(c.vote_prediction, test);
+  long unanimous = 0, any_right = 0;
+  for (int i = 0; i < n; ++i) {
+    bool same = true, right = false;
+    for (int k = 0; k < members; ++k) {
+      const int y = c.member_prediction[std::size_t(k) * n + i];
+      same = same && y == c.member_prediction[std::size_t(i)];
+      right = right || y == test.labels[std::size_t(i)];
+    }
+    unanimous += same;
+    any_right += right;
+  }
+  r.unanimous = double(unanimous) / n;
+  r.any_member_accuracy = double(any_right) / n;
   return r;
 }
 
@@ -91,6 +104,7 @@ combined combine(std::span<const float> probabilities, int members, int n, int c
     for (std::size_t j = 0; j < block; ++j) c.mean_probability[j] += p[j] / float(members);
     const auto predicted = arg_max_rows(p, n, classes);
     for (int i = 0; i < n; ++i) ++votes[std::size_t(i) * classes + predicted[std::size_t(i)]];
+    c.member_prediction.insert(c.member_prediction.end(), predicted.begin(), predicted.end());
   }
   c.average_prediction = arg_max_rows(c.mean_probability.data(), n, classes);
   c.vote_prediction.resize(static_cast<std::size_t>(n));

@@ -22,6 +22,7 @@ struct combined {
   std::vector<int> average_prediction;  // arg-max of the average
   std::vector<int> vote_prediction;     // the class most members predict; ties go to the
                                         // higher average probability, then the lower class
+  std::vector<int> member_prediction;   // members × n: each member's arg-max
 };
 combined combine(std::span<const float> probabilities, int members, int n, int classes);
 
@@ -30,6 +31,11 @@ struct ensemble_result {
   double mean_member_accuracy = 0;
   double accuracy = 0;       // averaged probabilities
   double vote_accuracy = 0;  // majority vote
+  // How much the members disagree, which bounds what combining them can gain: the share of
+  // samples on which every member predicts the same class (there the vote is that class), and
+  // the share that at least one member gets right (no vote can do better).
+  double unanimous = 0;
+  double any_member_accuracy = 0;
 };
 
 // Evaluates classifiers with the same input and classes on `test`, alone and combined, in

@@ -7,6 +7,7 @@
 #include <kiln/kiln.hpp>
 #include <kiln/runtime/ensemble/ensemble.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -64,6 +65,9 @@ BOOST_AUTO_TEST_CASE(averaging_and_voting_on_hand_made_probabilities) {
   BOOST_TEST(c.vote_prediction[0] == 0);
   BOOST_TEST(c.average_prediction[1] == 1);
   BOOST_TEST(c.vote_prediction[1] == 1);  // votes 1, 2, 1 -> class 1
+  // Each member's own arg-max, member by member.
+  BOOST_TEST(c.member_prediction == (std::vector<int>{0, 1, 1, 2, 0, 1}),
+             boost::test_tools::per_element());
   // A vote tie (one vote each) goes to the higher average probability.
   const std::vector<float> tie = {0.9f, 0.1f, /**/ 0.4f, 0.6f};
   const rt::combined t = rt::combine(tie, 2, 1, 2);
@@ -207,4 +211,36 @@ BOOST_AUTO_TEST_CASE(members_side_by_side_equal_members_in_turn) {
       rt::evaluate_ensemble(std::vector<rt::model*>{pa[0], pb[0]}, data(), 32);
   BOOST_TEST(same.accuracy == same.member_accuracy[0]);
   BOOST_TEST(same.vote_accuracy == same.member_accuracy[0]);
+  BOOST_TEST(same.unanimous == 1.0);
+  BOOST_TEST(same.any_member_accuracy == same.member_accuracy[0]);
+
+  // Three different members: how often they agree, and how often one of them is right, counted
+  // here from each member's own logits (the arg-max of the logits is that of the probabilities).
+  const rt::dataset& d = data();
+  const int n = int(d.size()), classes = 3;
+  const std::size_t sample = d.sample_size();
+  std::vector<float> logits(16 * classes);
+  std::vector<std::vector<int>> predicted(3);
+  for (int k = 0; k < 3; ++k)
+    for (int first = 0; first < n; first += 16) {  // the trainers' batch
+      const int count = std::min(16, n - first);
+      pa[k]->eval_step({count, d.x.data() + first * sample, d.labels.data() + first, nullptr},
+                       logits.data());
+      for (int i = 0; i < count; ++i) {
+        const float* z = logits.data() + std::size_t(i) * classes;
+        predicted[k].push_back(int(std::max_element(z, z + classes) - z));
+      }
+    }
+  int unanimous = 0, any_right = 0;
+  for (int i = 0; i < n; ++i) {
+    unanimous += predicted[0][i] == predicted[1][i] && predicted[1][i] == predicted[2][i];
+    any_right += predicted[0][i] == d.labels[i] || predicted[1][i] == d.labels[i] ||
+                 predicted[2][i] == d.labels[i];
+  }
+  const rt::ensemble_result r = rt::evaluate_ensemble(pa, d, 32);
+  BOOST_TEST(r.unanimous == double(unanimous) / n);
+  BOOST_TEST(r.any_member_accuracy == double(any_right) / n);
+  BOOST_TEST(unanimous < n);  // two epochs from three seeds leave some disagreement to count
+  for (const double a : r.member_accuracy) BOOST_TEST(r.any_member_accuracy >= a);
+  BOOST_TEST(r.any_member_accuracy >= r.vote_accuracy);  // a vote picks some member's class
 }
