@@ -29,7 +29,7 @@ std::vector<float> probabilities_of(model& m, const dataset& test, int batch) {
   return out;
 }
 
-double accuracy_of(const std::vector<int>& predictions, const dataset& test) {
+double accuracy_of(std::span<const int> predictions, const dataset& test) {
   long right = 0;
   for (std::size_t i = 0; i < predictions.size(); ++i) right += predictions[i] == test.labels[i];
   return predictions.empty() ? 0 : double(right) / double(predictions.size());
@@ -49,8 +49,9 @@ ensemble_result evaluate(std::vector<float> all, int members, const dataset& tes
   ensemble_result r;
   const combined c = combine(all, members, n, classes);
   for (int k = 0; k < members; ++k) {
-    const auto first = c.member_prediction.begin() + std::ptrdiff_t(k) * n;
-    r.member_accuracy.push_back(accuracy_of({first, first + n}, test));
+    const std::span<const int> predicted(c.member_prediction.data() + std::size_t(k) * n,
+                                         std::size_t(n));
+    r.member_accuracy.push_back(accuracy_of(predicted, test));
     r.mean_member_accuracy += r.member_accuracy.back() / members;
   }
   r.accuracy = accuracy_of(c.average_prediction, test);
