@@ -70,8 +70,8 @@ struct finite_bits {
 template <class Cfg, bool Average, bool Half, class D>
 HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<D>* p,
                                    const hn::TFromD<D>* g, hn::TFromD<D>* const* s,
-                                   hn::TFromD<D>* ema, std::size_t i, finite_bits<D>& f,
-                                   std::uint16_t* half) {
+                                   hn::TFromD<D>* ema, std::size_t i, hn::Vec<D>& fg,
+                                   hn::Vec<D>& fp, std::uint16_t* half) {
   constexpr auto all = dsl::index_for<Cfg::regs.size>{};
   const auto vp = hn::LoadU(d, p + i);
   const auto raw = hn::LoadU(d, g + i);
@@ -82,8 +82,8 @@ HWY_INLINE hn::Vec<D> update_chunk(D d, const update_ctx<Cfg, D>& c, hn::TFromD<
   if constexpr (Half) kiln::engine::HWY_NAMESPACE::StoreBF16(d, np, half + i);
   if constexpr (Average) average<Cfg>(d, np, ema + i);
   if constexpr (Cfg::check) {  // OR: a one-cycle dependency from chunk to chunk, not an add's four
-    f.g = hn::Or(f.g, hn::Sub(raw, raw));
-    f.p = hn::Or(f.p, hn::Sub(np, np));
+    fg = hn::Or(fg, hn::Sub(raw, raw));
+    fp = hn::Or(fp, hn::Sub(np, np));
   }
   return np;
 }
@@ -100,20 +100,26 @@ struct streams {
 };
 
 // Updates [begin, end); with Norm, returns the lanes of Σ p_new² over it. Half: store the bf16
-// copy too.
+// copy too. `m` and the check's bits are copies local to the call so that they stay in
+// registers: max_norm's loop calls this once per row, and with its caller's by reference GCC
+// read the pointers and wrote the bits in memory at every chunk (the stores may alias them),
+// which cost that loop 1.6× its time in cache.
 template <class Cfg, bool Norm, bool Average, bool Half, class D, int S>
-HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
-                                  const streams<hn::TFromD<D>, S>& m, std::size_t begin,
-                                  std::size_t end, finite_bits<D>& f) {
+HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c, streams<hn::TFromD<D>, S> m,
+                                  std::size_t begin, std::size_t end, finite_bits<D>& bits) {
   using T = hn::TFromD<D>;
+  auto fg = bits.g, fp = bits.p;
   const std::size_t lanes = hn::Lanes(d);
   auto sum = hn::Zero(d);
   std::size_t i = begin;
   for (; i + lanes <= end; i += lanes) {
-    const auto np = update_chunk<Cfg, Average, Half>(d, c, m.p, m.g, m.s, m.ema, i, f, m.half);
+    const auto np = update_chunk<Cfg, Average, Half>(d, c, m.p, m.g, m.s, m.ema, i, fg, fp, m.half);
     if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
   }
-  if (i == end) return sum;
+  if (i == end) {
+    bits = {fg, fp};
+    return sum;
+  }
 
   // The tail through lane-sized copies: no target reads past the end (SSE4's MaskedLoad would).
   constexpr std::size_t M = HWY_MAX_BYTES / sizeof(T);
@@ -128,12 +134,13 @@ HWY_INLINE hn::Vec<D> update_span(D d, const update_ctx<Cfg, D>& c,
   for (int k = 0; k < S; ++k) sp[k] = ts[k];
   // The copies' lanes past the end hold zeros, and stay finite through every optimizer.
   const auto np = hn::IfThenElseZero(
-      hn::FirstN(d, rest), update_chunk<Cfg, Average, Half>(d, c, tp, tg, sp, te, 0, f, th));
+      hn::FirstN(d, rest), update_chunk<Cfg, Average, Half>(d, c, tp, tg, sp, te, 0, fg, fp, th));
   if constexpr (Norm) sum = hn::MulAdd(np, np, sum);
   std::memcpy(m.p + i, tp, bytes);
   for (int k = 0; k < Cfg::states; ++k) std::memcpy(m.s[k] + i, ts[k], bytes);
   if constexpr (Average) std::memcpy(m.ema + i, te, bytes);
   if constexpr (Half) std::memcpy(m.half + i, th, rest * sizeof(std::uint16_t));
+  bits = {fg, fp};
   return sum;
 }
 
