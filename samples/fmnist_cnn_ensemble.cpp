@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
     std::printf("vote_test_accuracy=%.4f\n", r.vote_accuracy);
     std::printf("unanimous=%.4f\n", r.unanimous);  // share of images every member classes alike
     std::printf("any_member_test_accuracy=%.4f\n", r.any_member_accuracy);  // no vote beats it
+    // the shares of images that exactly 0, 1, …, K members get right
+    std::printf("members_right=%s\n", rt::members_right(r).c_str());
     std::printf("test_accuracy=%.4f\n", r.accuracy);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

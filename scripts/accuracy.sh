@@ -140,7 +140,7 @@ if wants ensemble && ! done_already ensemble fmnist_cnn_ensemble "$(echo $seeds 
     "${files[@]}"
   record ensemble fmnist_cnn_ensemble "$(echo $seeds | tr ' ' ,)" \
     "$(value test_accuracy "$dir/stdout")" "$wall" "$cpu" "$load" \
-    "mean_member=$(value mean_member_test_accuracy "$dir/stdout");vote=$(value vote_test_accuracy "$dir/stdout");unanimous=$(value unanimous "$dir/stdout");any_member=$(value any_member_test_accuracy "$dir/stdout")"
+    "mean_member=$(value mean_member_test_accuracy "$dir/stdout");vote=$(value vote_test_accuracy "$dir/stdout");unanimous=$(value unanimous "$dir/stdout");any_member=$(value any_member_test_accuracy "$dir/stdout");members_right=$(value members_right "$dir/stdout" | tr , /)"
 fi
 
 if wants snapshots && ! done_already snapshots fmnist_cnn_snapshots 0; then

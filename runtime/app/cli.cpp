@@ -165,8 +165,8 @@ int train_ensemble(const run_options& opts, const model_factory& make, std::uniq
   }
   if (lead) {
     std::fprintf(stdout, "mean_member_test_accuracy=%.4f\n", r.mean_member_accuracy);
-    std::fprintf(stdout, "unanimous=%.4f\nany_member_test_accuracy=%.4f\n", r.unanimous,
-                 r.any_member_accuracy);
+    std::fprintf(stdout, "unanimous=%.4f\nany_member_test_accuracy=%.4f\nmembers_right=%s\n",
+                 r.unanimous, r.any_member_accuracy, members_right(r).c_str());
     std::fprintf(stdout, "test_accuracy=%.4f\n",
                  members[0]->info().vote ? r.vote_accuracy : r.accuracy);
   }

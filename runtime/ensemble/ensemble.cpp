@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -56,19 +57,22 @@ ensemble_result evaluate(std::vector<float> all, int members, const dataset& tes
   }
   r.accuracy = accuracy_of(c.average_prediction, test);
   r.vote_accuracy = accuracy_of(c.vote_prediction, test);
-  long unanimous = 0, any_right = 0;
+  long unanimous = 0;
+  std::vector<long> right_by(std::size_t(members) + 1, 0);
   for (int i = 0; i < n; ++i) {
-    bool same = true, right = false;
+    bool same = true;
+    int right = 0;
     for (int k = 0; k < members; ++k) {
       const int y = c.member_prediction[std::size_t(k) * n + i];
       same = same && y == c.member_prediction[std::size_t(i)];
-      right = right || y == test.labels[std::size_t(i)];
+      right += y == test.labels[std::size_t(i)];
     }
     unanimous += same;
-    any_right += right;
+    ++right_by[std::size_t(right)];
   }
   r.unanimous = double(unanimous) / n;
-  r.any_member_accuracy = double(any_right) / n;
+  r.any_member_accuracy = double(n - right_by[0]) / n;
+  for (const long count : right_by) r.right_by.push_back(double(count) / n);
   return r;
 }
 
@@ -80,6 +84,16 @@ void require_classifier(const model& m, const dataset& test, int classes) {
 }
 
 }  // namespace
+
+std::string members_right(const ensemble_result& r) {
+  std::string out;
+  char share[32];
+  for (const double v : r.right_by) {
+    std::snprintf(share, sizeof share, "%s%.4f", out.empty() ? "" : ",", v);
+    out += share;
+  }
+  return out;
+}
 
 void softmax_rows(const float* logits, int n, int classes, float* probabilities) {
   for (int i = 0; i < n; ++i) {

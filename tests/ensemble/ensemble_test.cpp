@@ -9,8 +9,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <string>
 
 #include "../support/data.hpp"
 
@@ -213,6 +216,9 @@ BOOST_AUTO_TEST_CASE(members_side_by_side_equal_members_in_turn) {
   BOOST_TEST(same.vote_accuracy == same.member_accuracy[0]);
   BOOST_TEST(same.unanimous == 1.0);
   BOOST_TEST(same.any_member_accuracy == same.member_accuracy[0]);
+  BOOST_TEST(same.right_by.size() == 3u);  // identical members: all right or all wrong
+  BOOST_TEST(same.right_by[1] == 0.0);
+  BOOST_TEST(same.right_by[2] == same.member_accuracy[0]);
 
   // Three different members: how often they agree, and how often one of them is right, counted
   // here from each member's own logits (the arg-max of the logits is that of the probabilities).
@@ -231,15 +237,30 @@ BOOST_AUTO_TEST_CASE(members_side_by_side_equal_members_in_turn) {
         predicted[k].push_back(int(std::max_element(z, z + classes) - z));
       }
     }
-  int unanimous = 0, any_right = 0;
+  int unanimous = 0, any_right = 0, right_by[4] = {};
   for (int i = 0; i < n; ++i) {
     unanimous += predicted[0][i] == predicted[1][i] && predicted[1][i] == predicted[2][i];
     any_right += predicted[0][i] == d.labels[i] || predicted[1][i] == d.labels[i] ||
                  predicted[2][i] == d.labels[i];
+    ++right_by[(predicted[0][i] == d.labels[i]) + (predicted[1][i] == d.labels[i]) +
+               (predicted[2][i] == d.labels[i])];
   }
   const rt::ensemble_result r = rt::evaluate_ensemble(pa, d, 32);
   BOOST_TEST(r.unanimous == double(unanimous) / n);
   BOOST_TEST(r.any_member_accuracy == double(any_right) / n);
+  BOOST_TEST_REQUIRE(r.right_by.size() == 4u);
+  for (int k = 0; k <= 3; ++k) BOOST_TEST(r.right_by[k] == double(right_by[k]) / n);
+  // The mean member from the shares, Σ k·share / K: the same counts summed in another order,
+  // each side a few roundings of doubles at most 1 (4 ulps each at most).
+  const double mean = (r.right_by[1] + 2 * r.right_by[2] + 3 * r.right_by[3]) / 3;
+  BOOST_TEST(std::abs(mean - r.mean_member_accuracy) <= 8 * std::numeric_limits<double>::epsilon());
+  std::string printed;
+  for (int k = 0; k <= 3; ++k) {
+    char share[16];
+    std::snprintf(share, sizeof share, "%s%.4f", k ? "," : "", double(right_by[k]) / n);
+    printed += share;
+  }
+  BOOST_TEST(rt::members_right(r) == printed);
   BOOST_TEST(unanimous < n);  // two epochs from three seeds leave some disagreement to count
   for (const double a : r.member_accuracy) BOOST_TEST(r.any_member_accuracy >= a);
   BOOST_TEST(r.any_member_accuracy >= r.vote_accuracy);  // a vote picks some member's class

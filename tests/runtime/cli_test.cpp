@@ -6,8 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <numeric>
 #include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "kiln/runtime/app/cli.hpp"
 #include "../support/runtime.hpp"
@@ -227,6 +231,17 @@ BOOST_AUTO_TEST_CASE(members_train_from_consecutive_seeds_and_are_combined) {
     BOOST_TEST(r.out.find("member_2_test_accuracy=") != std::string::npos);
     BOOST_TEST(r.out.find("mean_member_test_accuracy=") != std::string::npos);
     BOOST_TEST(r.out.find("\ntest_accuracy=") != std::string::npos);
+    // The shares of samples 0, 1, 2, 3 members get right: four, printed to 4 decimals (each
+    // rounded by at most 0.00005; parsed and summed in double: a few ulps), summing to 1.
+    const auto at = r.out.find("\nmembers_right=");
+    BOOST_TEST_REQUIRE(at != std::string::npos);
+    std::istringstream shares(r.out.substr(at + 15, r.out.find('\n', at + 1) - at - 15));
+    std::vector<double> share;
+    for (std::string v; std::getline(shares, v, ',');) share.push_back(std::stod(v));
+    BOOST_TEST(share.size() == 4u);
+    double total = 0;
+    for (const double v : share) total += v;
+    BOOST_TEST(std::abs(total - 1) <= 4 * 0.00005 + 8 * std::numeric_limits<double>::epsilon());
   }
   BOOST_TEST(seeds == std::vector<std::uint64_t>({7, 8, 9}), boost::test_tools::per_element());
   BOOST_TEST(run_on_data({"--members", "0"}).code == 2);
