@@ -85,11 +85,24 @@ void MaxPool2x2Backward(const float* which, const float* dy, std::size_t planes,
   zero_uncovered(planes, height, width, dx);
 }
 
+// Σ dy[i] over the i < n with y[i] > 0, in float with one accumulator per lane.
+HWY_INLINE float MaskedPlaneSum(const float* y, const float* dy, std::size_t n) {
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  auto acc = hn::Zero(d);
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    acc = hn::Add(acc, hn::IfThenElseZero(hn::Gt(hn::LoadU(d, y + i), hn::Zero(d)),
+                                          hn::LoadU(d, dy + i)));
+  float total = hn::GetLane(hn::SumOfLanes(d, acc));
+  for (; i < n; ++i) total += y[i] > 0 ? dy[i] : 0.0f;
+  return total;
+}
+
 void MaxPool2x2BackwardRelu(const float* which, const float* y, const float* dy, std::size_t planes,
                             int height, int width, float* dx, float* sums) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
   for (std::size_t p = 0; p < planes; ++p) {
-    float total = 0;
     for (std::size_t i = 0; i < ho; ++i) {
       float* top = dx + (p * height + 2 * i) * width;
       float* bottom = top + width;
@@ -102,10 +115,11 @@ void MaxPool2x2BackwardRelu(const float* which, const float* y, const float* dy,
                         HWY_ATTR { return hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v); };
         hn::StoreInterleaved2(pick(0), pick(1), d, top + 2 * j);
         hn::StoreInterleaved2(pick(2), pick(3), d, bottom + 2 * j);
-        total += hn::GetLane(hn::SumOfLanes(d, v));
       });
     }
-    sums[p] += total;
+    // The bias gradient: the plane's masked dy summed in one pass over its contiguous ho·wo
+    // values (in cache), one horizontal sum per plane instead of one per row and width.
+    sums[p] += MaskedPlaneSum(y + p * ho * wo, dy + p * ho * wo, ho * wo);
   }
   zero_uncovered(planes, height, width, dx);
 }
