@@ -19,6 +19,7 @@
 #include <hwy/highway.h>
 
 #include "kiln/codegen/engine/bf16-inl.h"
+#include "kiln/codegen/engine/onednn.hpp"
 #include "kiln/core/error.hpp"
 
 #if HWY_ONCE
@@ -48,7 +49,19 @@ int omp_threads() {
   return n;
 }
 
-// Each thread that creates or runs a product fixes its own OpenMP thread count once (an
+thread_local bool inside = false;
+
+dt type_of(precision p) { return p == precision::bf16 ? dt::bf16 : dt::f32; }
+
+dnnl::memory::desc strided(long rows, long cols, dt t, long row, long col) {
+  return dnnl::memory::desc({rows, cols}, t, dnnl::memory::dims{row, col});
+}
+
+}  // namespace
+
+namespace detail {
+
+// Each thread that creates or runs a primitive fixes its own OpenMP thread count once (an
 // OpenMP ICV is per thread): primitives are created for, and run with, that many.
 void pin_threads() {
   thread_local const bool done = [] {
@@ -58,20 +71,21 @@ void pin_threads() {
   (void)done;
 }
 
-thread_local bool inside = false;
-
 dnnl::engine& cpu() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 
-dt type_of(precision p) { return p == precision::bf16 ? dt::bf16 : dt::f32; }
-
-dnnl::memory::desc strided(long rows, long cols, dt t, long row, long col) {
-  return dnnl::memory::desc({rows, cols}, t, dnnl::memory::dims{row, col});
+void execute(const_dnnl_primitive_t p, dnnl_stream_t s, int nargs, const dnnl_exec_arg_t* args) {
+  inside = true;
+  dnnl_primitive_execute(p, s, nargs, args);
+  inside = false;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::cpu;
+using detail::pin_threads;
 
 // One member's arguments: memory objects whose data handles are set per run, the stream it runs
 // on, its scratchpad; for a product with a varying dimension, the two operands that carry it,
@@ -172,9 +186,7 @@ void matmul::run(int member, const void* a, const void* b, float* c, const float
     dnnl_memory_set_data_handle(w.bias.get(), const_cast<float*>(bias));
     w.args[n++] = {DNNL_ARG_BIAS, w.bias.get()};
   }
-  inside = true;
-  dnnl_primitive_execute(m.prim.get(), w.stream.get(), n, w.args);
-  inside = false;
+  detail::execute(m.prim.get(), w.stream.get(), n, w.args);
 }
 
 bool inside_onednn() noexcept { return inside; }

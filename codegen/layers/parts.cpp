@@ -1,5 +1,5 @@
-// What of the layers' ops does not depend on a layer's shape -- the engine objects of dense and
-// conv2d, the ONNX nodes of convolutions and pools -- compiled once here instead of in every
+// What of the layers' ops does not depend on a layer's shape -- the engine objects of dense
+// layers, the ONNX nodes of convolutions and pools -- compiled once here instead of in every
 // trainer's translation unit (once per TU, or per layer and shape).
 #include <algorithm>
 
@@ -24,22 +24,6 @@ dense_prims::dense_prims(const engine::setup& s, long inputs, long units)
   d.n = inputs, d.k = units, d.a_row = units, d.b_row = inputs, d.c_row = inputs;
   dx = engine::split_product(d, along::n, 16, s);
   if (half) xh.resize(std::size_t(s.batch) * inputs), dyh.resize(std::size_t(s.batch) * units);
-}
-
-conv_prims::conv_prims(const engine::setup& s, long F, long K, long P, long row, int members)
-    : half(s.in == engine::precision::bf16), col_size(K * P), dy_size(F * P) {
-  engine::product f;  // y[F×P] = W[F×K]·col[K×P]
-  f.m = F, f.n = P, f.k = K, f.a_row = K, f.b_row = P, f.c_row = P, f.in = s.in;
-  forward = engine::matmul(f, members);
-  engine::product g;  // dW[F×K] += dy[F×P]·colᵀ[P×K]
-  g.m = F, g.n = K, g.k = P, g.a_row = P, g.b_row = 1, g.b_col = P, g.c_row = K, g.in = s.in;
-  g.accumulate = true;
-  dw = engine::matmul(g, members);
-  engine::product d;  // dcol[K×P] = Wᵀ[K×F]·dy[F×P]
-  d.m = K, d.n = P, d.k = F, d.a_row = 1, d.a_col = K, d.b_row = P, d.c_row = row, d.in = s.in;
-  dx = engine::matmul(d, members);
-  if (half)
-    colh.resize(std::size_t(members * col_size)), dyh.resize(std::size_t(members * dy_size));
 }
 
 std::string conv_onnx(const onnx_io& c, const std::string& weight, const std::string& bias,

@@ -176,6 +176,81 @@ BOOST_AUTO_TEST_CASE(products_match_a_double_reference) {
   }
 }
 
+// The convolution primitives (forward, input and weight gradients) against sums in double, for
+// 11 samples (run as 8 + 2 + 1 by the engine), a padded and a strided shape, in f32 and bf16
+// (inputs, weights and dy rounded to bf16 by the engine: the reference rounds them the same
+// way). Each output is an f32 sum of its terms, in oneDNN's order: within sum_error(terms) of
+// the exact one, relative to Σ|terms|.
+BOOST_AUTO_TEST_CASE(convolutions_match_a_double_reference) {
+  struct geometry {
+    long c, h, w, f, k, stride, pad;
+  };
+  for (const auto in : {en::precision::f32, en::precision::bf16})
+    for (const geometry g : {geometry{3, 7, 6, 5, 3, 1, 1}, geometry{2, 9, 8, 4, 3, 2, 0}}) {
+      const auto used = en::effective(in);
+      const bool half = used == en::precision::bf16;
+      const long n = 11, ho = (g.h + 2 * g.pad - g.k) / g.stride + 1,
+                 wo = (g.w + 2 * g.pad - g.k) / g.stride + 1;
+      const long in_size = g.c * g.h * g.w, out_size = g.f * ho * wo, K = g.c * g.k * g.k;
+      kiln::rt::rng r(11, 3);
+      std::vector<float> x(n * in_size), w(g.f * K), dy(n * out_size);
+      for (auto* v : {&x, &w, &dy})
+        for (auto& e : *v) e = r.uniform(-2, 2);
+      const en::convolution conv({.c = g.c,
+                                  .h = g.h,
+                                  .w = g.w,
+                                  .f = g.f,
+                                  .k = g.k,
+                                  .stride = g.stride,
+                                  .pad = g.pad,
+                                  .ho = ho,
+                                  .wo = wo,
+                                  .in = used,
+                                  .dx = true},
+                                 2);
+      std::vector<float> y(n * out_size), dx(n * in_size), dw(g.f * K, 1.0f);
+      conv.forward(1, n, x.data(), w.data(), y.data());
+      conv.backward(0, n, x.data(), w.data(), dy.data(), dx.data(), dw.data(), true);
+      auto v = [&](const std::vector<float>& a, std::size_t i) {
+        return double(half ? bf16_value(a[i]) : a[i]);
+      };
+      // The input sample s's pixel under output (i, j) and kernel offset (a, b), or -1 (padding).
+      auto at = [&](long s, long ch, long i, long j, long a, long b) -> long {
+        const long hi = i * g.stride + a - g.pad, wj = j * g.stride + b - g.pad;
+        if (hi < 0 || hi >= g.h || wj < 0 || wj >= g.w) return -1;
+        return ((s * g.c + ch) * g.h + hi) * g.w + wj;
+      };
+      std::vector<double> rdx(x.size(), 0), mdx(x.size(), 0), rdw(w.size(), 1), mdw(w.size(), 1);
+      for (long s = 0; s < n; ++s)
+        for (long f = 0; f < g.f; ++f)
+          for (long i = 0; i < ho; ++i)
+            for (long j = 0; j < wo; ++j) {
+              const std::size_t o = std::size_t(((s * g.f + f) * ho + i) * wo + j);
+              double ref = 0, mag = 0;
+              for (long ch = 0; ch < g.c; ++ch)
+                for (long a = 0; a < g.k; ++a)
+                  for (long b = 0; b < g.k; ++b) {
+                    const long q = at(s, ch, i, j, a, b);
+                    if (q < 0) continue;
+                    const std::size_t wi = std::size_t(((f * g.c + ch) * g.k + a) * g.k + b);
+                    const double t = v(x, std::size_t(q)) * v(w, wi);
+                    ref += t, mag += std::fabs(t);
+                    const double d = v(dy, o) * v(w, wi), e = v(dy, o) * v(x, std::size_t(q));
+                    rdx[std::size_t(q)] += d, mdx[std::size_t(q)] += std::fabs(d);
+                    rdw[wi] += e, mdw[wi] += std::fabs(e);
+                  }
+              BOOST_TEST(std::fabs(y[o] - ref) <= kiln::test::sum_error(std::size_t(K)) * mag);
+            }
+      // dx: at most f·k·k terms per input pixel; dw: n·ho·wo terms and the 1 it starts from.
+      for (std::size_t q = 0; q < x.size(); ++q)
+        BOOST_TEST(std::fabs(dx[q] - rdx[q]) <=
+                   kiln::test::sum_error(std::size_t(g.f * g.k * g.k)) * mdx[q]);
+      for (std::size_t q = 0; q < w.size(); ++q)
+        BOOST_TEST(std::fabs(dw[q] - rdw[q]) <=
+                   kiln::test::sum_error(std::size_t(n * ho * wo + 1)) * mdw[q]);
+    }
+}
+
 // A bf16 trainer's forward reads the bf16 copy of the weights that the fused update wrote in
 // its pass: after steps, its logits are those of the rounded weights and inputs (exact products,
 // f32 sums: the tolerance above with k = 32 inputs). In the fallback, the f32 weights.

@@ -1,0 +1,336 @@
+// conv.hpp through oneDNN 2.6: per size (8, 4, 2, 1 samples) the three convolution primitives
+// in the layouts oneDNN picks, and the reorders between those and kiln's NCHW / OIHW; per team
+// member, its buffers in the picked layouts, its scratchpad and its memory objects. A run sets
+// the data handles of kiln's tensors and executes through the C API with argument arrays on the
+// stack: nothing is allocated per run (oneDNN's own per-call map aside, see inside_onednn).
+#include "kiln/codegen/engine/conv.hpp"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "kiln/codegen/engine/onednn.hpp"
+#include "kiln/core/error.hpp"
+
+namespace kiln::engine {
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using desc = dnnl::memory::desc;
+
+constexpr std::array<long, 4> sizes{8, 4, 2, 1};  // convolution::most first
+
+// A primitive and the scratchpad it asks for (user-managed: each member passes its own). A
+// reorder into bf16 may instead write f32 in the target's layout (`mid`, in the member's mid
+// buffer), which engine::to_bf16 then rounds into the target: oneDNN 2.6's reorders that change
+// both the layout and the type run 2.5-4x slower than its f32 layout change alone (jit:uni
+// against jit:blk, measured on a Zen 5).
+struct prim {
+  dnnl::primitive p;
+  desc scratch;
+  desc mid;
+  explicit operator bool() const { return bool(p) || bool(mid); }  // anything to run
+};
+
+template <class P, class PD>
+prim make(const PD& pd) {
+  return {P(pd), pd.scratchpad_desc()};
+}
+
+dnnl::primitive_attr user_scratchpad(bool accumulate = false) {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (accumulate) {
+    dnnl::post_ops po;
+    po.append_sum(1.0f);
+    a.set_post_ops(po);
+  }
+  return a;
+}
+
+// from → to, or nothing when the layouts are the same (the run then passes kiln's pointer).
+prim reorder(const desc& from, const desc& to, bool accumulate = false) {
+  if (from == to && !accumulate) return {};
+  const dnnl::reorder::primitive_desc pd(detail::cpu(), from, detail::cpu(), to,
+                                         user_scratchpad(accumulate));
+  return make<dnnl::reorder>(pd);
+}
+
+// kiln's f32 activations into a primitive's input: through `mid` when that input is bf16.
+prim inward(const desc& from, const desc& to) {
+  if (to.data_type() != dt::bf16) return reorder(from, to);
+  dnnl_memory_desc_t f32 = to.data;  // the same blocking, in f32
+  f32.data_type = dnnl_f32;
+  prim r = reorder(from, desc(f32));
+  r.mid = desc(f32);
+  return r;
+}
+
+}  // namespace
+
+// The primitives of one size n: the convolutions, and the reorders around them (empty when a
+// layout is kiln's own). Descriptors: *_p kiln's layout, the others oneDNN's.
+struct level {
+  long n = 0;
+  desc x_p, y_p, w_p;
+  desc x, w, y;      // forward
+  desc dy, wd, dxd;  // backward data: diff_dst, weights, diff_src
+  desc xw, dyw, dw;  // backward weights: src, diff_dst, diff_weights
+  prim fwd, bwd_data, bwd_weights;
+  prim to_x, to_w, from_y;
+  prim to_dy, to_wd, from_dx;
+  prim to_xw, to_dyw, from_dw, add_dw;
+};
+
+struct convolution::impl {
+  conv_shape shape;
+  std::vector<level> levels;
+  std::string name;
+  // One member's buffers (each as large as the largest size needs) and memory objects.
+  struct member {
+    dnnl::stream stream;
+    std::vector<float> x, w, y, dy, wd, dxd, xw, dyw, dw, mid;
+    std::vector<char> scratch;
+    dnnl_memory_t scratch_mem = nullptr;
+    // per level: every descriptor's memory object, over the buffers or (kiln's) set per run
+    struct mems {
+      dnnl::memory x_p, y_p, w_p, dy_p, dx_p, dw_p;
+      dnnl::memory x, w, y, dy, wd, dxd, xw, dyw, dw;
+      dnnl::memory x_mid, dy_mid, xw_mid, dyw_mid;  // over `mid`, for bf16 inputs
+    };
+    std::vector<mems> at;
+    std::vector<dnnl::memory> scratches;  // one per primitive, all over `scratch`
+  };
+  std::vector<member> members;
+};
+
+namespace {
+
+// Executes p with args (and the member's scratchpad for it); flags oneDNN's allocation.
+void exec(const prim& p, dnnl_stream_t s, dnnl_memory_t scratch,
+          std::initializer_list<dnnl_exec_arg_t> args) {
+  dnnl_exec_arg_t all[8];
+  int n = 0;
+  for (const auto& a : args) all[n++] = a;
+  all[n++] = {DNNL_ARG_SCRATCHPAD, scratch};
+  detail::execute(p.p.get(), s, n, all);
+}
+
+void run_reorder(const prim& p, dnnl_stream_t s, dnnl_memory_t scratch, dnnl_memory_t from,
+                 dnnl_memory_t to) {
+  exec(p, s, scratch, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
+// An input reorder (inward): directly, or into `mid` in f32 (kiln's own tensor when its layout
+// is already the target's) and then rounded into `to`.
+void run_in(const prim& p, dnnl_stream_t s, dnnl_memory_t scratch, dnnl_memory_t from,
+            const dnnl::memory& mid, dnnl_memory_t to) {
+  if (!p.mid) return run_reorder(p, s, scratch, from, to);
+  if (p.p) run_reorder(p, s, scratch, from, mid.get());
+  void *f = nullptr, *h = nullptr;
+  dnnl_memory_get_data_handle(p.p ? mid.get() : from, &f);
+  dnnl_memory_get_data_handle(to, &h);
+  to_bf16(static_cast<const float*>(f), static_cast<std::uint16_t*>(h),
+          p.mid.get_size() / sizeof(float));
+}
+
+std::size_t floats(const desc& d) { return (d.get_size() + sizeof(float) - 1) / sizeof(float); }
+
+}  // namespace
+
+convolution::convolution(const conv_shape& s, int members) : impl_(std::make_unique<impl>()) {
+  detail::pin_threads();
+  impl& m = *impl_;
+  m.shape = s;
+  const dt in = s.in == precision::bf16 ? dt::bf16 : dt::f32;
+  const dnnl::memory::dims strides{s.stride, s.stride}, pad{s.pad, s.pad};
+  const auto attr = user_scratchpad();
+  std::string data_name;
+  try {
+    for (const long n : sizes) {
+      level l;
+      l.n = n;
+      const dnnl::memory::dims xd{n, s.c, s.h, s.w}, wdims{s.f, s.c, s.k, s.k},
+          yd{n, s.f, s.ho, s.wo};
+      l.x_p = desc(xd, dt::f32, tag::nchw);
+      l.y_p = desc(yd, dt::f32, tag::nchw);
+      l.w_p = desc(wdims, dt::f32, tag::oihw);
+      const desc xa(xd, in, tag::any), wa(wdims, in, tag::any), ya(yd, dt::f32, tag::any),
+          dya(yd, in, tag::any), dxa(xd, dt::f32, tag::any), dwa(wdims, dt::f32, tag::any);
+      const dnnl::convolution_forward::primitive_desc fpd(
+          dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                          dnnl::algorithm::convolution_direct, xa, wa, ya, strides,
+                                          pad, pad),
+          attr, detail::cpu());
+      l.x = fpd.src_desc(), l.w = fpd.weights_desc(), l.y = fpd.dst_desc();
+      l.fwd = make<dnnl::convolution_forward>(fpd);
+      l.to_x = inward(l.x_p, l.x), l.to_w = reorder(l.w_p, l.w), l.from_y = reorder(l.y, l.y_p);
+      if (s.dx) {
+        const dnnl::convolution_backward_data::primitive_desc dpd(
+            dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, dxa, wa, dya,
+                                                  strides, pad, pad),
+            attr, detail::cpu(), fpd);
+        l.dy = dpd.diff_dst_desc(), l.wd = dpd.weights_desc(), l.dxd = dpd.diff_src_desc();
+        l.bwd_data = make<dnnl::convolution_backward_data>(dpd);
+        if (n == sizes[0]) data_name = dpd.impl_info_str();
+        l.to_dy = inward(l.y_p, l.dy), l.to_wd = reorder(l.w_p, l.wd);
+        l.from_dx = reorder(l.dxd, l.x_p);
+      }
+      const dnnl::convolution_backward_weights::primitive_desc wpd(
+          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, xa, dwa,
+                                                   dya, strides, pad, pad),
+          attr, detail::cpu(), fpd);
+      l.xw = wpd.src_desc(), l.dyw = wpd.diff_dst_desc(), l.dw = wpd.diff_weights_desc();
+      l.bwd_weights = make<dnnl::convolution_backward_weights>(wpd);
+      l.to_xw = inward(l.x_p, l.xw), l.to_dyw = inward(l.y_p, l.dyw);
+      l.from_dw = reorder(l.dw, l.w_p), l.add_dw = reorder(l.dw, l.w_p, true);
+      if (n == sizes[0])  // forward / backward data / backward weights
+        m.name = std::string(fpd.impl_info_str()) + " / " + (s.dx ? data_name : "-") + " / " +
+                 wpd.impl_info_str();
+      m.levels.push_back(std::move(l));
+    }
+  } catch (const dnnl::error& e) {
+    throw error("kiln engine: oneDNN has no convolution for " + std::to_string(s.c) + "x" +
+                std::to_string(s.h) + "x" + std::to_string(s.w) + " with " + std::to_string(s.f) +
+                " filters of " + std::to_string(s.k) + "x" + std::to_string(s.k) + ": " + e.what());
+  }
+  // Buffers as large as the largest level needs; scratchpads as large as any primitive's.
+  const level& big = m.levels.front();
+  std::size_t scratch = 0;
+  for (const level& l : m.levels)
+    for (const prim* p :
+         {&l.fwd, &l.bwd_data, &l.bwd_weights, &l.to_x, &l.to_w, &l.from_y, &l.to_dy, &l.to_wd,
+          &l.from_dx, &l.to_xw, &l.to_dyw, &l.from_dw, &l.add_dw})
+      if (*p) scratch = std::max(scratch, p->scratch.get_size());
+  m.members.resize(std::size_t(std::max(members, 1)));
+  for (auto& w : m.members) {
+    w.stream = dnnl::stream(detail::cpu());
+    w.x.resize(floats(big.x)), w.w.resize(floats(big.w)), w.y.resize(floats(big.y));
+    w.xw.resize(floats(big.xw)), w.dyw.resize(floats(big.dyw)), w.dw.resize(floats(big.dw));
+    if (s.dx)
+      w.dy.resize(floats(big.dy)), w.wd.resize(floats(big.wd)), w.dxd.resize(floats(big.dxd));
+    for (const prim* p : {&big.to_x, &big.to_dy, &big.to_xw, &big.to_dyw})
+      if (p->mid) w.mid.resize(std::max(w.mid.size(), floats(p->mid)));
+    w.scratch.resize(scratch + 64);
+    const desc bytes({long(w.scratch.size())}, dt::u8, tag::x);
+    w.scratches.emplace_back(bytes, detail::cpu(), w.scratch.data());
+    w.scratch_mem = w.scratches.back().get();
+    for (const level& l : m.levels) {
+      auto over = [&](const desc& d, std::vector<float>& buf) {
+        return d ? dnnl::memory(d, detail::cpu(), static_cast<void*>(buf.data())) : dnnl::memory();
+      };
+      auto per_run = [&](const desc& d) {
+        return dnnl::memory(d, detail::cpu(), static_cast<void*>(DNNL_MEMORY_NONE));
+      };
+      impl::member::mems k;
+      k.x_p = per_run(l.x_p), k.y_p = per_run(l.y_p), k.w_p = per_run(l.w_p);
+      k.dy_p = per_run(l.y_p), k.dx_p = per_run(l.x_p), k.dw_p = per_run(l.w_p);
+      k.x = over(l.x, w.x), k.w = over(l.w, w.w), k.y = over(l.y, w.y);
+      k.xw = over(l.xw, w.xw), k.dyw = over(l.dyw, w.dyw), k.dw = over(l.dw, w.dw);
+      if (s.dx) k.dy = over(l.dy, w.dy), k.wd = over(l.wd, w.wd), k.dxd = over(l.dxd, w.dxd);
+      k.x_mid = over(l.to_x.mid, w.mid), k.dy_mid = over(l.to_dy.mid, w.mid);
+      k.xw_mid = over(l.to_xw.mid, w.mid), k.dyw_mid = over(l.to_dyw.mid, w.mid);
+      w.at.push_back(std::move(k));
+    }
+  }
+}
+
+convolution::convolution() noexcept = default;
+convolution::convolution(convolution&&) noexcept = default;
+convolution& convolution::operator=(convolution&&) noexcept = default;
+convolution::~convolution() = default;
+
+std::string convolution::implementation() const { return impl_ ? impl_->name : ""; }
+
+namespace {
+
+void set(const dnnl::memory& m, const void* p) {
+  dnnl_memory_set_data_handle(m.get(), const_cast<void*>(p));
+}
+
+// The memory a primitive reads or writes for one of kiln's tensors: kiln's own (its handle set
+// to p) when no reorder is needed, else the member's buffer in oneDNN's layout.
+dnnl_memory_t side(const prim& r, const dnnl::memory& mine, const dnnl::memory& kilns,
+                   const void* p) {
+  set(kilns, p);
+  return r ? mine.get() : kilns.get();
+}
+
+}  // namespace
+
+void convolution::forward(int member, long n, const float* x, const float* w, float* y) const {
+  detail::pin_threads();
+  impl& m = *impl_;
+  auto& me = m.members[std::size_t(member)];
+  const dnnl_stream_t s = me.stream.get();
+  const long in = m.shape.c * m.shape.h * m.shape.w, out = m.shape.f * m.shape.ho * m.shape.wo;
+  bool weights_ready = false;
+  for (std::size_t i = 0; i < m.levels.size() && n > 0; ++i) {
+    const level& l = m.levels[i];
+    auto& k = me.at[i];
+    // The weights in oneDNN's layout: the same for every size (reordered once per run).
+    const dnnl_memory_t wm = side(l.to_w, k.w, k.w_p, w);
+    if (l.to_w && !weights_ready) run_reorder(l.to_w, s, me.scratch_mem, k.w_p.get(), wm);
+    weights_ready = true;
+    for (; n >= l.n; n -= l.n, x += l.n * in, y += l.n * out) {
+      const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x);
+      if (l.to_x) run_in(l.to_x, s, me.scratch_mem, k.x_p.get(), k.x_mid, xm);
+      const dnnl_memory_t ym = side(l.from_y, k.y, k.y_p, y);
+      exec(l.fwd, s, me.scratch_mem,
+           {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+      if (l.from_y) run_reorder(l.from_y, s, me.scratch_mem, ym, k.y_p.get());
+    }
+  }
+}
+
+void convolution::backward(int member, long n, const float* x, const float* w, const float* dy,
+                           float* dx, float* dw, bool accumulate) const {
+  detail::pin_threads();
+  impl& m = *impl_;
+  if (dx && !m.shape.dx) throw error("kiln engine: this convolution was made without dx");
+  auto& me = m.members[std::size_t(member)];
+  const dnnl_stream_t s = me.stream.get();
+  const long in = m.shape.c * m.shape.h * m.shape.w, out = m.shape.f * m.shape.ho * m.shape.wo;
+  bool weights_ready = false;
+  for (std::size_t i = 0; i < m.levels.size() && n > 0; ++i) {
+    const level& l = m.levels[i];
+    auto& k = me.at[i];
+    const dnnl_memory_t wm = dx ? side(l.to_wd, k.wd, k.w_p, w) : nullptr;
+    if (dx && l.to_wd && !weights_ready) run_reorder(l.to_wd, s, me.scratch_mem, k.w_p.get(), wm);
+    weights_ready = true;
+    for (; n >= l.n; n -= l.n, x += l.n * in, dy += l.n * out, dx = dx ? dx + l.n * in : dx) {
+      // dy in each backward primitive's layout (one reorder when both use the same).
+      const dnnl_memory_t dyw = side(l.to_dyw, k.dyw, k.dy_p, dy);
+      if (l.to_dyw) run_in(l.to_dyw, s, me.scratch_mem, k.dy_p.get(), k.dyw_mid, dyw);
+      if (dx) {
+        const bool shared = l.to_dy && l.to_dyw && l.dy == l.dyw;
+        const dnnl_memory_t dym = shared ? dyw : side(l.to_dy, k.dy, k.dy_p, dy);
+        if (l.to_dy && !shared) run_in(l.to_dy, s, me.scratch_mem, k.dy_p.get(), k.dy_mid, dym);
+        const dnnl_memory_t dxm = side(l.from_dx, k.dxd, k.dx_p, dx);
+        exec(l.bwd_data, s, me.scratch_mem,
+             {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
+        if (l.from_dx) run_reorder(l.from_dx, s, me.scratch_mem, dxm, k.dx_p.get());
+      }
+      const dnnl_memory_t xm = side(l.to_xw, k.xw, k.x_p, x);
+      if (l.to_xw) run_in(l.to_xw, s, me.scratch_mem, k.x_p.get(), k.xw_mid, xm);
+      // The weight gradient: into dw directly when it is the first sum and already in kiln's
+      // layout, else through the member's buffer, copied (or added) into dw.
+      set(k.dw_p, dw);
+      const bool direct = !l.from_dw && !accumulate;
+      const dnnl_memory_t dwm = direct ? k.dw_p.get() : k.dw.get();
+      exec(l.bwd_weights, s, me.scratch_mem,
+           {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dyw}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
+      if (!direct)
+        run_reorder(accumulate ? l.add_dw : l.from_dw, s, me.scratch_mem, dwm, k.dw_p.get());
+      accumulate = true;
+    }
+  }
+}
+
+}  // namespace kiln::engine
