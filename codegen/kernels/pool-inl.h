@@ -92,8 +92,8 @@ HWY_INLINE float MaskedPlaneSum(const float* y, const float* dy, std::size_t n) 
   auto acc = hn::Zero(d);
   std::size_t i = 0;
   for (; i + lanes <= n; i += lanes)
-    acc = hn::Add(acc, hn::IfThenElseZero(hn::Gt(hn::LoadU(d, y + i), hn::Zero(d)),
-                                          hn::LoadU(d, dy + i)));
+    acc = hn::Add(
+        acc, hn::IfThenElseZero(hn::Gt(hn::LoadU(d, y + i), hn::Zero(d)), hn::LoadU(d, dy + i)));
   float total = hn::GetLane(hn::SumOfLanes(d, acc));
   for (; i < n; ++i) total += y[i] > 0 ? dy[i] : 0.0f;
   return total;
