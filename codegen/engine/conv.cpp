@@ -264,73 +264,88 @@ dnnl_memory_t side(const prim& r, const dnnl::memory& mine, const dnnl::memory& 
 
 }  // namespace
 
-void convolution::forward(int member, long n, const float* x, const float* w, float* y) const {
-  detail::pin_threads();
-  impl& m = *impl_;
-  auto& me = m.members[std::size_t(member)];
-  const dnnl_stream_t s = me.stream.get();
-  const long in = m.shape.c * m.shape.h * m.shape.w, out = m.shape.f * m.shape.ho * m.shape.wo;
-  bool weights_ready = false;
-  for (std::size_t i = 0; i < m.levels.size() && n > 0; ++i) {
-    const level& l = m.levels[i];
-    auto& k = me.at[i];
-    // The weights in oneDNN's layout: the same for every size (reordered once per run).
-    const dnnl_memory_t wm = side(l.to_w, k.w, k.w_p, w);
-    if (l.to_w && !weights_ready) run_reorder(l.to_w, s, me.scratch_mem, k.w_p.get(), wm);
-    weights_ready = true;
-    for (; n >= l.n; n -= l.n, x += l.n * in, y += l.n * out) {
-      const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x);
-      if (l.to_x) run_in(l.to_x, s, me.scratch_mem, k.x_p.get(), k.x_mid, xm);
-      const dnnl_memory_t ym = side(l.from_y, k.y, k.y_p, y);
-      exec(l.fwd, s, me.scratch_mem,
-           {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
-      if (l.from_y) run_reorder(l.from_y, s, me.scratch_mem, ym, k.y_p.get());
-    }
+namespace {
+
+// What every run of a convolution starts with: the calling member's buffers and stream, and the
+// floats of one sample's input and output.
+struct call {
+  convolution::impl& m;
+  convolution::impl::member& me;
+  dnnl_stream_t s;
+  long in, out;
+  // The weights in a primitive's layout (desc d, reordered by r into `mine`): reordered once
+  // per run, again only when a smaller size's primitive wants another layout.
+  const desc* ready = nullptr;
+  dnnl_memory_t weights(const prim& r, const desc& d, const dnnl::memory& mine,
+                        const dnnl::memory& kilns, const float* w) {
+    const dnnl_memory_t wm = side(r, mine, kilns, w);
+    if (r && !(ready && *ready == d)) run_reorder(r, s, me.scratch_mem, kilns.get(), wm);
+    ready = &d;
+    return wm;
   }
+  // f(level, the member's memories for it, first sample) over n samples cut greedily into the
+  // levels' sizes (8, 4, 2, 1): the same cut for the same n every time.
+  template <class F>
+  void each(long n, F&& f) {
+    long done = 0;
+    for (std::size_t i = 0; i < m.levels.size(); ++i)
+      for (const level& l = m.levels[i]; n - done >= l.n; done += l.n) f(l, me.at[i], done);
+  }
+};
+
+call start(convolution::impl& m, int member) {
+  detail::pin_threads();
+  const conv_shape& c = m.shape;
+  auto& me = m.members[std::size_t(member)];
+  return {m, me, me.stream.get(), c.c * c.h * c.w, c.f * c.ho * c.wo};
+}
+
+}  // namespace
+
+void convolution::forward(int member, long n, const float* x, const float* w, float* y) const {
+  call c = start(*impl_, member);
+  c.each(n, [&](const level& l, auto& k, long first) {
+    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w);
+    const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
+    if (l.to_x) run_in(l.to_x, c.s, c.me.scratch_mem, k.x_p.get(), k.x_mid, xm);
+    const dnnl_memory_t ym = side(l.from_y, k.y, k.y_p, y + first * c.out);
+    exec(l.fwd, c.s, c.me.scratch_mem,
+         {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+    if (l.from_y) run_reorder(l.from_y, c.s, c.me.scratch_mem, ym, k.y_p.get());
+  });
 }
 
 void convolution::backward(int member, long n, const float* x, const float* w, const float* dy,
                            float* dx, float* dw, bool accumulate) const {
-  detail::pin_threads();
-  impl& m = *impl_;
-  if (dx && !m.shape.dx) throw error("kiln engine: this convolution was made without dx");
-  auto& me = m.members[std::size_t(member)];
-  const dnnl_stream_t s = me.stream.get();
-  const long in = m.shape.c * m.shape.h * m.shape.w, out = m.shape.f * m.shape.ho * m.shape.wo;
-  bool weights_ready = false;
-  for (std::size_t i = 0; i < m.levels.size() && n > 0; ++i) {
-    const level& l = m.levels[i];
-    auto& k = me.at[i];
-    const dnnl_memory_t wm = dx ? side(l.to_wd, k.wd, k.w_p, w) : nullptr;
-    if (dx && l.to_wd && !weights_ready) run_reorder(l.to_wd, s, me.scratch_mem, k.w_p.get(), wm);
-    weights_ready = true;
-    for (; n >= l.n; n -= l.n, x += l.n * in, dy += l.n * out, dx = dx ? dx + l.n * in : dx) {
-      // dy in each backward primitive's layout (one reorder when both use the same).
-      const dnnl_memory_t dyw = side(l.to_dyw, k.dyw, k.dy_p, dy);
-      if (l.to_dyw) run_in(l.to_dyw, s, me.scratch_mem, k.dy_p.get(), k.dyw_mid, dyw);
-      if (dx) {
-        const bool shared = l.to_dy && l.to_dyw && l.dy == l.dyw;
-        const dnnl_memory_t dym = shared ? dyw : side(l.to_dy, k.dy, k.dy_p, dy);
-        if (l.to_dy && !shared) run_in(l.to_dy, s, me.scratch_mem, k.dy_p.get(), k.dy_mid, dym);
-        const dnnl_memory_t dxm = side(l.from_dx, k.dxd, k.dx_p, dx);
-        exec(l.bwd_data, s, me.scratch_mem,
-             {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
-        if (l.from_dx) run_reorder(l.from_dx, s, me.scratch_mem, dxm, k.dx_p.get());
-      }
-      const dnnl_memory_t xm = side(l.to_xw, k.xw, k.x_p, x);
-      if (l.to_xw) run_in(l.to_xw, s, me.scratch_mem, k.x_p.get(), k.xw_mid, xm);
-      // The weight gradient: into dw directly when it is the first sum and already in kiln's
-      // layout, else through the member's buffer, copied (or added) into dw.
-      set(k.dw_p, dw);
-      const bool direct = !l.from_dw && !accumulate;
-      const dnnl_memory_t dwm = direct ? k.dw_p.get() : k.dw.get();
-      exec(l.bwd_weights, s, me.scratch_mem,
-           {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dyw}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
-      if (!direct)
-        run_reorder(accumulate ? l.add_dw : l.from_dw, s, me.scratch_mem, dwm, k.dw_p.get());
-      accumulate = true;
+  if (dx && !impl_->shape.dx) throw error("kiln engine: this convolution was made without dx");
+  call c = start(*impl_, member);
+  const dnnl_memory_t scratch = c.me.scratch_mem;
+  c.each(n, [&](const level& l, auto& k, long first) {
+    // dy in each backward primitive's layout (one reorder when both use the same).
+    const dnnl_memory_t dyw = side(l.to_dyw, k.dyw, k.dy_p, dy + first * c.out);
+    if (l.to_dyw) run_in(l.to_dyw, c.s, scratch, k.dy_p.get(), k.dyw_mid, dyw);
+    if (dx) {
+      const dnnl_memory_t wm = c.weights(l.to_wd, l.wd, k.wd, k.w_p, w);
+      const bool shared = l.to_dy && l.to_dyw && l.dy == l.dyw;
+      const dnnl_memory_t dym = shared ? dyw : side(l.to_dy, k.dy, k.dy_p, dy + first * c.out);
+      if (l.to_dy && !shared) run_in(l.to_dy, c.s, scratch, k.dy_p.get(), k.dy_mid, dym);
+      const dnnl_memory_t dxm = side(l.from_dx, k.dxd, k.dx_p, dx + first * c.in);
+      exec(l.bwd_data, c.s, scratch,
+           {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
+      if (l.from_dx) run_reorder(l.from_dx, c.s, scratch, dxm, k.dx_p.get());
     }
-  }
+    const dnnl_memory_t xm = side(l.to_xw, k.xw, k.x_p, x + first * c.in);
+    if (l.to_xw) run_in(l.to_xw, c.s, scratch, k.x_p.get(), k.xw_mid, xm);
+    // The weight gradient: into dw directly when it is the first sum and already in kiln's
+    // layout, else through the member's buffer, copied (or added) into dw.
+    set(k.dw_p, dw);
+    const bool direct = !l.from_dw && !accumulate;
+    const dnnl_memory_t dwm = direct ? k.dw_p.get() : k.dw.get();
+    exec(l.bwd_weights, c.s, scratch,
+         {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dyw}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
+    if (!direct) run_reorder(accumulate ? l.add_dw : l.from_dw, c.s, scratch, dwm, k.dw_p.get());
+    accumulate = true;
+  });
 }
 
 }  // namespace kiln::engine

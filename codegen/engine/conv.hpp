@@ -52,8 +52,9 @@ class convolution {
   // oneDNN's names for the forward, backward-data and backward-weights implementations.
   std::string implementation() const;
 
+  struct impl;  // conv.cpp's (opaque here)
+
  private:
-  struct impl;
   std::unique_ptr<impl> impl_;
 };
 
