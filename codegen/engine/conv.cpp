@@ -105,7 +105,7 @@ struct convolution::impl {
       dnnl::memory x_mid, dy_mid, xw_mid, dyw_mid;  // over `mid`, for bf16 inputs
     };
     std::vector<mems> at;
-    std::vector<dnnl::memory> scratches;  // one per primitive, all over `scratch`
+    std::vector<dnnl::memory> scratches;  // the scratchpad's memory object, every primitive's
   };
   std::vector<member> members;
 };
