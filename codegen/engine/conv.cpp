@@ -97,7 +97,7 @@ struct convolution::impl {
     dnnl::stream stream;
     std::vector<float> x, w, y, dy, wd, dxd, xw, dyw, dw, mid;
     std::vector<char> scratch;
-    dnnl_memory_t scratch_mem = nullptr;
+    dnnl::memory scratch_memory;  // over `scratch`, passed to every primitive
     // per level: every descriptor's memory object, over the buffers or (kiln's) set per run
     struct mems {
       dnnl::memory x_p, y_p, w_p, dy_p, dx_p, dw_p;
@@ -105,7 +105,6 @@ struct convolution::impl {
       dnnl::memory x_mid, dy_mid, xw_mid, dyw_mid;  // over `mid`, for bf16 inputs
     };
     std::vector<mems> at;
-    std::vector<dnnl::memory> scratches;  // the scratchpad's memory object, every primitive's
   };
   std::vector<member> members;
 };
@@ -219,8 +218,7 @@ convolution::convolution(const conv_shape& s, int members) : impl_(std::make_uni
       if (p->mid) w.mid.resize(std::max(w.mid.size(), floats(p->mid)));
     w.scratch.resize(scratch + 64);
     const desc bytes({long(w.scratch.size())}, dt::u8, tag::x);
-    w.scratches.emplace_back(bytes, detail::cpu(), w.scratch.data());
-    w.scratch_mem = w.scratches.back().get();
+    w.scratch_memory = dnnl::memory(bytes, detail::cpu(), w.scratch.data());
     for (const level& l : m.levels) {
       auto over = [&](const desc& d, std::vector<float>& buf) {
         return d ? dnnl::memory(d, detail::cpu(), static_cast<void*>(buf.data())) : dnnl::memory();
@@ -279,7 +277,7 @@ struct call {
   dnnl_memory_t weights(const prim& r, const desc& d, const dnnl::memory& mine,
                         const dnnl::memory& kilns, const float* w) {
     const dnnl_memory_t wm = side(r, mine, kilns, w);
-    if (r && !(ready && *ready == d)) run_reorder(r, s, me.scratch_mem, kilns.get(), wm);
+    if (r && !(ready && *ready == d)) run_reorder(r, s, me.scratch_memory.get(), kilns.get(), wm);
     ready = &d;
     return wm;
   }
@@ -307,11 +305,11 @@ void convolution::forward(int member, long n, const float* x, const float* w, fl
   c.each(n, [&](const level& l, auto& k, long first) {
     const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w);
     const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
-    if (l.to_x) run_in(l.to_x, c.s, c.me.scratch_mem, k.x_p.get(), k.x_mid, xm);
+    if (l.to_x) run_in(l.to_x, c.s, c.me.scratch_memory.get(), k.x_p.get(), k.x_mid, xm);
     const dnnl_memory_t ym = side(l.from_y, k.y, k.y_p, y + first * c.out);
-    exec(l.fwd, c.s, c.me.scratch_mem,
+    exec(l.fwd, c.s, c.me.scratch_memory.get(),
          {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
-    if (l.from_y) run_reorder(l.from_y, c.s, c.me.scratch_mem, ym, k.y_p.get());
+    if (l.from_y) run_reorder(l.from_y, c.s, c.me.scratch_memory.get(), ym, k.y_p.get());
   });
 }
 
@@ -319,7 +317,7 @@ void convolution::backward(int member, long n, const float* x, const float* w, c
                            float* dx, float* dw, bool accumulate) const {
   if (dx && !impl_->shape.dx) throw error("kiln engine: this convolution was made without dx");
   call c = start(*impl_, member);
-  const dnnl_memory_t scratch = c.me.scratch_mem;
+  const dnnl_memory_t scratch = c.me.scratch_memory.get();
   c.each(n, [&](const level& l, auto& k, long first) {
     // dy in each backward primitive's layout (one reorder when both use the same).
     const dnnl_memory_t dyw = side(l.to_dyw, k.dyw, k.dy_p, dy + first * c.out);
