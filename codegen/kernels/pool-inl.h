@@ -1,5 +1,6 @@
-// Per-target bodies of pool.hpp's 2×2 kernels. A row of outputs runs in vectors as wide as fit
-// (full, 8, 4, 2 lanes), then single lanes: rows of 14 or 7 outputs stay vectorized on AVX-512.
+// Per-target bodies of pool.hpp's 2×2 kernels. A row of outputs no wider than a vector runs as one
+// full vector (row()); wider rows, and the call's last rows, in vectors as wide as fit (full, 8,
+// 4, 2 lanes), then single lanes.
 #if defined(KILN_CODEGEN_KERNELS_POOL_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef KILN_CODEGEN_KERNELS_POOL_INL_H_
 #undef KILN_CODEGEN_KERNELS_POOL_INL_H_
@@ -29,15 +30,41 @@ HWY_INLINE void ladder(std::size_t n, F f) {
   for (; j < n; ++j) f(d1, j);
 }
 
+// One output row of a 2×2 kernel: f(d, j) over [0, wo). A row no wider than a vector takes one
+// full vector when `room` says that what the vector reads and writes past the row's end lies
+// inside the call's buffers. Those values belong to later rows (or to a row or column no window
+// covers), which the call writes after this one, so no wrong value survives. Otherwise the
+// ladder. On AVX-512 the peer CNN's rows of 14 and 7 outputs take one vector instead of three
+// (8+4+2, 4+2+1 lanes).
+template <class F>
+HWY_INLINE void row(std::size_t wo, bool room, F f) {
+  const hn::ScalableTag<float> d;
+  if (room && wo <= hn::Lanes(d))
+    f(d, 0);
+  else
+    ladder(wo, f);
+}
+
+// Whether a row's one full vector stays inside the buffers: it reads or writes 2·lanes floats
+// from `pair` (the row's lower input row, which ends the window pair) and lanes floats from
+// `pooled` (the row's outputs); each ends where its buffer ends at most.
+HWY_INLINE bool room(const float* pair, const float* pair_end, const float* pooled,
+                     const float* pooled_end) {
+  const std::size_t lanes = hn::Lanes(hn::ScalableTag<float>());
+  return std::size_t(pair_end - pair) >= 2 * lanes && std::size_t(pooled_end - pooled) >= lanes;
+}
+
 void MaxPool2x2(const float* x, std::size_t planes, int height, int width, float* y, float* which) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  const float* x_end = x + planes * std::size_t(height) * std::size_t(width);
+  const float* y_end = y + planes * ho * wo;
   for (std::size_t p = 0; p < planes; ++p)
     for (std::size_t i = 0; i < ho; ++i) {
       const float* top = x + (p * height + 2 * i) * width;
       const float* bottom = top + width;
       float* out = y + (p * ho + i) * wo;
       float* code = which + (p * ho + i) * wo;
-      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+      row(wo, room(bottom, x_end, out, y_end), [&](auto d, std::size_t j) HWY_ATTR {
         hn::Vec<decltype(d)> a, b, c, e;
         hn::LoadInterleaved2(d, top + 2 * j, a, b);
         hn::LoadInterleaved2(d, bottom + 2 * j, c, e);
@@ -68,13 +95,15 @@ HWY_INLINE void zero_uncovered(std::size_t planes, int height, int width, float*
 void MaxPool2x2Backward(const float* which, const float* dy, std::size_t planes, int height,
                         int width, float* dx) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  const float* dx_end = dx + planes * std::size_t(height) * std::size_t(width);
+  const std::size_t pooled = planes * ho * wo;
   for (std::size_t p = 0; p < planes; ++p)
     for (std::size_t i = 0; i < ho; ++i) {
       float* top = dx + (p * height + 2 * i) * width;
       float* bottom = top + width;
       const float* g = dy + (p * ho + i) * wo;
       const float* code = which + (p * ho + i) * wo;
-      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+      row(wo, room(bottom, dx_end, g, dy + pooled), [&](auto d, std::size_t j) HWY_ATTR {
         const auto v = hn::LoadU(d, g + j), k = hn::LoadU(d, code + j);
         auto at = [&](float id)
                       HWY_ATTR { return hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v); };
@@ -102,12 +131,14 @@ HWY_INLINE float MaskedPlaneSum(const float* y, const float* dy, std::size_t n) 
 void MaxPool2x2BackwardRelu(const float* which, const float* y, const float* dy, std::size_t planes,
                             int height, int width, float* dx, float* sums) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  const float* dx_end = dx + planes * std::size_t(height) * std::size_t(width);
+  const std::size_t pooled = planes * ho * wo;
   for (std::size_t p = 0; p < planes; ++p) {
     for (std::size_t i = 0; i < ho; ++i) {
       float* top = dx + (p * height + 2 * i) * width;
       float* bottom = top + width;
       const std::size_t at = (p * ho + i) * wo;
-      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+      row(wo, room(bottom, dx_end, y + at, y + pooled), [&](auto d, std::size_t j) HWY_ATTR {
         const auto live = hn::Gt(hn::LoadU(d, y + at + j), hn::Zero(d));  // the ReLU's mask
         const auto v = hn::IfThenElseZero(live, hn::LoadU(d, dy + at + j));
         const auto k = hn::LoadU(d, which + at + j);
@@ -126,12 +157,14 @@ void MaxPool2x2BackwardRelu(const float* which, const float* y, const float* dy,
 
 void AvgPool2x2(const float* x, std::size_t planes, int height, int width, float* y) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  const float* x_end = x + planes * std::size_t(height) * std::size_t(width);
+  const float* y_end = y + planes * ho * wo;
   for (std::size_t p = 0; p < planes; ++p)
     for (std::size_t i = 0; i < ho; ++i) {
       const float* top = x + (p * height + 2 * i) * width;
       const float* bottom = top + width;
       float* out = y + (p * ho + i) * wo;
-      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+      row(wo, room(bottom, x_end, out, y_end), [&](auto d, std::size_t j) HWY_ATTR {
         hn::Vec<decltype(d)> a, b, c, e;
         hn::LoadInterleaved2(d, top + 2 * j, a, b);
         hn::LoadInterleaved2(d, bottom + 2 * j, c, e);
@@ -143,12 +176,14 @@ void AvgPool2x2(const float* x, std::size_t planes, int height, int width, float
 
 void AvgPool2x2Backward(const float* dy, std::size_t planes, int height, int width, float* dx) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  const float* dx_end = dx + planes * std::size_t(height) * std::size_t(width);
+  const std::size_t pooled = planes * ho * wo;
   for (std::size_t p = 0; p < planes; ++p)
     for (std::size_t i = 0; i < ho; ++i) {
       float* top = dx + (p * height + 2 * i) * width;
       float* bottom = top + width;
       const float* g = dy + (p * ho + i) * wo;
-      ladder(wo, [&](auto d, std::size_t j) HWY_ATTR {
+      row(wo, room(bottom, dx_end, g, dy + pooled), [&](auto d, std::size_t j) HWY_ATTR {
         const auto v = hn::Mul(hn::LoadU(d, g + j), hn::Set(d, 0.25f));
         hn::StoreInterleaved2(v, v, d, top + 2 * j);
         hn::StoreInterleaved2(v, v, d, bottom + 2 * j);
