@@ -2,9 +2,13 @@
 // kiln uses), oneDNN with bf16 inputs (bf16 plans) and OpenBLAS sgemm (what kiln used before),
 // interleaved shape by shape and timed in the thread's CPU time (steady on a loaded machine), the
 // median of `--repeats` rounds. It is the measurement behind "OpenBLAS only where faster":
-// a shape where OpenBLAS wins shows a ratio below 1 in the last column.
+// a shape where OpenBLAS wins shows a ratio below 1 in the last column. Then the CNN's
+// convolutions through the engine (engine::convolution: oneDNN's direct convolution, 8 samples a
+// call, the reorders from and to kiln's NCHW included), f32 and bf16: how far bf16 can take the
+// CNN's epoch.
 //
 //   gemm_probe [--repeats 9]
+#include <kiln/codegen/engine/conv.hpp>
 #include <kiln/codegen/engine/matmul.hpp>
 #include <kiln/codegen/gemm.hpp>
 #include <time.h>
@@ -37,20 +41,22 @@ struct shape {
   bool at, bt;  // A read transposed (stored [k×m]), B read transposed (stored [n×k])
 };
 
-// The MLP (batch 64, 784-256-128-10): forward x·Wᵀ, dW = dyᵀ·x, dx = dy·W; the CNN per sample
-// (conv1 1→16 on 28×28, conv2 16→32 on 14×14): y = W·col, dW += dy·colᵀ, dcol = Wᵀ·dy; and 512³.
+// The MLP (batch 64, 784-256-128-10): forward x·Wᵀ, dW = dyᵀ·x, dx = dy·W; and 512³.
 const shape shapes[] = {
-    {"mlp fc1 forward", 64, 256, 784, false, true},
-    {"mlp fc1 dW", 256, 784, 64, true, false},
-    {"mlp fc2 forward", 64, 128, 256, false, true},
-    {"mlp fc2 dW", 128, 256, 64, true, false},
-    {"mlp fc2 dx", 64, 256, 128, false, false},
-    {"cnn conv1 forward", 16, 784, 9, false, false},
-    {"cnn conv2 forward", 32, 196, 144, false, false},
-    {"cnn conv2 dW", 32, 144, 196, false, true},
-    {"cnn conv2 dcol", 144, 196, 32, true, false},
-    {"512^3", 512, 512, 512, false, false},
+    {"mlp fc1 forward", 64, 256, 784, false, true}, {"mlp fc1 dW", 256, 784, 64, true, false},
+    {"mlp fc2 forward", 64, 128, 256, false, true}, {"mlp fc2 dW", 128, 256, 64, true, false},
+    {"mlp fc2 dx", 64, 256, 128, false, false},     {"512^3", 512, 512, 512, false, false},
 };
+
+// The peer CNN's convolutions (3×3, padding 1): conv1 1→16 on 28×28 (no input gradient: the
+// model's first layer), conv2 16→32 on 14×14.
+struct conv {
+  const char* what;
+  long c, hw, f;
+  bool dx;
+};
+const conv convs[] = {{"cnn conv1 1->16", 1, 28, 16, false},
+                      {"cnn conv2 16->32", 16, 14, 32, true}};
 
 en::product product_of(const shape& s, en::precision in) {
   en::product p;
@@ -126,5 +132,48 @@ int main(int argc, char** argv) {
                 gb, gf / gb);
   }
   std::printf("oneDNN f32 implementation at 512^3: %s\n",
-              en::matmul(product_of(shapes[9], en::precision::f32), 1).implementation().c_str());
+              en::matmul(product_of(shapes[5], en::precision::f32), 1).implementation().c_str());
+
+  // Convolutions: forward, and backward (weights, and data but for conv1) in one engine call.
+  constexpr long n = en::convolution::most;
+  std::printf("\nconvolutions through the engine, %ld samples a call, reorders included: GFLOP/s\n",
+              n);
+  std::printf("%-18s  %8s %8s %8s  %8s %8s %8s\n", "convolution", "fwd f32", "fwd bf16", "time",
+              "bwd f32", "bwd bf16", "time");
+  for (const conv& v : convs) {
+    const en::conv_shape f32{.c = v.c,
+                             .h = v.hw,
+                             .w = v.hw,
+                             .f = v.f,
+                             .k = 3,
+                             .pad = 1,
+                             .ho = v.hw,
+                             .wo = v.hw,
+                             .in = en::precision::f32,
+                             .dx = v.dx};
+    en::conv_shape h16 = f32;
+    h16.in = half;
+    const en::convolution cf(f32, 1), ch(h16, 1);
+    std::vector<float> x(std::size_t(n * v.c * v.hw * v.hw), 0.5f),
+        y(std::size_t(n * v.f * v.hw * v.hw)), dy(y.size(), 0.25f), w(std::size_t(v.f * v.c * 9)),
+        dw(w.size()), dx(x.size());
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(i % 7) * 0.1f - 0.3f;
+    const long flop = 2 * n * v.f * v.hw * v.hw * v.c * 9;
+    const long back = (v.dx ? 2 : 1) * flop;
+    float* dxp = v.dx ? dx.data() : nullptr;
+    std::vector<double> t[4];
+    for (int r = 0; r < repeats; ++r) {
+      seconds([&] { cf.forward(0, n, x.data(), w.data(), y.data()); }, flop, t[0]);
+      seconds([&] { ch.forward(0, n, x.data(), w.data(), y.data()); }, flop, t[1]);
+      seconds([&] { cf.backward(0, n, x.data(), w.data(), dy.data(), dxp, dw.data(), false); },
+              back, t[2]);
+      seconds([&] { ch.backward(0, n, x.data(), w.data(), dy.data(), dxp, dw.data(), false); },
+              back, t[3]);
+    }
+    const double ff = double(flop) / median(t[0]) / 1e9, fh = double(flop) / median(t[1]) / 1e9,
+                 bf = double(back) / median(t[2]) / 1e9, bh = double(back) / median(t[3]) / 1e9;
+    std::printf("%-18s  %8.1f %8.1f %8.2f  %8.1f %8.1f %8.2f\n", v.what, ff, fh, ff / fh, bf, bh,
+                bf / bh);
+  }
+  std::printf("(time: the bf16 call's time / the f32 call's)\n");
 }
