@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kiln/codegen/engine/onednn.hpp"
+#include "kiln/codegen/kernels/pool.hpp"
 #include "kiln/core/error.hpp"
 
 namespace kiln::engine {
@@ -40,7 +41,7 @@ struct prim {
 
 template <class P, class PD>
 prim make(const PD& pd) {
-  return {P(pd), pd.scratchpad_desc()};
+  return {P(pd), pd.scratchpad_desc(), {}};
 }
 
 dnnl::primitive_attr user_scratchpad(bool accumulate = false) {
@@ -86,16 +87,22 @@ struct level {
   prim to_x, to_w, from_y;
   prim to_dy, to_wd, from_dx;
   prim to_xw, to_dyw, from_dw, add_dw;
+  // The pooled runs (shape.pool, y blocked by channels): the pooled output in y's blocking
+  // (py) and in NCHW (py_p), and the unpooled gradient (in y's layout) into each backward
+  // primitive's diff_dst.
+  desc py, py_p;
+  prim from_py, to_py, pool_dyw, pool_dy;
 };
 
 struct convolution::impl {
   conv_shape shape;
   std::vector<level> levels;
   std::string name;
+  long block = 0;  // the pooled runs' channel block (16, 8, 4), 0 when they are not available
   // One member's buffers (each as large as the largest size needs) and memory objects.
   struct member {
     dnnl::stream stream;
-    std::vector<float> x, w, y, dy, wd, dxd, xw, dyw, dw, mid;
+    std::vector<float> x, w, y, dy, wd, dxd, xw, dyw, dw, mid, py, bias;
     std::vector<char> scratch;
     dnnl::memory scratch_memory;  // over `scratch`, passed to every primitive
     // per level: every descriptor's memory object, over the buffers or (kiln's) set per run
@@ -103,6 +110,7 @@ struct convolution::impl {
       dnnl::memory x_p, y_p, w_p, dy_p, dx_p, dw_p;
       dnnl::memory x, w, y, dy, wd, dxd, xw, dyw, dw;
       dnnl::memory x_mid, dy_mid, xw_mid, dyw_mid;  // over `mid`, for bf16 inputs
+      dnnl::memory py, py_p;                        // the pooled runs'
     };
     std::vector<mems> at;
   };
@@ -189,6 +197,21 @@ convolution::convolution(const conv_shape& s, int members) : impl_(std::make_uni
       l.bwd_weights = make<dnnl::convolution_backward_weights>(wpd);
       l.to_xw = inward(l.x_p, l.xw), l.to_dyw = inward(l.y_p, l.dyw);
       l.from_dw = reorder(l.dw, l.w_p), l.add_dw = reorder(l.dw, l.w_p, true);
+      if (s.pool) {
+        // The layout blocked by channels that the pooled kernels read: n, c/B, h, w, B.
+        for (const auto& [b, t] :
+             {std::pair{16L, tag::nChw16c}, {8L, tag::nChw8c}, {4L, tag::nChw4c}})
+          if (l.y == desc(yd, dt::f32, t)) {
+            const dnnl::memory::dims pd{n, s.f, s.ho / 2, s.wo / 2};
+            l.py = desc(pd, dt::f32, t), l.py_p = desc(pd, dt::f32, tag::nchw);
+            l.from_py = reorder(l.py, l.py_p), l.to_py = reorder(l.py_p, l.py);
+            l.pool_dyw = inward(l.y, l.dyw);
+            if (s.dx) l.pool_dy = inward(l.y, l.dy);
+            if (n == sizes[0]) m.block = b;
+            if (m.block != b) m.block = 0;  // every size alike, or none pooled
+          }
+        if (!l.py) m.block = 0;
+      }
       if (n == sizes[0])  // forward / backward data / backward weights
         m.name = std::string(fpd.impl_info_str()) + " / " + (s.dx ? data_name : "-") + " / " +
                  wpd.impl_info_str();
@@ -203,9 +226,9 @@ convolution::convolution(const conv_shape& s, int members) : impl_(std::make_uni
   const level& big = m.levels.front();
   std::size_t scratch = 0;
   for (const level& l : m.levels)
-    for (const prim* p :
-         {&l.fwd, &l.bwd_data, &l.bwd_weights, &l.to_x, &l.to_w, &l.from_y, &l.to_dy, &l.to_wd,
-          &l.from_dx, &l.to_xw, &l.to_dyw, &l.from_dw, &l.add_dw})
+    for (const prim* p : {&l.fwd, &l.bwd_data, &l.bwd_weights, &l.to_x, &l.to_w, &l.from_y,
+                          &l.to_dy, &l.to_wd, &l.from_dx, &l.to_xw, &l.to_dyw, &l.from_dw,
+                          &l.add_dw, &l.from_py, &l.to_py, &l.pool_dyw, &l.pool_dy})
       if (*p) scratch = std::max(scratch, p->scratch.get_size());
   m.members.resize(std::size_t(std::max(members, 1)));
   for (auto& w : m.members) {
@@ -214,8 +237,10 @@ convolution::convolution(const conv_shape& s, int members) : impl_(std::make_uni
     w.xw.resize(floats(big.xw)), w.dyw.resize(floats(big.dyw)), w.dw.resize(floats(big.dw));
     if (s.dx)
       w.dy.resize(floats(big.dy)), w.wd.resize(floats(big.wd)), w.dxd.resize(floats(big.dxd));
-    for (const prim* p : {&big.to_x, &big.to_dy, &big.to_xw, &big.to_dyw})
+    for (const prim* p :
+         {&big.to_x, &big.to_dy, &big.to_xw, &big.to_dyw, &big.pool_dyw, &big.pool_dy})
       if (p->mid) w.mid.resize(std::max(w.mid.size(), floats(p->mid)));
+    if (m.block) w.py.resize(floats(big.py)), w.bias.resize(std::size_t((s.f + 15) / 16 * 16));
     w.scratch.resize(scratch + 64);
     const desc bytes({long(w.scratch.size())}, dt::u8, tag::x);
     w.scratch_memory = dnnl::memory(bytes, detail::cpu(), w.scratch.data());
@@ -234,6 +259,7 @@ convolution::convolution(const conv_shape& s, int members) : impl_(std::make_uni
       if (s.dx) k.dy = over(l.dy, w.dy), k.wd = over(l.wd, w.wd), k.dxd = over(l.dxd, w.dxd);
       k.x_mid = over(l.to_x.mid, w.mid), k.dy_mid = over(l.to_dy.mid, w.mid);
       k.xw_mid = over(l.to_xw.mid, w.mid), k.dyw_mid = over(l.to_dyw.mid, w.mid);
+      if (m.block) k.py = over(l.py, w.py), k.py_p = per_run(l.py_p);
       w.at.push_back(std::move(k));
     }
   }
@@ -313,6 +339,41 @@ void convolution::forward(int member, long n, const float* x, const float* w, fl
   });
 }
 
+namespace {
+
+// The backward primitives of one level, dy already in their layouts (dyw: backward weights'
+// diff_dst; dym: backward data's).
+void backward_from(call& c, const level& l, convolution::impl::member::mems& k, long first,
+                   dnnl_memory_t dyw, dnnl_memory_t dym, const float* x, const float* w, float* dx,
+                   float* dw, bool accumulate) {
+  const dnnl_memory_t scratch = c.me.scratch_memory.get();
+  if (dx) {
+    const dnnl_memory_t wm = c.weights(l.to_wd, l.wd, k.wd, k.w_p, w);
+    const dnnl_memory_t dxm = side(l.from_dx, k.dxd, k.dx_p, dx + first * c.in);
+    exec(l.bwd_data, c.s, scratch,
+         {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
+    if (l.from_dx) run_reorder(l.from_dx, c.s, scratch, dxm, k.dx_p.get());
+  }
+  const dnnl_memory_t xm = side(l.to_xw, k.xw, k.x_p, x + first * c.in);
+  if (l.to_xw) run_in(l.to_xw, c.s, scratch, k.x_p.get(), k.xw_mid, xm);
+  // The weight gradient: into dw directly when it is the first sum and already in kiln's
+  // layout, else through the member's buffer, copied (or added) into dw.
+  set(k.dw_p, dw);
+  const bool direct = !l.from_dw && !accumulate;
+  const dnnl_memory_t dwm = direct ? k.dw_p.get() : k.dw.get();
+  exec(l.bwd_weights, c.s, scratch,
+       {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dyw}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
+  if (!direct) run_reorder(accumulate ? l.add_dw : l.from_dw, c.s, scratch, dwm, k.dw_p.get());
+}
+
+float* handle(dnnl_memory_t m) {
+  void* p = nullptr;
+  dnnl_memory_get_data_handle(m, &p);
+  return static_cast<float*>(p);
+}
+
+}  // namespace
+
 void convolution::backward(int member, long n, const float* x, const float* w, const float* dy,
                            float* dx, float* dw, bool accumulate) const {
   if (dx && !impl_->shape.dx) throw error("kiln engine: this convolution was made without dx");
@@ -322,26 +383,78 @@ void convolution::backward(int member, long n, const float* x, const float* w, c
     // dy in each backward primitive's layout (one reorder when both use the same).
     const dnnl_memory_t dyw = side(l.to_dyw, k.dyw, k.dy_p, dy + first * c.out);
     if (l.to_dyw) run_in(l.to_dyw, c.s, scratch, k.dy_p.get(), k.dyw_mid, dyw);
+    dnnl_memory_t dym = nullptr;
     if (dx) {
-      const dnnl_memory_t wm = c.weights(l.to_wd, l.wd, k.wd, k.w_p, w);
       const bool shared = l.to_dy && l.to_dyw && l.dy == l.dyw;
-      const dnnl_memory_t dym = shared ? dyw : side(l.to_dy, k.dy, k.dy_p, dy + first * c.out);
+      dym = shared ? dyw : side(l.to_dy, k.dy, k.dy_p, dy + first * c.out);
       if (l.to_dy && !shared) run_in(l.to_dy, c.s, scratch, k.dy_p.get(), k.dy_mid, dym);
-      const dnnl_memory_t dxm = side(l.from_dx, k.dxd, k.dx_p, dx + first * c.in);
-      exec(l.bwd_data, c.s, scratch,
-           {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
-      if (l.from_dx) run_reorder(l.from_dx, c.s, scratch, dxm, k.dx_p.get());
     }
-    const dnnl_memory_t xm = side(l.to_xw, k.xw, k.x_p, x + first * c.in);
-    if (l.to_xw) run_in(l.to_xw, c.s, scratch, k.x_p.get(), k.xw_mid, xm);
-    // The weight gradient: into dw directly when it is the first sum and already in kiln's
-    // layout, else through the member's buffer, copied (or added) into dw.
-    set(k.dw_p, dw);
-    const bool direct = !l.from_dw && !accumulate;
-    const dnnl_memory_t dwm = direct ? k.dw_p.get() : k.dw.get();
-    exec(l.bwd_weights, c.s, scratch,
-         {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dyw}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
-    if (!direct) run_reorder(accumulate ? l.add_dw : l.from_dw, c.s, scratch, dwm, k.dw_p.get());
+    backward_from(c, l, k, first, dyw, dym, x, w, dx, dw, accumulate);
+    accumulate = true;
+  });
+}
+
+bool convolution::pooled() const noexcept { return impl_ && impl_->block > 0; }
+
+void convolution::forward_pooled(int member, long n, const float* x, const float* w,
+                                 const float* bias, float* y, float* which) const {
+  if (!pooled()) throw error("kiln engine: this convolution has no pooled runs");
+  call c = start(*impl_, member);
+  const conv_shape& sh = impl_->shape;
+  const long block = impl_->block, groups = (sh.f + block - 1) / block;
+  const long pooled = sh.f * (sh.ho / 2) * (sh.wo / 2), codes = pooled_codes(sh.f, sh.ho, sh.wo);
+  // The bias over the padded channels (zeros past f: the padding's outputs are never read).
+  std::copy(bias, bias + sh.f, c.me.bias.begin());
+  const dnnl_memory_t scratch = c.me.scratch_memory.get();
+  c.each(n, [&](const level& l, auto& k, long first) {
+    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w);
+    const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
+    if (l.to_x) run_in(l.to_x, c.s, scratch, k.x_p.get(), k.x_mid, xm);
+    exec(l.fwd, c.s, scratch,
+         {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, k.y.get()}});
+    const dnnl_memory_t pym = side(l.from_py, k.py, k.py_p, y + first * pooled);
+    const float* full = handle(k.y.get());
+    float* py = handle(pym);
+    for (long i = 0; i < l.n; ++i)  // per sample: its codes sit `codes` floats apart
+      kernels::bias_relu_max_pool_2x2_blocked(
+          full + i * groups * block * sh.ho * sh.wo, c.me.bias.data(), 1, std::size_t(groups),
+          std::size_t(block), int(sh.ho), int(sh.wo),
+          py + i * groups * block * (sh.ho / 2) * (sh.wo / 2), which + (first + i) * codes);
+    if (l.from_py) run_reorder(l.from_py, c.s, scratch, pym, k.py_p.get());
+  });
+}
+
+void convolution::backward_pooled(int member, long n, const float* x, const float* w,
+                                  const float* dy, const float* which, float* dx, float* dw,
+                                  bool accumulate) const {
+  if (!pooled()) throw error("kiln engine: this convolution has no pooled runs");
+  if (dx && !impl_->shape.dx) throw error("kiln engine: this convolution was made without dx");
+  call c = start(*impl_, member);
+  const conv_shape& sh = impl_->shape;
+  const long block = impl_->block, groups = (sh.f + block - 1) / block;
+  const long pooled = sh.f * (sh.ho / 2) * (sh.wo / 2), codes = pooled_codes(sh.f, sh.ho, sh.wo);
+  const dnnl_memory_t scratch = c.me.scratch_memory.get();
+  c.each(n, [&](const level& l, auto& k, long first) {
+    // dy: into the pooled blocked layout, then unpooled into the member's y (y's layout).
+    const dnnl_memory_t pym = side(l.to_py, k.py, k.py_p, dy + first * pooled);
+    if (l.to_py) run_reorder(l.to_py, c.s, scratch, k.py_p.get(), pym);
+    const float* py = handle(pym);
+    float* full = handle(k.y.get());
+    for (long i = 0; i < l.n; ++i)
+      kernels::max_unpool_2x2_blocked(which + (first + i) * codes,
+                                      py + i * groups * block * (sh.ho / 2) * (sh.wo / 2),
+                                      std::size_t(groups), std::size_t(block), int(sh.ho),
+                                      int(sh.wo), full + i * groups * block * sh.ho * sh.wo);
+    // ... and into each backward primitive's diff_dst (none when y's layout is theirs).
+    const dnnl_memory_t dyw = l.pool_dyw ? k.dyw.get() : k.y.get();
+    if (l.pool_dyw) run_in(l.pool_dyw, c.s, scratch, k.y.get(), k.dyw_mid, dyw);
+    dnnl_memory_t dym = nullptr;
+    if (dx) {
+      const bool shared = l.pool_dy && l.pool_dyw && l.dy == l.dyw;
+      dym = shared ? dyw : l.pool_dy ? k.dy.get() : k.y.get();
+      if (l.pool_dy && !shared) run_in(l.pool_dy, c.s, scratch, k.y.get(), k.dy_mid, dym);
+    }
+    backward_from(c, l, k, first, dyw, dym, x, w, dx, dw, accumulate);
     accumulate = true;
   });
 }

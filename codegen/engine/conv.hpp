@@ -27,6 +27,7 @@ struct conv_shape {
   long ho = 0, wo = 0;
   precision in = precision::f32;  // bf16: inputs, weights and dy rounded by the reorders
   bool dx = true;                 // backward data needed (not for the model's first layer)
+  bool pool = false;              // forward_pooled / backward_pooled wanted (see there)
 };
 
 class convolution {
@@ -48,6 +49,24 @@ class convolution {
   // with dx).
   void backward(int member, long n, const float* x, const float* w, const float* dy, float* dx,
                 float* dw, bool accumulate) const;
+  // A conv2d | relu | max_pool{2} layer (made with .pool): whether oneDNN's output layout is
+  // blocked by channels (nChw16c, nChw8c, nChw4c), so that the bias, the ReLU and the pool run
+  // on the convolution's output in that layout and only the pooled quarter is reordered to and
+  // from NCHW. Otherwise the caller pools in NCHW (forward, backward).
+  bool pooled() const noexcept;
+  // The floats of `which` one sample takes in the pooled runs: its window positions in the
+  // blocked layout, channels padded to 16.
+  static constexpr long pooled_codes(long f, long ho, long wo) {
+    return (f + 15) / 16 * 16 * (ho / 2) * (wo / 2);
+  }
+  // y (n × f × ho/2 × wo/2, NCHW) = 2×2 max pool of max(x ⊛ w + bias, 0); `which` (n ×
+  // pooled_codes floats) records each window's max for backward_pooled.
+  void forward_pooled(int member, long n, const float* x, const float* w, const float* bias,
+                      float* y, float* which) const;
+  // backward() from the pooled output's gradient dy (NCHW, already through the ReLU's mask: 0
+  // where y = 0), unpooled to each window's max (`which`, as forward_pooled left it).
+  void backward_pooled(int member, long n, const float* x, const float* w, const float* dy,
+                       const float* which, float* dx, float* dw, bool accumulate) const;
   explicit operator bool() const noexcept { return bool(impl_); }
   // oneDNN's names for the forward, backward-data and backward-weights implementations.
   std::string implementation() const;

@@ -10,6 +10,8 @@
 
 #include <hwy/highway.h>
 
+#include <algorithm>
+
 HWY_BEFORE_NAMESPACE();
 namespace kiln::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
@@ -153,6 +155,88 @@ void MaxPool2x2BackwardRelu(const float* which, const float* y, const float* dy,
     sums[p] += MaskedPlaneSum(y + p * ho * wo, dy + p * ho * wo, ho * wo);
   }
   zero_uncovered(planes, height, width, dx);
+}
+
+// The blocked kernels: a tag whose lanes divide the block (oneDNN's 16, 8 or 4 channels).
+template <class F>
+HWY_INLINE void in_block(std::size_t block, F f) {
+  const hn::ScalableTag<float> d;
+  const hn::CappedTag<float, 8> d8;
+  const hn::CappedTag<float, 4> d4;
+  const hn::CappedTag<float, 1> d1;
+  if (block % hn::Lanes(d) == 0)
+    f(d);
+  else if (block % hn::Lanes(d8) == 0)
+    f(d8);
+  else if (block % hn::Lanes(d4) == 0)
+    f(d4);
+  else
+    f(d1);
+}
+
+void BiasReluMaxPool2x2Blocked(const float* x, const float* bias, std::size_t samples,
+                               std::size_t groups, std::size_t block, int height, int width,
+                               float* y, float* which) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  const std::size_t w = std::size_t(width), plane = std::size_t(height) * w;
+  in_block(block, [&](auto d) HWY_ATTR {
+    const std::size_t lanes = hn::Lanes(d);
+    for (std::size_t g = 0; g < samples * groups; ++g)
+      for (std::size_t c = 0; c < block; c += lanes) {
+        const auto b = hn::LoadU(d, bias + (g % groups) * block + c);
+        const float* in = x + g * plane * block + c;
+        float* out = y + g * ho * wo * block + c;
+        float* code = which + g * ho * wo * block + c;
+        for (std::size_t i = 0; i < ho; ++i)
+          for (std::size_t j = 0; j < wo; ++j) {
+            const float* at = in + ((2 * i) * w + 2 * j) * block;
+            // The bias first, as the unblocked kernels add it before the ReLU and the pool: the
+            // same rounded values are compared, so the same window position wins.
+            auto m = hn::Add(hn::LoadU(d, at), b), k = hn::Zero(d);
+            auto take = [&](const float* v, float id) HWY_ATTR {
+              const auto a = hn::Add(hn::LoadU(d, v), b);
+              const auto more = hn::Gt(a, m);
+              m = hn::IfThenElse(more, a, m);
+              k = hn::IfThenElse(more, hn::Set(d, id), k);
+            };
+            take(at + block, 1), take(at + w * block, 2), take(at + (w + 1) * block, 3);
+            const std::size_t o = (i * wo + j) * block;
+            hn::StoreU(hn::Max(m, hn::Zero(d)), d, out + o);
+            hn::StoreU(k, d, code + o);
+          }
+      }
+  });
+}
+
+void MaxUnpool2x2Blocked(const float* which, const float* dy, std::size_t blocks, std::size_t block,
+                         int height, int width, float* dx) {
+  const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
+  const std::size_t w = std::size_t(width), plane = std::size_t(height) * w;
+  in_block(block, [&](auto d) HWY_ATTR {
+    const std::size_t lanes = hn::Lanes(d);
+    for (std::size_t g = 0; g < blocks; ++g) {
+      float* out = dx + g * plane * block;
+      // Cells no window covers (odd sizes): the last column, the last row.
+      if (width % 2)
+        for (std::size_t r = 0; r < std::size_t(height); ++r)
+          std::fill(out + (r * w + w - 1) * block, out + (r * w + w) * block, 0.0f);
+      if (height % 2) std::fill(out + (plane - w) * block, out + plane * block, 0.0f);
+      for (std::size_t c = 0; c < block; c += lanes) {
+        const float* g_in = dy + g * ho * wo * block + c;
+        const float* code = which + g * ho * wo * block + c;
+        for (std::size_t i = 0; i < ho; ++i)
+          for (std::size_t j = 0; j < wo; ++j) {
+            const std::size_t o = (i * wo + j) * block;
+            const auto v = hn::LoadU(d, g_in + o), k = hn::LoadU(d, code + o);
+            float* at = out + ((2 * i) * w + 2 * j) * block + c;
+            auto put = [&](float* p, float id) HWY_ATTR {
+              hn::StoreU(hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v), d, p);
+            };
+            put(at, 0), put(at + block, 1), put(at + w * block, 2), put(at + (w + 1) * block, 3);
+          }
+      }
+    }
+  });
 }
 
 void AvgPool2x2(const float* x, std::size_t planes, int height, int width, float* y) {

@@ -17,6 +17,8 @@ namespace kiln::kernels {
 HWY_EXPORT(MaxPool2x2);
 HWY_EXPORT(MaxPool2x2Backward);
 HWY_EXPORT(MaxPool2x2BackwardRelu);
+HWY_EXPORT(BiasReluMaxPool2x2Blocked);
+HWY_EXPORT(MaxUnpool2x2Blocked);
 HWY_EXPORT(AvgPool2x2);
 HWY_EXPORT(AvgPool2x2Backward);
 HWY_EXPORT(GlobalAvgPool);
@@ -33,6 +35,16 @@ void max_pool_2x2_backward(const float* which, const float* dy, std::size_t plan
 void max_pool_2x2_backward_relu(const float* which, const float* y, const float* dy,
                                 std::size_t planes, int height, int width, float* dx, float* sums) {
   HWY_DYNAMIC_DISPATCH(MaxPool2x2BackwardRelu)(which, y, dy, planes, height, width, dx, sums);
+}
+void bias_relu_max_pool_2x2_blocked(const float* x, const float* bias, std::size_t samples,
+                                    std::size_t groups, std::size_t block, int height, int width,
+                                    float* y, float* which) {
+  HWY_DYNAMIC_DISPATCH(BiasReluMaxPool2x2Blocked)
+  (x, bias, samples, groups, block, height, width, y, which);
+}
+void max_unpool_2x2_blocked(const float* which, const float* dy, std::size_t blocks,
+                            std::size_t block, int height, int width, float* dx) {
+  HWY_DYNAMIC_DISPATCH(MaxUnpool2x2Blocked)(which, dy, blocks, block, height, width, dx);
 }
 void avg_pool_2x2(const float* x, std::size_t planes, int height, int width, float* y) {
   HWY_DYNAMIC_DISPATCH(AvgPool2x2)(x, planes, height, width, y);

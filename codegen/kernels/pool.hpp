@@ -30,6 +30,17 @@ void max_pool_2x2_backward(const float* which, const float* dy, std::size_t plan
 // surviving dy (the bias gradient of the conv before).
 void max_pool_2x2_backward_relu(const float* which, const float* y, const float* dy,
                                 std::size_t planes, int height, int width, float* dx, float* sums);
+// The same in a blocked layout (oneDNN's nChw16c, nChw8c ...: `block` channels contiguous at
+// each position; a sample is `groups` blocks of height × width positions), fused with the conv's
+// bias and ReLU: y = the max over each 2×2 window of max(x + bias, 0), `which` its position as
+// above (the first max of x + bias, so the same one as add_channel_bias_relu then max_pool_2x2
+// pick wherever y > 0). bias: groups × block floats (zeros past the layer's channels).
+void bias_relu_max_pool_2x2_blocked(const float* x, const float* bias, std::size_t samples,
+                                    std::size_t groups, std::size_t block, int height, int width,
+                                    float* y, float* which);
+// dx (blocks of height × width × block) = dy at each window's max, 0 elsewhere (overwrites dx).
+void max_unpool_2x2_blocked(const float* which, const float* dy, std::size_t blocks,
+                            std::size_t block, int height, int width, float* dx);
 void avg_pool_2x2(const float* x, std::size_t planes, int height, int width, float* y);
 void avg_pool_2x2_backward(const float* dy, std::size_t planes, int height, int width, float* dx);
 

@@ -6,7 +6,10 @@
 // timing nor on the thread count. bf16 plans: the engine rounds the inputs, the weights and dy
 // to bf16 in its reorders (f32 accumulation, f32 outputs and gradients).
 // conv2d_relu and conv2d_relu_pool (codegen/lower.hpp) are the same op with the bias, the
-// following ReLU (and 2×2 max pool) applied per sample, while its output is in cache.
+// following ReLU (and 2×2 max pool) applied per sample, while its output is in cache. With the
+// pool, when oneDNN's layout is blocked by channels (engine::convolution::pooled), the bias, the
+// ReLU and the pool run in that layout (kernels' *_blocked) and only the pooled quarter goes
+// through the reorders to and from NCHW.
 #pragma once
 
 #include <algorithm>
@@ -38,7 +41,11 @@ struct conv_op {
   static constexpr dsl::shape conv_out = L.out(In);
   static constexpr dsl::shape out =
       pool ? dsl::image(L.filters, conv_out.height() / 2, conv_out.width() / 2) : conv_out;
-  static constexpr int aux = pool ? out.size() : 0;  // where each window's max came from
+  // Where each window's max came from: NCHW, or (the pooled runs) the blocked layout, channels
+  // padded to 16.
+  static constexpr int aux =
+      pool ? int(engine::convolution::pooled_codes(L.filters, conv_out.height(), conv_out.width()))
+           : 0;
   static constexpr bool view = false;
   static constexpr int C = In.channels(), F = L.filters, K = C * L.kernel * L.kernel;
   static constexpr int P = conv_out.height() * conv_out.width(), in_size = In.size();
@@ -65,7 +72,8 @@ struct conv_op {
                                    .ho = conv_out.height(),
                                    .wo = conv_out.width(),
                                    .in = s.in,
-                                   .dx = true};
+                                   .dx = true,
+                                   .pool = pool};
     return engine::hold<engine::convolution>(shape, std::min(s.threads, members));
   }
 
@@ -87,6 +95,13 @@ struct conv_op {
   static void forward(const op_args& c) {
     const auto& conv = *static_cast<const engine::convolution*>(c.prims);
     in_parts(c, [&](int m, int, int first, int end) {
+      if constexpr (pool)
+        if (conv.pooled()) {
+          conv.forward_pooled(m, end - first, c.x + std::size_t(first) * in_size, c.w, c.w + bias,
+                              c.y + std::size_t(first) * out.size(),
+                              c.aux + std::size_t(first) * aux);
+          return;
+        }
       for (int s0 = first; s0 < end; s0 += group) {
         const int n = std::min(group, end - s0);
         // The group's full conv output: its own place in y, or (pooled) the scratch.
@@ -98,10 +113,10 @@ struct conv_op {
             kernels::add_channel_bias_relu(ys, c.w + bias, F, P);
           else
             kernels::add_channel_bias(ys, c.w + bias, 1, F, P);
-          if constexpr (pool) {
-            const std::size_t at = std::size_t(s0 + i) * out.size();
-            kernels::max_pool_2x2(ys, F, conv_out.height(), conv_out.width(), c.y + at, c.aux + at);
-          }
+          if constexpr (pool)
+            kernels::max_pool_2x2(ys, F, conv_out.height(), conv_out.width(),
+                                  c.y + std::size_t(s0 + i) * out.size(),
+                                  c.aux + std::size_t(s0 + i) * aux);
         }
       }
     });
@@ -121,21 +136,35 @@ struct conv_op {
       for (int s0 = first; s0 < end; s0 += group) {
         const int n = std::min(group, end - s0);
         const float* dy = c.dy + std::size_t(s0) * out.size();
+        const float* x = c.x + std::size_t(s0) * in_size;
+        float* dx = c.dx ? c.dx + std::size_t(s0) * in_size : nullptr;
+        if constexpr (pool)
+          if (conv.pooled()) {  // the ReLU's mask and the bias gradient at the pooled size
+            float* d = scratch(c, m);
+            for (int i = 0; i < n; ++i) {
+              const std::size_t at = std::size_t(s0 + i) * out.size();
+              kernels::relu_mask_sums(c.y + at, c.dy + at, F, out.height() * out.width(),
+                                      d + std::size_t(i) * out.size(), db);
+            }
+            conv.backward_pooled(m, n, x, c.w, d, c.aux + std::size_t(s0) * aux, dx, gw,
+                                 s0 != first);
+            continue;
+          }
         if constexpr (relu) {  // the ReLU's mask (and unpooling), the bias gradient: in cache
           float* d = scratch(c, m);
           for (int i = 0; i < n; ++i) {
             const std::size_t at = std::size_t(s0 + i) * out.size();
             float* di = d + std::size_t(i) * F * P;
             if constexpr (pool)
-              kernels::max_pool_2x2_backward_relu(c.aux + at, c.y + at, c.dy + at, F,
-                                                  conv_out.height(), conv_out.width(), di, db);
+              kernels::max_pool_2x2_backward_relu(c.aux + std::size_t(s0 + i) * aux, c.y + at,
+                                                  c.dy + at, F, conv_out.height(), conv_out.width(),
+                                                  di, db);
             else
               kernels::relu_mask_sums(c.y + at, c.dy + at, F, P, di, db);
           }
           dy = d;
         }
-        conv.backward(m, n, c.x + std::size_t(s0) * in_size, c.w, dy,
-                      c.dx ? c.dx + std::size_t(s0) * in_size : nullptr, gw, s0 != first);
+        conv.backward(m, n, x, c.w, dy, dx, gw, s0 != first);
       }
     });
     // The parts' sums, in order (a part with no sample holds zeros).

@@ -1,5 +1,6 @@
 // The 2×2 pooling kernels (kernels/pool.hpp) on every compiled Highway target against a plain
-// reference, bit for bit: every width from 1 to 40 and height from 1 to 9, 1 to 3 planes. Rows
+// reference, bit for bit: every width from 1 to 40 and height from 1 to 9, 1 to 3 planes; the
+// blocked ones (oneDNN's layouts) against the NCHW ones on the same values. Rows
 // no wider than a vector take one full vector that reads and writes past the row's end (later
 // rows rewrite what it wrote there), the call's last rows the exact ladder; guard values before
 // and after each buffer must survive. The values are small integers: windows tie often (the
@@ -8,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <kiln/codegen/dispatch.hpp>
+#include <kiln/codegen/kernels/conv.hpp>
 #include <kiln/codegen/kernels/pool.hpp>
 #include <kiln/core/rng.hpp>
 
@@ -167,5 +169,71 @@ BOOST_AUTO_TEST_CASE(avg_pool_matches_the_reference_at_every_width) {
 
       for (const buffer* b : {&x, &y, &dy, &dx}) BOOST_TEST(b->guards_intact());
     });
+  });
+}
+
+namespace {
+
+// NCHW (channels × h × w) into a layout blocked by `block` channels (groups × h × w × block),
+// the channels past `channels` zero.
+std::vector<float> blocked(const float* x, std::size_t channels, std::size_t plane,
+                           std::size_t block) {
+  const std::size_t groups = (channels + block - 1) / block;
+  std::vector<float> out(groups * plane * block, 0.0f);
+  for (std::size_t c = 0; c < channels; ++c)
+    for (std::size_t p = 0; p < plane; ++p)
+      out[((c / block) * plane + p) * block + c % block] = x[c * plane + p];
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(blocked_pools_match_the_nchw_kernels) {
+  // conv2d | relu | max_pool{2} in oneDNN's blocked layouts: the bias, the ReLU and the pool on
+  // the convolution's output, and the unpooling of the pooled gradient, against
+  // add_channel_bias_relu + max_pool_2x2 and max_pool_2x2_backward on the same values (the same
+  // window wins wherever the output is positive; the gradient reaching a window whose output is
+  // 0 is 0 after the ReLU's mask, so the codes there do not matter).
+  on_every_target([] {
+    for (const std::size_t block : {4, 8, 16})
+      for (const std::size_t channels : {1, 3, 16, 20})
+        for (const int h : {1, 2, 5, 8})
+          for (const int w : {1, 2, 7, 14}) {
+            BOOST_TEST_CONTEXT("block " << block << ", " << channels << " × " << h << " × " << w) {
+              const shape s{channels, h, w};
+              const std::size_t plane = std::size_t(h) * std::size_t(w);
+              const std::size_t pooled = s.out() / channels;
+              const std::size_t groups = (channels + block - 1) / block;
+              buffer x(s.in()), bias(channels), dy(s.out());
+              x.integers(plane * channels + block, 3);
+              bias.integers(channels + 1, 1);
+              dy.integers(s.out() + 2, 5);
+              // The NCHW kernels: the ReLU's output, its pool, the unpooled masked gradient.
+              std::vector<float> y = x.values(), py(s.out()), which(s.out()), dx(s.in());
+              k::add_channel_bias_relu(y.data(), bias.v, channels, plane);
+              k::max_pool_2x2(y.data(), channels, h, w, py.data(), which.data());
+              std::vector<float> masked(s.out());
+              for (std::size_t o = 0; o < s.out(); ++o) masked[o] = py[o] > 0 ? dy.v[o] : 0.0f;
+              k::max_pool_2x2_backward(which.data(), masked.data(), channels, h, w, dx.data());
+
+              std::vector<float> padded_bias(groups * block, 0.0f);
+              std::copy(bias.v, bias.v + channels, padded_bias.begin());
+              const std::vector<float> xb = blocked(x.v, channels, plane, block);
+              buffer pyb(groups * pooled * block), codes(groups * pooled * block);
+              k::bias_relu_max_pool_2x2_blocked(xb.data(), padded_bias.data(), 1, groups, block, h,
+                                                w, pyb.v, codes.v);
+              const std::vector<float> expect = blocked(py.data(), channels, pooled, block);
+              for (std::size_t i = 0; i < groups * pooled * block; ++i)
+                if (i % block + (i / (pooled * block)) * block < channels)  // not padding
+                  BOOST_TEST(pyb.v[i] == expect[i], "pooled " << i);
+
+              const std::vector<float> mb = blocked(masked.data(), channels, pooled, block);
+              buffer dxb(groups * plane * block, 99.0f);
+              k::max_unpool_2x2_blocked(codes.v, mb.data(), groups, block, h, w, dxb.v);
+              const std::vector<float> expect_dx = blocked(dx.data(), channels, plane, block);
+              BOOST_TEST(dxb.values() == expect_dx, boost::test_tools::per_element());
+              for (const buffer* b : {&pyb, &codes, &dxb}) BOOST_TEST(b->guards_intact());
+            }
+          }
   });
 }
