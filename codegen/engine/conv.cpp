@@ -435,22 +435,32 @@ void convolution::backward_pooled(int member, long n, const float* x, const floa
   const long pooled = sh.f * (sh.ho / 2) * (sh.wo / 2), codes = pooled_codes(sh.f, sh.ho, sh.wo);
   const dnnl_memory_t scratch = c.me.scratch_memory.get();
   c.each(n, [&](const level& l, auto& k, long first) {
-    // dy: into the pooled blocked layout, then unpooled into the member's y (y's layout).
+    // dy: into the pooled blocked layout, then unpooled into each backward primitive's
+    // diff_dst: straight into it (rounded to bf16) when it is y's layout in bf16 and the two
+    // primitives share it, else into the member's y (f32, y's layout) and from there.
     const dnnl_memory_t pym = side(l.to_py, k.py, k.py_p, dy + first * pooled);
     if (l.to_py) run_reorder(l.to_py, c.s, scratch, k.py_p.get(), pym);
     const float* py = handle(pym);
-    float* full = handle(k.y.get());
-    for (long i = 0; i < l.n; ++i)
-      kernels::max_unpool_2x2_blocked(which + (first + i) * codes,
-                                      py + i * groups * block * (sh.ho / 2) * (sh.wo / 2),
-                                      std::size_t(groups), std::size_t(block), int(sh.ho),
-                                      int(sh.wo), full + i * groups * block * sh.ho * sh.wo);
-    // ... and into each backward primitive's diff_dst (none when y's layout is theirs).
+    const bool shared = l.pool_dy && l.pool_dyw && l.dy == l.dyw;
+    const bool rounded = l.pool_dyw.mid && !l.pool_dyw.p && (!dx || shared);
+    auto unpool = [&](auto* out) {
+      for (long i = 0; i < l.n; ++i)
+        kernels::max_unpool_2x2_blocked(which + (first + i) * codes,
+                                        py + i * groups * block * (sh.ho / 2) * (sh.wo / 2),
+                                        std::size_t(groups), std::size_t(block), int(sh.ho),
+                                        int(sh.wo), out + i * groups * block * sh.ho * sh.wo);
+    };
     const dnnl_memory_t dyw = l.pool_dyw ? k.dyw.get() : k.y.get();
-    if (l.pool_dyw) run_in(l.pool_dyw, c.s, scratch, k.y.get(), k.dyw_mid, dyw);
+    if (rounded) {
+      void* h = nullptr;
+      dnnl_memory_get_data_handle(dyw, &h);
+      unpool(static_cast<std::uint16_t*>(h));
+    } else {
+      unpool(handle(k.y.get()));
+      if (l.pool_dyw) run_in(l.pool_dyw, c.s, scratch, k.y.get(), k.dyw_mid, dyw);
+    }
     dnnl_memory_t dym = nullptr;
     if (dx) {
-      const bool shared = l.pool_dy && l.pool_dyw && l.dy == l.dyw;
       dym = shared ? dyw : l.pool_dy ? k.dy.get() : k.y.get();
       if (l.pool_dy && !shared) run_in(l.pool_dy, c.s, scratch, k.y.get(), k.dy_mid, dym);
     }

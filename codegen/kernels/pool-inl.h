@@ -11,6 +11,10 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "kiln/codegen/engine/bf16-inl.h"  // StoreBF16: the unpooled gradient in bf16
 
 HWY_BEFORE_NAMESPACE();
 namespace kiln::kernels::HWY_NAMESPACE {
@@ -208,19 +212,27 @@ void BiasReluMaxPool2x2Blocked(const float* x, const float* bias, std::size_t sa
   });
 }
 
-void MaxUnpool2x2Blocked(const float* which, const float* dy, std::size_t blocks, std::size_t block,
-                         int height, int width, float* dx) {
+// dx as f32 (float) or rounded to bf16 (std::uint16_t, as engine::to_bf16 rounds).
+template <class T>
+HWY_INLINE void MaxUnpool2x2BlockedTo(const float* which, const float* dy, std::size_t blocks,
+                                      std::size_t block, int height, int width, T* dx) {
   const std::size_t ho = std::size_t(height / 2), wo = std::size_t(width / 2);
   const std::size_t w = std::size_t(width), plane = std::size_t(height) * w;
   in_block(block, [&](auto d) HWY_ATTR {
     const std::size_t lanes = hn::Lanes(d);
+    auto store = [&](auto v, T* p) HWY_ATTR {
+      if constexpr (std::is_same_v<T, float>)
+        hn::StoreU(v, d, p);
+      else
+        engine::HWY_NAMESPACE::StoreBF16(d, v, p);
+    };
     for (std::size_t g = 0; g < blocks; ++g) {
-      float* out = dx + g * plane * block;
+      T* out = dx + g * plane * block;
       // Cells no window covers (odd sizes): the last column, the last row.
       if (width % 2)
         for (std::size_t r = 0; r < std::size_t(height); ++r)
-          std::fill(out + (r * w + w - 1) * block, out + (r * w + w) * block, 0.0f);
-      if (height % 2) std::fill(out + (plane - w) * block, out + plane * block, 0.0f);
+          std::fill(out + (r * w + w - 1) * block, out + (r * w + w) * block, T(0));
+      if (height % 2) std::fill(out + (plane - w) * block, out + plane * block, T(0));
       for (std::size_t c = 0; c < block; c += lanes) {
         const float* g_in = dy + g * ho * wo * block + c;
         const float* code = which + g * ho * wo * block + c;
@@ -228,15 +240,23 @@ void MaxUnpool2x2Blocked(const float* which, const float* dy, std::size_t blocks
           for (std::size_t j = 0; j < wo; ++j) {
             const std::size_t o = (i * wo + j) * block;
             const auto v = hn::LoadU(d, g_in + o), k = hn::LoadU(d, code + o);
-            float* at = out + ((2 * i) * w + 2 * j) * block + c;
-            auto put = [&](float* p, float id) HWY_ATTR {
-              hn::StoreU(hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v), d, p);
-            };
+            T* at = out + ((2 * i) * w + 2 * j) * block + c;
+            auto put = [&](T* p, float id)
+                           HWY_ATTR { store(hn::IfThenElseZero(hn::Eq(k, hn::Set(d, id)), v), p); };
             put(at, 0), put(at + block, 1), put(at + w * block, 2), put(at + (w + 1) * block, 3);
           }
       }
     }
   });
+}
+
+void MaxUnpool2x2Blocked(const float* which, const float* dy, std::size_t blocks, std::size_t block,
+                         int height, int width, float* dx) {
+  MaxUnpool2x2BlockedTo(which, dy, blocks, block, height, width, dx);
+}
+void MaxUnpool2x2BlockedBF16(const float* which, const float* dy, std::size_t blocks,
+                             std::size_t block, int height, int width, std::uint16_t* dx) {
+  MaxUnpool2x2BlockedTo(which, dy, blocks, block, height, width, dx);
 }
 
 void AvgPool2x2(const float* x, std::size_t planes, int height, int width, float* y) {

@@ -19,6 +19,7 @@ HWY_EXPORT(MaxPool2x2Backward);
 HWY_EXPORT(MaxPool2x2BackwardRelu);
 HWY_EXPORT(BiasReluMaxPool2x2Blocked);
 HWY_EXPORT(MaxUnpool2x2Blocked);
+HWY_EXPORT(MaxUnpool2x2BlockedBF16);
 HWY_EXPORT(AvgPool2x2);
 HWY_EXPORT(AvgPool2x2Backward);
 HWY_EXPORT(GlobalAvgPool);
@@ -45,6 +46,10 @@ void bias_relu_max_pool_2x2_blocked(const float* x, const float* bias, std::size
 void max_unpool_2x2_blocked(const float* which, const float* dy, std::size_t blocks,
                             std::size_t block, int height, int width, float* dx) {
   HWY_DYNAMIC_DISPATCH(MaxUnpool2x2Blocked)(which, dy, blocks, block, height, width, dx);
+}
+void max_unpool_2x2_blocked(const float* which, const float* dy, std::size_t blocks,
+                            std::size_t block, int height, int width, std::uint16_t* dx) {
+  HWY_DYNAMIC_DISPATCH(MaxUnpool2x2BlockedBF16)(which, dy, blocks, block, height, width, dx);
 }
 void avg_pool_2x2(const float* x, std::size_t planes, int height, int width, float* y) {
   HWY_DYNAMIC_DISPATCH(AvgPool2x2)(x, planes, height, width, y);

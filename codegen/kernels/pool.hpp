@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace kiln::kernels {
 
@@ -38,9 +39,12 @@ void max_pool_2x2_backward_relu(const float* which, const float* y, const float*
 void bias_relu_max_pool_2x2_blocked(const float* x, const float* bias, std::size_t samples,
                                     std::size_t groups, std::size_t block, int height, int width,
                                     float* y, float* which);
-// dx (blocks of height × width × block) = dy at each window's max, 0 elsewhere (overwrites dx).
+// dx (blocks of height × width × block) = dy at each window's max, 0 elsewhere (overwrites dx);
+// in f32, or rounded to bf16 (nearest, ties to even, as engine::to_bf16) for a bf16 diff_dst.
 void max_unpool_2x2_blocked(const float* which, const float* dy, std::size_t blocks,
                             std::size_t block, int height, int width, float* dx);
+void max_unpool_2x2_blocked(const float* which, const float* dy, std::size_t blocks,
+                            std::size_t block, int height, int width, std::uint16_t* dx);
 void avg_pool_2x2(const float* x, std::size_t planes, int height, int width, float* y);
 void avg_pool_2x2_backward(const float* dy, std::size_t planes, int height, int width, float* dx);
 

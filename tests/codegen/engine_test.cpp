@@ -251,6 +251,105 @@ BOOST_AUTO_TEST_CASE(convolutions_match_a_double_reference) {
     }
 }
 
+// The pooled runs of conv2d | relu | max_pool{2} (bias, ReLU and pool in oneDNN's blocked layout,
+// the gradient unpooled there, in bf16 straight into diff_dst) against a plain reference: small
+// integers everywhere, so every sum is exact in f32 and in bf16 and the comparison is exact;
+// windows tie often (the first maximum in row-major order wins, as in the NCHW kernels). Odd
+// sizes (an uncovered row or column), channels padded in the block (5) and two blocks (20);
+// 11 samples (8 + 2 + 1 inside the engine); member 1 runs the forward, member 0 the backward.
+BOOST_AUTO_TEST_CASE(pooled_convolutions_match_a_plain_reference) {
+  struct geometry {
+    long c, h, w, f;
+  };
+  for (const auto in : {en::precision::f32, en::precision::bf16})
+    for (const geometry g : {geometry{3, 7, 6, 5}, geometry{2, 8, 9, 20}}) {
+      BOOST_TEST_CONTEXT((in == en::precision::bf16 ? "bf16 " : "f32 ")
+                         << g.c << "x" << g.h << "x" << g.w << " -> " << g.f) {
+        const long n = 11, ph = g.h / 2, pw = g.w / 2, K = g.c * 9;
+        const long in_size = g.c * g.h * g.w, pooled = g.f * ph * pw;
+        kiln::rt::rng r(17, 5);
+        auto integer = [&](int range) {
+          return float(int(r.uniform() * float(2 * range + 1)) - range);
+        };
+        std::vector<float> x(n * in_size), w(g.f * K), bias(g.f), dy(n * pooled);
+        for (auto* v : {&x, &w, &bias})
+          for (auto& e : *v) e = integer(2);
+        const en::convolution conv({.c = g.c,
+                                    .h = g.h,
+                                    .w = g.w,
+                                    .f = g.f,
+                                    .k = 3,
+                                    .pad = 1,
+                                    .ho = g.h,
+                                    .wo = g.w,
+                                    .in = en::effective(in),
+                                    .dx = true,
+                                    .pool = true},
+                                   2);
+        // Every x86 ISA oneDNN 2.6 has convolutions for blocks its output by channels.
+        BOOST_TEST_REQUIRE(conv.pooled());
+        std::vector<float> y(n * pooled), which(n * en::convolution::pooled_codes(g.f, g.h, g.w));
+        conv.forward_pooled(1, n, x.data(), w.data(), bias.data(), y.data(), which.data());
+        // The reference: z = x ⊛ w + bias, y = the first max of each window, then the ReLU.
+        std::vector<double> z(n * g.f * g.h * g.w, 0.0);
+        auto xi = [&](long s, long ch, long i, long j) -> long {
+          return i < 0 || i >= g.h || j < 0 || j >= g.w ? -1 : ((s * g.c + ch) * g.h + i) * g.w + j;
+        };
+        auto wi = [&](long f, long ch, long a, long b) { return ((f * g.c + ch) * 3 + a) * 3 + b; };
+        for (long s = 0; s < n; ++s)
+          for (long f = 0; f < g.f; ++f)
+            for (long i = 0; i < g.h; ++i)
+              for (long j = 0; j < g.w; ++j) {
+                double t = bias[std::size_t(f)];
+                for (long ch = 0; ch < g.c; ++ch)
+                  for (long a = 0; a < 3; ++a)
+                    for (long b = 0; b < 3; ++b)
+                      if (const long q = xi(s, ch, i + a - 1, j + b - 1); q >= 0)
+                        t += double(x[std::size_t(q)]) * w[std::size_t(wi(f, ch, a, b))];
+                z[std::size_t(((s * g.f + f) * g.h + i) * g.w + j)] = t;
+              }
+        std::vector<long> argmax(y.size());
+        for (long s = 0; s < n; ++s)
+          for (long f = 0; f < g.f; ++f)
+            for (long i = 0; i < ph; ++i)
+              for (long j = 0; j < pw; ++j) {
+                long best = -1;
+                for (long a = 0; a < 2; ++a)
+                  for (long b = 0; b < 2; ++b) {
+                    const long at = ((s * g.f + f) * g.h + 2 * i + a) * g.w + 2 * j + b;
+                    if (best < 0 || z[std::size_t(at)] > z[std::size_t(best)]) best = at;
+                  }
+                const std::size_t o = std::size_t(((s * g.f + f) * ph + i) * pw + j);
+                argmax[o] = best;
+                BOOST_TEST(y[o] == std::max(z[std::size_t(best)], 0.0), "y at " << o);
+              }
+        // Backward from dy through the ReLU's mask (as the layer gives it): dz = dy at each
+        // window's max where y > 0; dx = dz ⊛ᵀ w, dw = Σ dz ⊛ x.
+        for (std::size_t o = 0; o < dy.size(); ++o) dy[o] = y[o] > 0 ? integer(3) : 0.0f;
+        std::vector<double> dz(z.size(), 0.0), rdx(x.size(), 0.0), rdw(w.size(), 0.0);
+        for (std::size_t o = 0; o < dy.size(); ++o) dz[std::size_t(argmax[o])] = dy[o];
+        for (long s = 0; s < n; ++s)
+          for (long f = 0; f < g.f; ++f)
+            for (long i = 0; i < g.h; ++i)
+              for (long j = 0; j < g.w; ++j) {
+                const double d = dz[std::size_t(((s * g.f + f) * g.h + i) * g.w + j)];
+                for (long ch = 0; ch < g.c; ++ch)
+                  for (long a = 0; a < 3; ++a)
+                    for (long b = 0; b < 3; ++b)
+                      if (const long q = xi(s, ch, i + a - 1, j + b - 1); q >= 0) {
+                        rdx[std::size_t(q)] += d * w[std::size_t(wi(f, ch, a, b))];
+                        rdw[std::size_t(wi(f, ch, a, b))] += d * x[std::size_t(q)];
+                      }
+              }
+        std::vector<float> dx(x.size()), dw(w.size());
+        conv.backward_pooled(0, n, x.data(), w.data(), dy.data(), which.data(), dx.data(),
+                             dw.data(), false);
+        for (std::size_t q = 0; q < dx.size(); ++q) BOOST_TEST(dx[q] == rdx[q], "dx at " << q);
+        for (std::size_t q = 0; q < dw.size(); ++q) BOOST_TEST(dw[q] == rdw[q], "dw at " << q);
+      }
+    }
+}
+
 // A bf16 trainer's forward reads the bf16 copy of the weights that the fused update wrote in
 // its pass: after steps, its logits are those of the rounded weights and inputs (exact products,
 // f32 sums: the tolerance above with k = 32 inputs). In the fallback, the f32 weights.

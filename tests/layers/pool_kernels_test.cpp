@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace k = kiln::kernels;
@@ -174,6 +176,13 @@ BOOST_AUTO_TEST_CASE(avg_pool_matches_the_reference_at_every_width) {
 
 namespace {
 
+// f32 → bf16, nearest with ties to even (the values here are small integers: exact).
+std::uint16_t to_bf16(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return std::uint16_t((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
 // NCHW (channels × h × w) into a layout blocked by `block` channels (groups × h × w × block),
 // the channels past `channels` zero.
 std::vector<float> blocked(const float* x, std::size_t channels, std::size_t plane,
@@ -232,6 +241,12 @@ BOOST_AUTO_TEST_CASE(blocked_pools_match_the_nchw_kernels) {
               k::max_unpool_2x2_blocked(codes.v, mb.data(), groups, block, h, w, dxb.v);
               const std::vector<float> expect_dx = blocked(dx.data(), channels, plane, block);
               BOOST_TEST(dxb.values() == expect_dx, boost::test_tools::per_element());
+              // The same unpooled into bf16 (a bf16 plan's diff_dst): each value rounded once.
+              std::vector<std::uint16_t> dxh(groups * plane * block + 1, 0x7FC1);
+              k::max_unpool_2x2_blocked(codes.v, mb.data(), groups, block, h, w, dxh.data());
+              for (std::size_t i = 0; i < expect_dx.size(); ++i)
+                BOOST_TEST(dxh[i] == to_bf16(expect_dx[i]), "bf16 " << i);
+              BOOST_TEST(dxh.back() == 0x7FC1);  // nothing past the end
               for (const buffer* b : {&pyb, &codes, &dxb}) BOOST_TEST(b->guards_intact());
             }
           }
