@@ -5,6 +5,9 @@
 // member's own buffers and back, which costs less than the im2col and col2im it replaces
 // (measured on a Zen 5, one thread, the peer CNN's 16→32 layer at 14×14, 8 samples: 181
 // GFLOP/s forward and backward, reorders included, against 201 for the convolution alone).
+// A conv2d | relu | max_pool{2} layer's pooled runs keep the full output in oneDNN's layout: the
+// bias, ReLU and pool (and backward the unpooling) run there, and only the pooled quarter is
+// reordered.
 //
 // Samples go through primitives made for 8, 4, 2 and 1 of them: a run of n samples is cut
 // greedily into those sizes, always the same way for the same n, so its results do not depend
