@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <tuple>
 #include <vector>
 
 #include "kiln/codegen/engine/onednn.hpp"
@@ -92,6 +93,7 @@ struct level {
   // primitive's diff_dst.
   desc py, py_p;
   prim from_py, to_py, pool_dyw, pool_dy;
+  int w_kept = -1, wd_kept = -1;  // the weights' copies set_weights makes (impl::kept), if any
 };
 
 struct convolution::impl {
@@ -99,6 +101,16 @@ struct convolution::impl {
   std::vector<level> levels;
   std::string name;
   long block = 0;  // the pooled runs' channel block (16, 8, 4), 0 when they are not available
+  // The weights in each layout a primitive reads them in (set_weights), and whose they are.
+  struct kept_weights {
+    desc d;
+    const prim* reorder;
+    std::size_t level;
+    std::vector<float> buf;
+    dnnl::memory mem;
+  };
+  std::vector<kept_weights> kept;
+  const float* kept_for = nullptr;
   // One member's buffers (each as large as the largest size needs) and memory objects.
   struct member {
     dnnl::stream stream;
@@ -263,6 +275,22 @@ convolution::convolution(const conv_shape& s, int members) : impl_(std::make_uni
       w.at.push_back(std::move(k));
     }
   }
+  // One copy of the weights per layout the primitives read them in (set_weights).
+  for (std::size_t i = 0; i < m.levels.size(); ++i) {
+    level& l = m.levels[i];
+    for (auto [r, d, at] : {std::tuple{&l.to_w, &l.w, &l.w_kept}, {&l.to_wd, &l.wd, &l.wd_kept}}) {
+      if (!*r) continue;
+      auto same =
+          std::find_if(m.kept.begin(), m.kept.end(), [&](const auto& k) { return k.d == *d; });
+      if (same == m.kept.end()) {
+        impl::kept_weights k{*d, r, i, std::vector<float>(floats(*d)), {}};
+        k.mem = dnnl::memory(*d, detail::cpu(), static_cast<void*>(k.buf.data()));
+        m.kept.push_back(std::move(k));
+        same = m.kept.end() - 1;
+      }
+      *at = int(same - m.kept.begin());
+    }
+  }
 }
 
 convolution::convolution() noexcept = default;
@@ -297,11 +325,13 @@ struct call {
   convolution::impl::member& me;
   dnnl_stream_t s;
   long in, out;
-  // The weights in a primitive's layout (desc d, reordered by r into `mine`): reordered once
-  // per run, again only when a smaller size's primitive wants another layout.
+  // The weights in a primitive's layout (desc d, reordered by r into `mine`): set_weights' copy
+  // (`kept`) when w is the array it was made from, else reordered once per run, again only when
+  // a smaller size's primitive wants another layout.
   const desc* ready = nullptr;
   dnnl_memory_t weights(const prim& r, const desc& d, const dnnl::memory& mine,
-                        const dnnl::memory& kilns, const float* w) {
+                        const dnnl::memory& kilns, const float* w, int kept) {
+    if (kept >= 0 && w == m.kept_for) return m.kept[std::size_t(kept)].mem.get();
     const dnnl_memory_t wm = side(r, mine, kilns, w);
     if (r && !(ready && *ready == d)) run_reorder(r, s, me.scratch_memory.get(), kilns.get(), wm);
     ready = &d;
@@ -329,7 +359,7 @@ call start(convolution::impl& m, int member) {
 void convolution::forward(int member, long n, const float* x, const float* w, float* y) const {
   call c = start(*impl_, member);
   c.each(n, [&](const level& l, auto& k, long first) {
-    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w);
+    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w, l.w_kept);
     const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
     if (l.to_x) run_in(l.to_x, c.s, c.me.scratch_memory.get(), k.x_p.get(), k.x_mid, xm);
     const dnnl_memory_t ym = side(l.from_y, k.y, k.y_p, y + first * c.out);
@@ -348,7 +378,7 @@ void backward_from(call& c, const level& l, convolution::impl::member::mems& k, 
                    float* dw, bool accumulate) {
   const dnnl_memory_t scratch = c.me.scratch_memory.get();
   if (dx) {
-    const dnnl_memory_t wm = c.weights(l.to_wd, l.wd, k.wd, k.w_p, w);
+    const dnnl_memory_t wm = c.weights(l.to_wd, l.wd, k.wd, k.w_p, w, l.wd_kept);
     const dnnl_memory_t dxm = side(l.from_dx, k.dxd, k.dx_p, dx + first * c.in);
     exec(l.bwd_data, c.s, scratch,
          {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, dxm}});
@@ -396,6 +426,18 @@ void convolution::backward(int member, long n, const float* x, const float* w, c
 
 bool convolution::pooled() const noexcept { return impl_ && impl_->block > 0; }
 
+void convolution::set_weights(const float* w) const {
+  detail::pin_threads();
+  impl& m = *impl_;
+  auto& me = m.members.front();  // the caller's, before (or after) the members run
+  for (auto& k : m.kept) {
+    const dnnl::memory& kilns = me.at[k.level].w_p;
+    set(kilns, w);
+    run_reorder(*k.reorder, me.stream.get(), me.scratch_memory.get(), kilns.get(), k.mem.get());
+  }
+  m.kept_for = w;
+}
+
 void convolution::forward_pooled(int member, long n, const float* x, const float* w,
                                  const float* bias, float* y, float* which) const {
   if (!pooled()) throw error("kiln engine: this convolution has no pooled runs");
@@ -407,7 +449,7 @@ void convolution::forward_pooled(int member, long n, const float* x, const float
   std::copy(bias, bias + sh.f, c.me.bias.begin());
   const dnnl_memory_t scratch = c.me.scratch_memory.get();
   c.each(n, [&](const level& l, auto& k, long first) {
-    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w);
+    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w, l.w_kept);
     const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
     if (l.to_x) run_in(l.to_x, c.s, scratch, k.x_p.get(), k.x_mid, xm);
     exec(l.fwd, c.s, scratch,

@@ -52,6 +52,11 @@ class convolution {
   // with dx).
   void backward(int member, long n, const float* x, const float* w, const float* dy, float* dx,
                 float* dw, bool accumulate) const;
+  // Reorders w into each layout the primitives read the weights in, once, on the calling thread
+  // (team member 0, while the others wait): the runs given this same pointer read those copies
+  // instead of reordering w in every run. Call it again whenever w's values change (a layer
+  // does, before its forward and its backward).
+  void set_weights(const float* w) const;
   // A conv2d | relu | max_pool{2} layer (made with .pool): whether oneDNN's output layout is
   // blocked by channels (nChw16c, nChw8c, nChw4c), so that the bias, the ReLU and the pool run
   // on the convolution's output in that layout and only the pooled quarter is reordered to and

@@ -94,6 +94,7 @@ struct conv_op {
 
   static void forward(const op_args& c) {
     const auto& conv = *static_cast<const engine::convolution*>(c.prims);
+    conv.set_weights(c.w);  // once for every part
     in_parts(c, [&](int m, int, int first, int end) {
       if constexpr (pool)
         if (conv.pooled()) {
@@ -128,6 +129,7 @@ struct conv_op {
 
   static void backward(const op_args& c) {
     const auto& conv = *static_cast<const engine::convolution*>(c.prims);
+    conv.set_weights(c.w);  // again: the copies are only as fresh as the last call
     in_parts(c, [&](int m, int j, int first, int end) {
       float* gw = part_dw(c, j);
       float* db = gw + weights;

@@ -256,7 +256,8 @@ BOOST_AUTO_TEST_CASE(convolutions_match_a_double_reference) {
 // integers everywhere, so every sum is exact in f32 and in bf16 and the comparison is exact;
 // windows tie often (the first maximum in row-major order wins, as in the NCHW kernels). Odd
 // sizes (an uncovered row or column), channels padded in the block (5) and two blocks (20);
-// 11 samples (8 + 2 + 1 inside the engine); member 1 runs the forward, member 0 the backward.
+// 11 samples (8 + 2 + 1 inside the engine); member 1 runs the forward, member 0 the backward,
+// both from the weights' copies set_weights makes (convolutions_match_... runs without them).
 BOOST_AUTO_TEST_CASE(pooled_convolutions_match_a_plain_reference) {
   struct geometry {
     long c, h, w, f;
@@ -289,7 +290,14 @@ BOOST_AUTO_TEST_CASE(pooled_convolutions_match_a_plain_reference) {
         // Every x86 ISA oneDNN 2.6 has convolutions for blocks its output by channels.
         BOOST_TEST_REQUIRE(conv.pooled());
         std::vector<float> y(n * pooled), which(n * en::convolution::pooled_codes(g.f, g.h, g.w));
-        conv.forward_pooled(1, n, x.data(), w.data(), bias.data(), y.data(), which.data());
+        // The runs read set_weights' copies, made again when the values change (as a layer
+        // calls it before each pass): stale copies of other weights must not survive.
+        std::vector<float> before(w.size(), 7.0f);
+        conv.set_weights(before.data());
+        conv.forward_pooled(1, n, x.data(), before.data(), bias.data(), y.data(), which.data());
+        std::copy(w.begin(), w.end(), before.begin());
+        conv.set_weights(before.data());
+        conv.forward_pooled(1, n, x.data(), before.data(), bias.data(), y.data(), which.data());
         // The reference: z = x ⊛ w + bias, y = the first max of each window, then the ReLU.
         std::vector<double> z(n * g.f * g.h * g.w, 0.0);
         auto xi = [&](long s, long ch, long i, long j) -> long {
@@ -342,7 +350,7 @@ BOOST_AUTO_TEST_CASE(pooled_convolutions_match_a_plain_reference) {
                       }
               }
         std::vector<float> dx(x.size()), dw(w.size());
-        conv.backward_pooled(0, n, x.data(), w.data(), dy.data(), which.data(), dx.data(),
+        conv.backward_pooled(0, n, x.data(), before.data(), dy.data(), which.data(), dx.data(),
                              dw.data(), false);
         for (std::size_t q = 0; q < dx.size(); ++q) BOOST_TEST(dx[q] == rdx[q], "dx at " << q);
         for (std::size_t q = 0; q < dw.size(); ++q) BOOST_TEST(dw[q] == rdw[q], "dw at " << q);
