@@ -3,9 +3,10 @@
 // interleaved shape by shape and timed in the thread's CPU time (steady on a loaded machine), the
 // median of `--repeats` rounds. It is the measurement behind "OpenBLAS only where faster":
 // a shape where OpenBLAS wins shows a ratio below 1 in the last column. Then the CNN's
-// convolutions through the engine (engine::convolution: oneDNN's direct convolution, 8 samples a
-// call, the reorders from and to kiln's NCHW included), f32 and bf16: how far bf16 can take the
-// CNN's epoch.
+// convolutions as its fused conv2d | relu | max_pool{2} layers run them through the engine
+// (engine::convolution's pooled runs: oneDNN's direct convolution on 8 samples a call, the bias,
+// ReLU and pool in its blocked layout, the reorders from and to kiln's NCHW included), f32 and
+// bf16: how far bf16 can take the CNN's epoch.
 //
 //   gemm_probe [--repeats 9]
 #include <kiln/codegen/engine/conv.hpp>
@@ -136,8 +137,10 @@ int main(int argc, char** argv) {
 
   // Convolutions: forward, and backward (weights, and data but for conv1) in one engine call.
   constexpr long n = en::convolution::most;
-  std::printf("\nconvolutions through the engine, %ld samples a call, reorders included: GFLOP/s\n",
-              n);
+  std::printf(
+      "\nconv2d | relu | max_pool{2} through the engine, %ld samples a call, the pool and the "
+      "reorders included: GFLOP/s of the convolution\n",
+      n);
   std::printf("%-18s  %8s %8s %8s  %8s %8s %8s\n", "convolution", "fwd f32", "fwd bf16", "time",
               "bwd f32", "bwd bf16", "time");
   for (const conv& v : convs) {
@@ -150,25 +153,36 @@ int main(int argc, char** argv) {
                              .ho = v.hw,
                              .wo = v.hw,
                              .in = en::precision::f32,
-                             .dx = v.dx};
+                             .dx = v.dx,
+                             .pool = true};
     en::conv_shape h16 = f32;
     h16.in = half;
     const en::convolution cf(f32, 1), ch(h16, 1);
+    if (!cf.pooled() || !ch.pooled()) {
+      std::printf("%-18s  oneDNN's layout here is not blocked by channels: no pooled runs\n",
+                  v.what);
+      continue;
+    }
     std::vector<float> x(std::size_t(n * v.c * v.hw * v.hw), 0.5f),
-        y(std::size_t(n * v.f * v.hw * v.hw)), dy(y.size(), 0.25f), w(std::size_t(v.f * v.c * 9)),
-        dw(w.size()), dx(x.size());
+        y(std::size_t(n * v.f * v.hw * v.hw / 4)), dy(y.size(), 0.25f),
+        w(std::size_t(v.f * v.c * 9)), dw(w.size()), dx(x.size()), bias(std::size_t(v.f), 0.1f),
+        which(std::size_t(n * en::convolution::pooled_codes(v.f, v.hw, v.hw)));
     for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(i % 7) * 0.1f - 0.3f;
     const long flop = 2 * n * v.f * v.hw * v.hw * v.c * 9;
     const long back = (v.dx ? 2 : 1) * flop;
     float* dxp = v.dx ? dx.data() : nullptr;
     std::vector<double> t[4];
     for (int r = 0; r < repeats; ++r) {
-      seconds([&] { cf.forward(0, n, x.data(), w.data(), y.data()); }, flop, t[0]);
-      seconds([&] { ch.forward(0, n, x.data(), w.data(), y.data()); }, flop, t[1]);
-      seconds([&] { cf.backward(0, n, x.data(), w.data(), dy.data(), dxp, dw.data(), false); },
-              back, t[2]);
-      seconds([&] { ch.backward(0, n, x.data(), w.data(), dy.data(), dxp, dw.data(), false); },
-              back, t[3]);
+      auto forward = [&](const en::convolution& e) {
+        e.forward_pooled(0, n, x.data(), w.data(), bias.data(), y.data(), which.data());
+      };
+      auto backward = [&](const en::convolution& e) {
+        e.backward_pooled(0, n, x.data(), w.data(), dy.data(), which.data(), dxp, dw.data(), false);
+      };
+      seconds([&] { forward(cf); }, flop, t[0]);
+      seconds([&] { forward(ch); }, flop, t[1]);
+      seconds([&] { backward(cf); }, back, t[2]);
+      seconds([&] { backward(ch); }, back, t[3]);
     }
     const double ff = double(flop) / median(t[0]) / 1e9, fh = double(flop) / median(t[1]) / 1e9,
                  bf = double(back) / median(t[2]) / 1e9, bh = double(back) / median(t[3]) / 1e9;
