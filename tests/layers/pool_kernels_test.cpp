@@ -15,7 +15,7 @@
 
 #include <hwy/targets.h>
 
-#include "../support/targets.hpp"
+#include "../support/every_target.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -25,7 +25,6 @@
 #include <vector>
 
 namespace k = kiln::kernels;
-namespace cg = kiln::codegen;
 
 namespace {
 
@@ -54,15 +53,6 @@ struct buffer {
   }
   std::vector<float> values() const { return {v, v + n}; }
 };
-
-template <class F>
-void on_every_target(F f) {
-  for (const std::int64_t target : cg::available_targets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    BOOST_TEST_CONTEXT("target " << cg::target_name(target)) { f(); }
-  }
-  hwy::SetSupportedTargetsForTest(kiln::test::forced_targets());  // KILN_TARGETS, or the CPU's
-}
 
 struct shape {
   std::size_t planes;
@@ -114,7 +104,7 @@ std::vector<float> reference_unpool(const shape& s, const std::vector<float>& wh
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(max_pool_matches_the_reference_at_every_width) {
-  on_every_target([] {
+  kiln::test::on_every_target([] {
     on_every_shape([](const shape& s) {
       buffer x(s.in()), y(s.out()), which(s.out()), dy(s.out()), relu_y(s.out());
       x.integers(s.in() + 7 * std::size_t(s.w), 2);
@@ -149,7 +139,7 @@ BOOST_AUTO_TEST_CASE(max_pool_matches_the_reference_at_every_width) {
 }
 
 BOOST_AUTO_TEST_CASE(avg_pool_matches_the_reference_at_every_width) {
-  on_every_target([] {
+  kiln::test::on_every_target([] {
     on_every_shape([](const shape& s) {
       buffer x(s.in()), y(s.out()), dy(s.out());
       x.integers(s.in() + 11, 3);
@@ -203,7 +193,7 @@ BOOST_AUTO_TEST_CASE(blocked_pools_match_the_nchw_kernels) {
   // add_channel_bias_relu + max_pool_2x2 and max_pool_2x2_backward on the same values (the same
   // window wins wherever the output is positive; the gradient reaching a window whose output is
   // 0 is 0 after the ReLU's mask, so the codes there do not matter).
-  on_every_target([] {
+  kiln::test::on_every_target([] {
     for (const std::size_t block : {4, 8, 16})
       for (const std::size_t channels : {1, 3, 16, 20})
         for (const int h : {1, 2, 5, 8})

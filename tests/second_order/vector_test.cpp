@@ -10,13 +10,12 @@
 
 #include <hwy/targets.h>
 
-#include "../support/targets.hpp"
+#include "../support/every_target.hpp"
 
 #include <cmath>
 #include <vector>
 
 namespace k = kiln::kernels;
-namespace cg = kiln::codegen;
 namespace tt = boost::test_tools;
 
 namespace {
@@ -36,16 +35,6 @@ struct data {
   }
   std::vector<double> wide(std::size_t n) const { return {v, v + n}; }
 };
-
-// Runs f() once per compiled target this CPU supports, dispatch forced to that target.
-template <class F>
-void on_every_target(F f) {
-  for (const std::int64_t target : cg::available_targets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    BOOST_TEST_CONTEXT("target " << cg::target_name(target)) { f(); }
-  }
-  hwy::SetSupportedTargetsForTest(kiln::test::forced_targets());  // KILN_TARGETS, or the CPU's
-}
 
 // One rounding to T of a result whose terms are at most `size` in magnitude (a relative
 // tolerance would fail on cancellation).
@@ -250,28 +239,28 @@ void check_two_loop() {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(sums_accumulate_in_double_on_every_target) {
-  on_every_target([] {
+  kiln::test::on_every_target([] {
     check_reductions<float>();
     check_reductions<double>();
   });
 }
 
 BOOST_AUTO_TEST_CASE(element_wise_updates_on_every_target) {
-  on_every_target([] {
+  kiln::test::on_every_target([] {
     check_updates<float>();
     check_updates<double>();
   });
 }
 
 BOOST_AUTO_TEST_CASE(curvature_pairs_finite_differences_and_penalties_on_every_target) {
-  on_every_target([] {
+  kiln::test::on_every_target([] {
     check_solver_kernels<float>();
     check_solver_kernels<double>();
   });
 }
 
 BOOST_AUTO_TEST_CASE(two_loop_recursion_is_minus_h_times_g_on_every_target) {
-  on_every_target([] {
+  kiln::test::on_every_target([] {
     check_two_loop<float>();
     check_two_loop<double>();
   });
