@@ -186,7 +186,18 @@ void batch_loader::fill(slot& s, long index, rng& augment_rng) {
   if (skip && part.lo > 0)
     opts_.augment(nullptr, static_cast<int>(part.lo), data_.sample_shape, augment_rng);
   const std::size_t ts = has_targets_ ? static_cast<std::size_t>(data_.target_size) : 0;
+  // The rows are scattered over the dataset (shuffled): ask for the next ones while this one is
+  // copied, or each copy waits for memory in turn.
+  const std::size_t row_bytes = sample_size_ * sizeof(float);
+  auto prefetch = [&](int i) {
+    if (i >= s.n) return;
+    const char* p =
+        reinterpret_cast<const char*>(data_.x.data() + order_[first + i] * sample_size_);
+    for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(p + b);
+  };
+  prefetch(0), prefetch(1);
   for (int i = 0; i < s.n; ++i) {
+    prefetch(i + 2);
     const std::size_t row = order_[first + i];
     std::memcpy(s.x.data() + i * sample_size_, data_.x.data() + row * sample_size_,
                 sample_size_ * sizeof(float));
