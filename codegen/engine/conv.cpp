@@ -146,16 +146,21 @@ void run_reorder(const prim& p, dnnl_stream_t s, dnnl_memory_t scratch, dnnl_mem
   exec(p, s, scratch, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
 }
 
+// The data of a memory object, as T.
+template <class T = float>
+T* handle(dnnl_memory_t m) {
+  void* p = nullptr;
+  dnnl_memory_get_data_handle(m, &p);
+  return static_cast<T*>(p);
+}
+
 // An input reorder (inward): directly, or into `mid` in f32 (kiln's own tensor when its layout
 // is already the target's) and then rounded into `to`.
 void run_in(const prim& p, dnnl_stream_t s, dnnl_memory_t scratch, dnnl_memory_t from,
             const dnnl::memory& mid, dnnl_memory_t to) {
   if (!p.mid) return run_reorder(p, s, scratch, from, to);
   if (p.p) run_reorder(p, s, scratch, from, mid.get());
-  void *f = nullptr, *h = nullptr;
-  dnnl_memory_get_data_handle(p.p ? mid.get() : from, &f);
-  dnnl_memory_get_data_handle(to, &h);
-  to_bf16(static_cast<const float*>(f), static_cast<std::uint16_t*>(h),
+  to_bf16(handle(p.p ? mid.get() : from), handle<std::uint16_t>(to),
           p.mid.get_size() / sizeof(float));
 }
 
@@ -356,15 +361,42 @@ call start(convolution::impl& m, int member) {
 
 }  // namespace
 
+namespace {
+
+// The forward primitive of one level into dst (oneDNN's layout), x and w reordered as it reads
+// them.
+void convolve(call& c, const level& l, convolution::impl::member::mems& k, long first,
+              const float* x, const float* w, dnnl_memory_t dst) {
+  const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w, l.w_kept);
+  const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
+  if (l.to_x) run_in(l.to_x, c.s, c.me.scratch_memory.get(), k.x_p.get(), k.x_mid, xm);
+  exec(l.fwd, c.s, c.me.scratch_memory.get(),
+       {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, dst}});
+}
+
+// The pooled runs' sizes: channel groups of `block`, and the floats of one sample's full output
+// and pooled output in the blocked layout, its pooled output in NCHW and its window codes.
+struct pool_sizes {
+  long groups, block, full, quarter, pooled, codes;
+};
+pool_sizes pool_sizes_of(const convolution::impl& m) {
+  const conv_shape& s = m.shape;
+  const long groups = (s.f + m.block - 1) / m.block, ph = s.ho / 2, pw = s.wo / 2;
+  return {groups,
+          m.block,
+          groups * m.block * s.ho * s.wo,
+          groups * m.block * ph * pw,
+          s.f * ph * pw,
+          convolution::pooled_codes(s.f, s.ho, s.wo)};
+}
+
+}  // namespace
+
 void convolution::forward(int member, long n, const float* x, const float* w, float* y) const {
   call c = start(*impl_, member);
   c.each(n, [&](const level& l, auto& k, long first) {
-    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w, l.w_kept);
-    const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
-    if (l.to_x) run_in(l.to_x, c.s, c.me.scratch_memory.get(), k.x_p.get(), k.x_mid, xm);
     const dnnl_memory_t ym = side(l.from_y, k.y, k.y_p, y + first * c.out);
-    exec(l.fwd, c.s, c.me.scratch_memory.get(),
-         {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+    convolve(c, l, k, first, x, w, ym);
     if (l.from_y) run_reorder(l.from_y, c.s, c.me.scratch_memory.get(), ym, k.y_p.get());
   });
 }
@@ -394,12 +426,6 @@ void backward_from(call& c, const level& l, convolution::impl::member::mems& k, 
   exec(l.bwd_weights, c.s, scratch,
        {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dyw}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
   if (!direct) run_reorder(accumulate ? l.add_dw : l.from_dw, c.s, scratch, dwm, k.dw_p.get());
-}
-
-float* handle(dnnl_memory_t m) {
-  void* p = nullptr;
-  dnnl_memory_get_data_handle(m, &p);
-  return static_cast<float*>(p);
 }
 
 }  // namespace
@@ -443,26 +469,19 @@ void convolution::forward_pooled(int member, long n, const float* x, const float
   if (!pooled()) throw error("kiln engine: this convolution has no pooled runs");
   call c = start(*impl_, member);
   const conv_shape& sh = impl_->shape;
-  const long block = impl_->block, groups = (sh.f + block - 1) / block;
-  const long pooled = sh.f * (sh.ho / 2) * (sh.wo / 2), codes = pooled_codes(sh.f, sh.ho, sh.wo);
+  const pool_sizes z = pool_sizes_of(*impl_);
   // The bias over the padded channels (zeros past f: the padding's outputs are never read).
   std::copy(bias, bias + sh.f, c.me.bias.begin());
-  const dnnl_memory_t scratch = c.me.scratch_memory.get();
   c.each(n, [&](const level& l, auto& k, long first) {
-    const dnnl_memory_t wm = c.weights(l.to_w, l.w, k.w, k.w_p, w, l.w_kept);
-    const dnnl_memory_t xm = side(l.to_x, k.x, k.x_p, x + first * c.in);
-    if (l.to_x) run_in(l.to_x, c.s, scratch, k.x_p.get(), k.x_mid, xm);
-    exec(l.fwd, c.s, scratch,
-         {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, k.y.get()}});
-    const dnnl_memory_t pym = side(l.from_py, k.py, k.py_p, y + first * pooled);
+    convolve(c, l, k, first, x, w, k.y.get());
+    const dnnl_memory_t pym = side(l.from_py, k.py, k.py_p, y + first * z.pooled);
     const float* full = handle(k.y.get());
     float* py = handle(pym);
     for (long i = 0; i < l.n; ++i)  // per sample: its codes sit `codes` floats apart
       kernels::bias_relu_max_pool_2x2_blocked(
-          full + i * groups * block * sh.ho * sh.wo, c.me.bias.data(), 1, std::size_t(groups),
-          std::size_t(block), int(sh.ho), int(sh.wo),
-          py + i * groups * block * (sh.ho / 2) * (sh.wo / 2), which + (first + i) * codes);
-    if (l.from_py) run_reorder(l.from_py, c.s, scratch, pym, k.py_p.get());
+          full + i * z.full, c.me.bias.data(), 1, std::size_t(z.groups), std::size_t(z.block),
+          int(sh.ho), int(sh.wo), py + i * z.quarter, which + (first + i) * z.codes);
+    if (l.from_py) run_reorder(l.from_py, c.s, c.me.scratch_memory.get(), pym, k.py_p.get());
   });
 }
 
@@ -473,30 +492,26 @@ void convolution::backward_pooled(int member, long n, const float* x, const floa
   if (dx && !impl_->shape.dx) throw error("kiln engine: this convolution was made without dx");
   call c = start(*impl_, member);
   const conv_shape& sh = impl_->shape;
-  const long block = impl_->block, groups = (sh.f + block - 1) / block;
-  const long pooled = sh.f * (sh.ho / 2) * (sh.wo / 2), codes = pooled_codes(sh.f, sh.ho, sh.wo);
+  const pool_sizes z = pool_sizes_of(*impl_);
   const dnnl_memory_t scratch = c.me.scratch_memory.get();
   c.each(n, [&](const level& l, auto& k, long first) {
     // dy: into the pooled blocked layout, then unpooled into each backward primitive's
     // diff_dst: straight into it (rounded to bf16) when it is y's layout in bf16 and the two
     // primitives share it, else into the member's y (f32, y's layout) and from there.
-    const dnnl_memory_t pym = side(l.to_py, k.py, k.py_p, dy + first * pooled);
+    const dnnl_memory_t pym = side(l.to_py, k.py, k.py_p, dy + first * z.pooled);
     if (l.to_py) run_reorder(l.to_py, c.s, scratch, k.py_p.get(), pym);
     const float* py = handle(pym);
     const bool shared = l.pool_dy && l.pool_dyw && l.dy == l.dyw;
     const bool rounded = l.pool_dyw.mid && !l.pool_dyw.p && (!dx || shared);
     auto unpool = [&](auto* out) {
       for (long i = 0; i < l.n; ++i)
-        kernels::max_unpool_2x2_blocked(which + (first + i) * codes,
-                                        py + i * groups * block * (sh.ho / 2) * (sh.wo / 2),
-                                        std::size_t(groups), std::size_t(block), int(sh.ho),
-                                        int(sh.wo), out + i * groups * block * sh.ho * sh.wo);
+        kernels::max_unpool_2x2_blocked(which + (first + i) * z.codes, py + i * z.quarter,
+                                        std::size_t(z.groups), std::size_t(z.block), int(sh.ho),
+                                        int(sh.wo), out + i * z.full);
     };
     const dnnl_memory_t dyw = l.pool_dyw ? k.dyw.get() : k.y.get();
     if (rounded) {
-      void* h = nullptr;
-      dnnl_memory_get_data_handle(dyw, &h);
-      unpool(static_cast<std::uint16_t*>(h));
+      unpool(handle<std::uint16_t>(dyw));
     } else {
       unpool(handle(k.y.get()));
       if (l.pool_dyw) run_in(l.pool_dyw, c.s, scratch, k.y.get(), k.dyw_mid, dyw);
